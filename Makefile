@@ -1,0 +1,46 @@
+# Two entry points: `make run` (the main job on embedded defaults) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+SAMPLE := data/sample.pkl
+THEME ?= breakout trading
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
+
+$(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-deps: requirements-dev.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(SAMPLE): | $(VENV)/.run-deps
+	$(BIN)/vantage data sample --out $(SAMPLE)
+
+# Exit code 1 means "finished, thresholds unmet": the job ran, so make succeeds.
+run: $(VENV)/.run-deps $(SAMPLE)
+	$(BIN)/vantage run --theme "$(THEME)" --data $(SAMPLE) || [ $$? -eq 1 ]
+
+test: $(VENV)/.dev-deps
+	bash scripts/system-deps.sh
+	$(BIN)/ruff check src tests benchmarks main.py
+	$(BIN)/ruff format --check src tests benchmarks main.py
+	$(BIN)/pytest -n 2 --dist loadfile; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+lint:
+	$(BIN)/ruff check --fix src tests benchmarks main.py
+	$(BIN)/ruff format src tests benchmarks main.py
+
+bench: $(VENV)/.dev-deps
+	for b in benchmarks/*.py; do $(BIN)/python $$b --quick; done
+
+clean:
+	rm -rf $(VENV) .vantage vantage.db data/sample.pkl

@@ -1,0 +1,89 @@
+"""The `vantage` command: assembles each part's commands and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import click
+import typer
+from rich.console import Console
+
+from vantageadapt import __version__
+from vantageadapt.commands import (
+    backtest,
+    data,
+    db,
+    optimize,
+    patches,
+    prompts,
+    report,
+    run,
+    strategies,
+)
+from vantageadapt.errors import VantageError
+from vantageadapt.logs import setup_logging
+
+app = typer.Typer(
+    name="vantage",
+    help="Find, tune and check trading strategies, with a self-improving agent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+_state = {"debug": False}
+_stderr = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vantage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to stderr and a log file."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Find, tune and check trading strategies, with a self-improving agent."""
+    _state["debug"] = debug
+    setup_logging(verbose=verbose)
+
+
+for module in (data, backtest, optimize, run, report, db, strategies, prompts, patches):
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; one clear line and a mapped exit code for every expected failure."""
+    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = "--debug" in args
+    try:
+        result = command.main(args=args, prog_name="vantage", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _stderr.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        _stderr.print("interrupted")
+        sys.exit(130)
+    except VantageError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        logging.getLogger("vantageadapt").debug("error", exc_info=True)
+        _stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per `vantage` command group; each exposes `register(app)`."""

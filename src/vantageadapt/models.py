@@ -1,0 +1,264 @@
+"""Models shared between parts: the strategist's JSON and Python objects are one thing."""
+
+from __future__ import annotations
+
+import logging
+import math
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+logger = logging.getLogger(__name__)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class MarketRegime(str, Enum):
+    """The market states the strategist can name."""
+
+    TRENDING_BULLISH = "TRENDING_BULLISH"
+    TRENDING_BEARISH = "TRENDING_BEARISH"
+    RANGING_HIGH_VOL = "RANGING_HIGH_VOL"
+    RANGING_LOW_VOL = "RANGING_LOW_VOL"
+    BREAKOUT = "BREAKOUT"
+    BREAKDOWN = "BREAKDOWN"
+    REVERSAL = "REVERSAL"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def parse(cls, value: object) -> MarketRegime:
+        """Map any spelling to a member; unknown names become UNKNOWN with a warning."""
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip().upper().replace(" ", "_").replace("-", "_")
+        text = text.removeprefix("MARKETREGIME.")
+        try:
+            return cls(text)
+        except ValueError:
+            logger.warning("unknown market regime %r from the strategist; using UNKNOWN", value)
+            return cls.UNKNOWN
+
+
+Unit = Field(ge=0.0, le=1.0)
+
+
+class KeyLevels(_Model):
+    support: float
+    resistance: float
+
+
+class MarketAnalysis(_Model):
+    price_action: str
+    volume_analysis: str
+    momentum: str
+    volatility: str
+
+
+class MarketContext(_Model):
+    """The strategist's read of the market."""
+
+    regime: MarketRegime
+    confidence: float = Unit
+    volatility_level: float = Unit
+    trend_strength: float = Unit
+    volume_profile: str
+    risk_level: Literal["low", "medium", "high"]
+    key_levels: KeyLevels
+    analysis: MarketAnalysis
+
+    @field_validator("regime", mode="before")
+    @classmethod
+    def _regime(cls, value: object) -> MarketRegime:
+        return MarketRegime.parse(value)
+
+
+class VolatilityAdjustment(_Model):
+    entry_zone: float
+    exit_zone: float
+    stop_loss: float
+
+
+class RegimeRule(_Model):
+    position_size_mult: float = Field(ge=0.0)
+    stop_loss_mult: float = Field(ge=0.0)
+    take_profit_mult: float = Field(ge=0.0)
+
+
+class KeyIndicators(_Model):
+    primary: list[str]
+    confirmation: list[str]
+    exit: list[str]
+
+
+class RiskManagement(_Model):
+    max_position_size: float = Unit
+    max_correlation: float = Unit
+    max_drawdown: float = Unit
+
+
+class StrategyInsight(_Model):
+    """The strategist's plan for a theme in a market context."""
+
+    regime_change_probability: float = Unit
+    suggested_position_size: float = Unit
+    volatility_adjustment: VolatilityAdjustment
+    regime_specific_rules: dict[MarketRegime, RegimeRule]
+    key_indicators: KeyIndicators
+    risk_management: RiskManagement
+    rationale: str
+
+    @field_validator("regime_specific_rules", mode="before")
+    @classmethod
+    def _regimes(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {MarketRegime.parse(k): v for k, v in value.items()}
+        return value
+
+
+class Conditions(_Model):
+    entry: list[str] = Field(min_length=1)
+    exit: list[str] = Field(min_length=1)
+
+
+class TradingRules(_Model):
+    """Entry/exit conditions in the rule language plus their parameters."""
+
+    conditions: Conditions
+    parameters: dict[str, float]
+
+    @model_validator(mode="after")
+    def _conditions_parse(self) -> TradingRules:
+        from vantageadapt.rules import check_rules
+
+        check_rules(self.conditions.entry, self.conditions.exit, self.parameters)
+        return self
+
+
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "max_drawdown",
+    "win_rate",
+    "total_trades",
+    "profit_factor",
+    "avg_trade_return",
+    "exposure",
+)
+
+
+class Metrics(_Model):
+    """Performance of one asset over one window; every number finite."""
+
+    total_return: float = 0.0
+    sharpe_ratio: float = 0.0
+    sortino_ratio: float = 0.0
+    max_drawdown: float = 0.0
+    win_rate: float = 0.0
+    total_trades: int = 0
+    profit_factor: float = 0.0
+    avg_trade_return: float = 0.0
+    exposure: float = 0.0
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("metrics must be finite")
+        return value
+
+
+class AggregateMetrics(Metrics):
+    """Metrics over many assets: equal-weight mean return, mean ratios, summed trades."""
+
+    total_return_sum: float = 0.0
+    n_assets: int = 0
+
+
+class Thresholds(_Model):
+    """Minimums a strategy must reach on aggregate metrics (the original's defaults)."""
+
+    total_return: float = 0.5
+    sortino_ratio: float = 2.0
+    win_rate: float = 0.4
+    total_trades: int = 100
+
+    def unmet(self, metrics: Metrics) -> list[str]:
+        """One line per threshold the metrics miss, e.g. 'sortino_ratio 1.4 < 2.0'."""
+        misses = []
+        for name, minimum in self.model_dump().items():
+            value = getattr(metrics, name)
+            if value < minimum:
+                shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+                misses.append(f"{name} {shown} < {minimum}")
+        return misses
+
+
+class PatchOp(str, Enum):
+    insert_code = "insert_code"
+    modify_code = "modify_code"
+    delete_code = "delete_code"
+
+
+class CodePatch(_Model):
+    """One edit to a workspace module, proposed by the strategist."""
+
+    target: str = Field(description="workspace module file, e.g. 'scoring.py'")
+    op: PatchOp
+    name: str | None = Field(default=None, description="function or class the edit addresses")
+    line_start: int | None = Field(default=None, ge=1)
+    line_end: int | None = Field(default=None, ge=1)
+    after: str | None = Field(
+        default=None, description="insert_code: name of the function/class to insert after"
+    )
+    code: str = ""
+    reason: str
+
+
+class PromptChange(_Model):
+    """A new version of one prompt template, proposed by the strategist."""
+
+    name: str = Field(description="template name such as 'rules/generate'")
+    template: str
+    reason: str
+
+
+class ImprovementContext(_Model):
+    """What the strategist sees when asked to improve code or prompts."""
+
+    theme: str
+    regime: MarketRegime
+    in_sample: dict[str, float]
+    out_of_sample: dict[str, float]
+    unmet: list[str]
+    parameters: dict[str, float]
+    parameters_at_edge: dict[str, Literal["low", "high"]] = Field(default_factory=dict)
+    modules: dict[str, str] = Field(default_factory=dict, description="workspace file -> source")
+    prompts: dict[str, str] = Field(default_factory=dict, description="prompt name -> template")
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, description="earlier patches: target, op, status, reason"
+    )
+    iteration: int = 1
+
+
+class LLMCall(_Model):
+    """One strategist call, as the ledger keeps it (never holds a key)."""
+
+    provider: str
+    model: str
+    purpose: str
+    prompt_name: str | None = None
+    prompt_version: int | None = None
+    request_hash: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    latency_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    cached: bool = False
+    attempt: int = 1
