@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 SAMPLE := data/sample.pkl
 THEME ?= breakout trading
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint bench clean lock
 
 $(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ bench: $(VENV)/.dev-deps
 
 clean:
 	rm -rf $(VENV) .vantage vantage.db data/sample.pkl
+
+# Re-pin after editing pyproject.toml dependencies.
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -c requirements.lock --python-version 3.11 -o requirements-dev.lock
+	rm -f $(VENV)/.run-deps $(VENV)/.dev-deps
