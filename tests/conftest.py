@@ -12,8 +12,13 @@ def _isolated_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("VANTAGE_HOME", str(home))
     monkeypatch.setenv("VANTAGE_DATABASE_URL", f"sqlite+aiosqlite:///{home / 'vantage.db'}")
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "VANTAGE_PROVIDER", "VANTAGE_MODEL",
-                "VANTAGE_BASE_URL"):
+    for var in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "VANTAGE_PROVIDER",
+        "VANTAGE_MODEL",
+        "VANTAGE_BASE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     return home

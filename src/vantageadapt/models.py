@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,7 +16,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
 
-class MarketRegime(str, Enum):
+class MarketRegime(StrEnum):
     """The market states the strategist can name."""
 
     TRENDING_BULLISH = "TRENDING_BULLISH"
@@ -197,7 +197,7 @@ class Thresholds(_Model):
         return misses
 
 
-class PatchOp(str, Enum):
+class PatchOp(StrEnum):
     insert_code = "insert_code"
     modify_code = "modify_code"
     delete_code = "delete_code"
