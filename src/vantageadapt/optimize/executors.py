@@ -1,0 +1,190 @@
+"""Executors that run (asset, window, parameter sets) evaluations: local threads or Dask."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.errors import ConfigError, ExecutorError
+from vantageadapt.models import Conditions
+
+_DASK = re.compile(r"^dask://(?P<host>[^:/\s]+):(?P<port>\d{1,5})$")
+CONNECT_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """Evaluate `param_sets` on one asset, trading rows [start, stop)."""
+
+    symbol: str
+    start: int
+    stop: int
+    param_sets: tuple[Mapping[str, float], ...]
+
+
+class Executor(Protocol):
+    """Runs jobs and returns one (n_sets, n_metrics) array per job, in job order."""
+
+    def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
+        """Evaluate every job."""
+        ...
+
+    def close(self) -> None:
+        """Release workers and connections."""
+        ...
+
+
+def _evaluate(
+    frame: pd.DataFrame,
+    conditions: Conditions,
+    param_sets: Sequence[Mapping[str, float]],
+    config: Any,
+    start: int,
+    stop: int,
+    custom_indicators: Mapping[str, Callable] | None,
+) -> np.ndarray:
+    from vantageadapt.backtest import evaluate_grid
+
+    return evaluate_grid(
+        frame,
+        conditions,
+        list(param_sets),
+        config,
+        start=start,
+        stop=stop,
+        custom_indicators=custom_indicators,
+    )
+
+
+class LocalExecutor:
+    """In-process: one numba-parallel `evaluate_grid` call per job (threads over sets)."""
+
+    def __init__(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        conditions: Conditions,
+        config: Any,
+        custom_indicators: Mapping[str, Callable] | None = None,
+    ) -> None:
+        self._frames = frames
+        self._args = (conditions, config)
+        self._custom = custom_indicators
+
+    def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
+        """Evaluate the jobs one after another; each call is parallel inside."""
+        conditions, config = self._args
+        return [
+            _evaluate(
+                self._frames[j.symbol],
+                conditions,
+                j.param_sets,
+                config,
+                j.start,
+                j.stop,
+                self._custom,
+            )
+            for j in jobs
+        ]
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def parse_dask_address(spec: str) -> str:
+    """`dask://HOST:PORT` -> `tcp://HOST:PORT`; ConfigError for anything else."""
+    match = _DASK.match(spec.strip())
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise ConfigError(f"bad executor {spec!r}; use 'local' or 'dask://HOST:PORT'")
+    return f"tcp://{match['host']}:{match['port']}"
+
+
+class DaskExecutor:
+    """Farms (asset x parameter chunk) evaluations out to a Dask cluster."""
+
+    def __init__(
+        self,
+        address: str,
+        frames: Mapping[str, pd.DataFrame],
+        conditions: Conditions,
+        config: Any,
+        custom_indicators: Mapping[str, Callable] | None = None,
+        *,
+        timeout: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        from distributed import Client
+
+        self._address = address
+        try:
+            self._client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(
+                f"cannot reach the Dask scheduler at {address} within {timeout:g}s "
+                f"({type(exc).__name__}); start it or use --executor local"
+            ) from None
+        self._frames = {
+            sym: self._client.scatter(frame, broadcast=False) for sym, frame in frames.items()
+        }
+        self._args = (conditions, config, custom_indicators)
+
+    def _chunk_size(self, n_sets: int) -> int:
+        threads = sum(self._client.nthreads().values()) or 1
+        return max(1, math.ceil(n_sets / threads))
+
+    def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
+        """Submit every (job, chunk) at once, gather, and stitch chunks back in order."""
+        conditions, config, custom = self._args
+        futures: list[list[Any]] = []
+        try:
+            for job in jobs:
+                size = self._chunk_size(len(job.param_sets))
+                chunks = [job.param_sets[i : i + size] for i in range(0, len(job.param_sets), size)]
+                futures.append(
+                    [
+                        self._client.submit(
+                            _evaluate,
+                            self._frames[job.symbol],
+                            conditions,
+                            chunk,
+                            config,
+                            job.start,
+                            job.stop,
+                            custom,
+                            pure=False,
+                        )
+                        for chunk in chunks
+                    ]
+                )
+            results = self._client.gather([f for fs in futures for f in fs])
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(
+                f"lost the Dask scheduler at {self._address} ({type(exc).__name__}); "
+                "check the cluster or use --executor local"
+            ) from None
+        out, pos = [], 0
+        for fs in futures:
+            out.append(np.concatenate(results[pos : pos + len(fs)], axis=0))
+            pos += len(fs)
+        return out
+
+    def close(self) -> None:
+        """Close the client (the cluster keeps running)."""
+        self._client.close()
+
+
+def make_executor(
+    spec: str,
+    frames: Mapping[str, pd.DataFrame],
+    conditions: Conditions,
+    config: Any,
+    custom_indicators: Mapping[str, Callable] | None = None,
+) -> Executor:
+    """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached."""
+    if spec == "local":
+        return LocalExecutor(frames, conditions, config, custom_indicators)
+    return DaskExecutor(parse_dask_address(spec), frames, conditions, config, custom_indicators)

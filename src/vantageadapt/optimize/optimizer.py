@@ -1,0 +1,266 @@
+"""run_parameter_optimization: search train rows of a subset, re-run the best, score it once."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.errors import ConfigError, DataError
+from vantageadapt.models import METRIC_NAMES, Metrics, TradingRules
+from vantageadapt.optimize.cache import CachedRunner, frame_fingerprint, params_key, rules_key
+from vantageadapt.optimize.deflated import deflated_sharpe_ratio
+from vantageadapt.optimize.executors import Job, make_executor
+from vantageadapt.optimize.result import (
+    OptimizationResult,
+    aggregate_rows,
+    row_mapping,
+    row_to_metrics,
+)
+from vantageadapt.optimize.samplers import ParamSet, make_sampler
+from vantageadapt.optimize.scoring import ScoreFn, get_score, validation_score
+from vantageadapt.optimize.settings import OptimizeSettings
+from vantageadapt.optimize.space import (
+    SearchSpace,
+    default_search_space,
+    load_space_file,
+)
+from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts, walk_forward
+
+logger = logging.getLogger(__name__)
+_SHARPE = METRIC_NAMES.index("sharpe_ratio")
+_SECONDS_PER_YEAR = 365.25 * 24 * 3600
+_LANDSCAPE_METRICS = (
+    "total_return",
+    "sharpe_ratio",
+    "sortino_ratio",
+    "max_drawdown",
+    "total_trades",
+)
+
+
+def resolve_space(
+    rules: TradingRules, settings: OptimizeSettings, space: SearchSpace | None, size_type: str
+) -> SearchSpace:
+    """The given (or default) space with the settings' file and per-run overrides applied."""
+    base = space if space is not None else default_search_space(rules, size_type=size_type)
+    allowed = set(rules.parameters)
+    if settings.space_file is not None:
+        base = base.with_overrides(load_space_file(settings.space_file), allowed=allowed)
+    return base.with_overrides(settings.overrides, allowed=allowed)
+
+
+def pick_subset(symbols: Sequence[str], size: int, seed: int) -> list[str]:
+    """The seed flow's random asset subset (all assets when there are no more than `size`)."""
+    ordered = sorted(symbols)
+    if len(ordered) <= size:
+        return ordered
+    rng = np.random.default_rng(seed)
+    return sorted(rng.choice(ordered, size=size, replace=False).tolist())
+
+
+def periods_per_year(frame: pd.DataFrame) -> float:
+    """Rows per year from the median row spacing (how the engine annualizes)."""
+    steps = np.diff(frame.index.asi8) / 1e9 if len(frame) > 1 else np.array([])
+    steps = steps[steps > 0]
+    return _SECONDS_PER_YEAR / float(np.median(steps)) if len(steps) else 1.0
+
+
+def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[str, int]) -> None:
+    if not frames:
+        raise DataError("no assets to optimize on; pass data with at least one symbol")
+    for sym, frame in frames.items():
+        if sym not in validation_start:
+            raise ConfigError(f"validation_start has no row for symbol {sym!r}")
+        start = validation_start[sym]
+        if not 0 < start <= len(frame):
+            raise ConfigError(
+                f"validation_start {start} for {sym!r} is outside its {len(frame)} rows"
+            )
+
+
+class _Search:
+    """One search: sampler -> batched evaluations over subset assets and folds -> scores."""
+
+    def __init__(
+        self,
+        runner: CachedRunner,
+        subset: list[str],
+        folds: dict[str, list[Fold]],
+        fixed: Mapping[str, float],
+        score_fn: ScoreFn,
+    ) -> None:
+        self.runner, self.subset, self.folds = runner, subset, folds
+        self.fixed, self.score_fn = fixed, score_fn
+        n_folds = len(next(iter(folds.values())))
+        self.rows = [
+            float(np.mean([folds[s][k].fit_stop - folds[s][k].fit_start for s in subset]))
+            for k in range(n_folds)
+        ]
+
+    def evaluate(
+        self, sets: list[ParamSet], on_asset: Callable[[int], None]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (n_sets,) and first-fold in-sample aggregates (n_sets, n_metrics)."""
+        full = tuple({**self.fixed, **p} for p in sets)
+        fit, check = [], []
+        for i, sym in enumerate(self.subset):
+            jobs = []
+            for fold in self.folds[sym]:
+                jobs.append(Job(sym, fold.fit_start, fold.fit_stop, full))
+                jobs.append(Job(sym, fold.fit_stop, fold.check_stop, full))
+            arrays = self.runner.run(jobs)
+            fit.append(arrays[0::2])
+            check.append(arrays[1::2])
+            on_asset(i + 1)
+        n = len(self.subset)
+        scores = np.zeros(len(sets))
+        first_fit = None
+        for k in range(len(self.rows)):
+            agg_fit = aggregate_rows(np.stack([fit[a][k] for a in range(n)]))
+            agg_check = aggregate_rows(np.stack([check[a][k] for a in range(n)]))
+            first_fit = agg_fit if first_fit is None else first_fit
+            for j in range(len(sets)):
+                value = self.score_fn(
+                    row_mapping(agg_fit[j], n), row_mapping(agg_check[j], n), round(self.rows[k])
+                )
+                scores[j] += value if math.isfinite(value) else -math.inf
+        assert first_fit is not None
+        return scores / len(self.rows), first_fit
+
+
+def _final_metrics(
+    runner: CachedRunner,
+    frames: Mapping[str, pd.DataFrame],
+    validation_start: Mapping[str, int],
+    best_full: Mapping[str, float],
+) -> tuple[dict[str, Metrics], dict[str, Metrics]]:
+    """Best parameters on every asset: train rows in-sample, validation rows out-of-sample."""
+    symbols = sorted(frames)
+    jobs = [Job(sym, 0, validation_start[sym], (best_full,)) for sym in symbols]
+    tails = [s for s in symbols if validation_start[s] < len(frames[s])]
+    jobs += [Job(sym, validation_start[sym], len(frames[sym]), (best_full,)) for sym in tails]
+    arrays = runner.run(jobs)
+    per_in = {sym: row_to_metrics(a[0]) for sym, a in zip(symbols, arrays, strict=False)}
+    per_out = {sym: Metrics() for sym in symbols}
+    per_out.update(
+        {sym: row_to_metrics(a[0]) for sym, a in zip(tails, arrays[len(symbols) :], strict=True)}
+    )
+    return per_in, per_out
+
+
+def run_parameter_optimization(
+    frames: Mapping[str, pd.DataFrame],
+    rules: TradingRules,
+    *,
+    settings: OptimizeSettings | None = None,
+    validation_start: Mapping[str, int] | None = None,
+    config: Any = None,
+    space: SearchSpace | None = None,
+    score_fn: ScoreFn | None = None,
+    custom_indicators: Mapping[str, Callable[[pd.DataFrame, int], np.ndarray]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> OptimizationResult:
+    """Tune the rules' parameters on train rows; score the best once on validation rows."""
+    from vantageadapt.backtest import EngineConfig, aggregate_metrics
+
+    began = time.perf_counter()
+    settings = settings or OptimizeSettings()
+    config = config if config is not None else EngineConfig()
+    if validation_start is None:
+        rows = {sym: len(frame) for sym, frame in frames.items()}
+        validation_start = validation_starts(rows, settings.validation_fraction)
+    _check_inputs(frames, validation_start)
+    space = resolve_space(rules, settings, space, getattr(config, "size_type", "fraction"))
+    score_fn = score_fn or get_score(settings.score)
+    fixed = {k: v for k, v in rules.parameters.items() if k not in space.names}
+
+    subset = pick_subset(list(frames), settings.subset_size, settings.seed)
+    folds = {
+        sym: walk_forward(validation_start[sym], settings.walk_forward)
+        if settings.walk_forward
+        else [inner_holdout(validation_start[sym], settings.holdout_fraction)]
+        for sym in subset
+    }
+    executor = make_executor(settings.executor, frames, rules.conditions, config, custom_indicators)
+    fingerprints = {sym: frame_fingerprint(frame) for sym, frame in frames.items()}
+    runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
+    search = _Search(runner, subset, folds, fixed, score_fn)
+    sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
+    batch = settings.tpe_batch if settings.sampler == "tpe" else settings.trials
+
+    tried: dict[tuple, int] = {}
+    records: list[dict[str, float]] = []
+    scores: list[float] = []
+    sharpes: list[float] = []
+    interrupted = False
+    try:
+        while len(records) < settings.trials:
+            sets = sampler.ask(min(batch, settings.trials - len(records)))
+            if not sets:
+                break
+            done = len(records)
+
+            def on_asset(k: int, done: int = done, size: int = len(sets)) -> None:
+                if progress is not None:
+                    progress(done + size * k // len(subset), settings.trials)
+
+            batch_scores, fit = search.evaluate(sets, on_asset)
+            sampler.tell(sets, batch_scores.tolist())
+            for p, s, row in zip(sets, batch_scores, fit, strict=True):
+                tried.setdefault(params_key(p), len(records))
+                records.append({**p, "score": float(s), **_landscape_metrics(row)})
+                scores.append(float(s))
+                sharpes.append(float(row[_SHARPE]))
+    except KeyboardInterrupt:
+        interrupted = True
+        logger.warning("interrupted after %d trials; keeping the best so far", len(records))
+        if not records:
+            executor.close()
+            raise
+    try:
+        best_index = int(np.argmax(scores))
+        best = {name: records[best_index][name] for name in space.names}
+        best_full = {**fixed, **best}
+        per_in, per_out = _final_metrics(runner, frames, validation_start, best_full)
+    finally:
+        executor.close()
+    in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
+
+    ppy = float(np.median([periods_per_year(f) for f in frames.values()]))
+    n_obs = int(np.mean([validation_start[s] for s in frames]))
+    dsr = deflated_sharpe_ratio(
+        in_sample.sharpe_ratio / math.sqrt(ppy),
+        np.asarray(sharpes) / math.sqrt(ppy),
+        n_obs,
+        trials=len(tried) + settings.prior_trials,
+    )
+    edges = {name: e for name in space.names if (e := space.get(name).edge(best[name]))}
+    if progress is not None:
+        progress(len(records), settings.trials)
+    return OptimizationResult(
+        best_parameters={**rules.parameters, **best},
+        score=scores[best_index],
+        in_sample=in_sample,
+        out_of_sample=out_of_sample,
+        per_asset_in=per_in,
+        per_asset_out=per_out,
+        trials=len(tried),
+        deflated_sharpe=dsr,
+        landscape=pd.DataFrame.from_records(records),
+        parameters_at_edge=edges,
+        wall_seconds=time.perf_counter() - began,
+        interrupted=interrupted,
+        validation_score=validation_score(out_of_sample, in_sample),
+        subset=subset,
+        cache_hits=runner.hits,
+    )
+
+
+def _landscape_metrics(row: np.ndarray) -> dict[str, float]:
+    return {name: float(row[METRIC_NAMES.index(name)]) for name in _LANDSCAPE_METRICS}

@@ -1,0 +1,86 @@
+"""OptimizationResult and the array-side metric helpers the search uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.models import METRIC_NAMES, AggregateMetrics, Metrics
+
+_COL = {name: i for i, name in enumerate(METRIC_NAMES)}
+
+
+def row_to_metrics(row: np.ndarray) -> Metrics:
+    """One evaluate_grid row as Metrics (total_trades as int)."""
+    values = {name: float(row[i]) for name, i in _COL.items()}
+    values["total_trades"] = round(values["total_trades"])
+    return Metrics(**values)
+
+
+def aggregate_rows(stack: np.ndarray) -> np.ndarray:
+    """(assets, sets, metrics) -> (sets, metrics): means, summed trades, trade-weighted wins.
+
+    Mirrors `aggregate_metrics` for many sets at once, without building pydantic objects.
+    """
+    out = stack.mean(axis=0)
+    trades = stack[:, :, _COL["total_trades"]]
+    total = trades.sum(axis=0)
+    out[:, _COL["total_trades"]] = total
+    wins = (stack[:, :, _COL["win_rate"]] * trades).sum(axis=0)
+    out[:, _COL["win_rate"]] = np.divide(wins, total, out=np.zeros_like(wins), where=total > 0)
+    return out
+
+
+def row_mapping(row: np.ndarray, n_assets: int) -> dict[str, float]:
+    """An aggregated row as the mapping score functions take (with n_assets)."""
+    mapping = {name: float(row[i]) for name, i in _COL.items()}
+    mapping["n_assets"] = float(n_assets)
+    return mapping
+
+
+@dataclass
+class OptimizationResult:
+    """The tuned parameters, their in-sample and out-of-sample metrics, and the search's trace."""
+
+    best_parameters: dict[str, float]
+    score: float
+    in_sample: AggregateMetrics
+    out_of_sample: AggregateMetrics
+    per_asset_in: dict[str, Metrics]
+    per_asset_out: dict[str, Metrics]
+    trials: int
+    deflated_sharpe: float
+    landscape: pd.DataFrame
+    parameters_at_edge: dict[str, Literal["low", "high"]]
+    wall_seconds: float
+    interrupted: bool
+    validation_score: float
+    subset: list[str] = field(default_factory=list)
+    cache_hits: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the landscape as a count; it can be large)."""
+        return {
+            "best_parameters": self.best_parameters,
+            "score": self.score,
+            "validation_score": self.validation_score,
+            "in_sample": self.in_sample.model_dump(),
+            "out_of_sample": self.out_of_sample.model_dump(),
+            "per_asset": {
+                sym: {
+                    "in_sample": self.per_asset_in[sym].model_dump(),
+                    "out_of_sample": self.per_asset_out[sym].model_dump(),
+                }
+                for sym in self.per_asset_in
+            },
+            "trials": self.trials,
+            "deflated_sharpe": self.deflated_sharpe,
+            "parameters_at_edge": self.parameters_at_edge,
+            "subset": self.subset,
+            "cache_hits": self.cache_hits,
+            "wall_seconds": self.wall_seconds,
+            "interrupted": self.interrupted,
+        }

@@ -1,0 +1,74 @@
+"""Scores that rank parameter sets (pluggable, one signature) and the fixed validation score."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from vantageadapt.errors import ConfigError
+from vantageadapt.models import AggregateMetrics
+
+ScoreFn = Callable[[Mapping[str, float], Mapping[str, float] | None, int], float]
+"""(in-sample metrics, inner-holdout metrics or None, rows) -> score; higher is better."""
+
+SORTINO_CAP = 5.0  # ratios beyond this come from a handful of trades, not skill
+MIN_TRADES_PER_ASSET = 10.0
+TRADE_PENALTY = 2.0
+DRAWDOWN_PENALTY = 2.0
+DECAY_PENALTY = 0.5
+
+
+def seed_score(
+    in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
+) -> float:
+    """The original optimizer's rank: trades * sortino * (total_return / rows)."""
+    if rows <= 0:
+        return 0.0
+    return float(
+        in_sample["total_trades"] * in_sample["sortino_ratio"] * (in_sample["total_return"] / rows)
+    )
+
+
+def _quality(metrics: Mapping[str, float]) -> float:
+    """Capped sortino (shrunk when trades are few) less trade and drawdown penalties."""
+    sortino = max(-SORTINO_CAP, min(SORTINO_CAP, metrics["sortino_ratio"]))
+    assets = max(1.0, float(metrics.get("n_assets", 1.0)))
+    trade_share = min(1.0, metrics["total_trades"] / (MIN_TRADES_PER_ASSET * assets))
+    drawdown = min(1.0, abs(metrics["max_drawdown"]))
+    # A good ratio over too few trades is mostly luck: shrink it toward zero as well.
+    edge = sortino * trade_share if sortino > 0 else sortino
+    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
+
+
+def default_score(
+    in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
+) -> float:
+    """Capped sortino, less penalties for few trades, deep drawdowns and holdout decay.
+
+    With a holdout the score is the mean quality of both windows less half the quality lost
+    from in-sample to holdout, so a set that only fits the in-sample rows ranks low.
+    """
+    q_in = _quality(in_sample)
+    if holdout is None:
+        return q_in
+    q_out = _quality(holdout)
+    return 0.5 * (q_in + q_out) - DECAY_PENALTY * max(0.0, q_in - q_out)
+
+
+SCORES: dict[str, ScoreFn] = {"default": default_score, "seed": seed_score}
+
+
+def get_score(name: str) -> ScoreFn:
+    """The score called `name`; ConfigError listing the known ones otherwise."""
+    try:
+        return SCORES[name]
+    except KeyError:
+        raise ConfigError(f"unknown score {name!r}; choose one of {', '.join(SCORES)}") from None
+
+
+def validation_score(out_of_sample: AggregateMetrics, in_sample: AggregateMetrics) -> float:
+    """The fixed evaluator for the agent's acceptance: out-of-sample quality less decay."""
+    q_out = _quality(out_of_sample.model_dump())
+    q_in = _quality(in_sample.model_dump())
+    value = q_out - DECAY_PENALTY * max(0.0, q_in - q_out)
+    return value if math.isfinite(value) else -math.inf

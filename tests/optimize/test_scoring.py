@@ -1,0 +1,65 @@
+"""Scores: the seed's formula, the default's penalties, the fixed validation score."""
+
+from __future__ import annotations
+
+import pytest
+
+from vantageadapt.errors import ConfigError
+from vantageadapt.models import AggregateMetrics
+from vantageadapt.optimize import default_score, get_score, seed_score, validation_score
+
+
+def _m(**kw: float) -> dict[str, float]:
+    base = {
+        "total_return": 0.2,
+        "sharpe_ratio": 1.0,
+        "sortino_ratio": 2.0,
+        "max_drawdown": 0.1,
+        "win_rate": 0.5,
+        "total_trades": 50.0,
+        "profit_factor": 1.5,
+        "avg_trade_return": 0.01,
+        "exposure": 0.5,
+        "n_assets": 1.0,
+    }
+    return {**base, **kw}
+
+
+def test_seed_score_is_the_original_formula():
+    assert seed_score(_m(), None, 1000) == pytest.approx(50 * 2.0 * (0.2 / 1000))
+    assert seed_score(_m(), None, 0) == 0.0
+
+
+def test_default_score_value_by_hand():
+    # sortino 2 - 2*(1 - min(1, 50/10)) - 2*0.1 = 1.8
+    assert default_score(_m(), None, 100) == pytest.approx(1.8)
+    # holdout: q_in 1.8, q_out = 1 - 0 - 0.2 = 0.8 -> 0.5*(2.6) - 0.5*1.0 = 0.8
+    assert default_score(_m(), _m(sortino_ratio=1.0), 100) == pytest.approx(0.8)
+
+
+def test_default_score_punishes_few_trades_drawdown_and_decay():
+    good = default_score(_m(), _m(), 100)
+    assert default_score(_m(total_trades=2), _m(total_trades=2), 100) < good
+    assert default_score(_m(max_drawdown=0.6), _m(max_drawdown=0.6), 100) < good
+    assert default_score(_m(), _m(sortino_ratio=-1.0), 100) < good
+    # a huge in-sample sortino from a handful of trades does not win
+    assert default_score(_m(sortino_ratio=40, total_trades=3), None, 100) < good
+
+
+def test_trade_minimum_scales_with_assets():
+    assert default_score(_m(total_trades=10, n_assets=1), None, 1) > default_score(
+        _m(total_trades=10, n_assets=5), None, 1
+    )
+
+
+def test_validation_score_uses_out_of_sample_and_decay():
+    ins = AggregateMetrics(sortino_ratio=3.0, total_trades=40, max_drawdown=0.1, n_assets=2)
+    out = AggregateMetrics(sortino_ratio=1.0, total_trades=40, max_drawdown=0.1, n_assets=2)
+    # q_out = 1 - 0 - 0.2 = 0.8; q_in = 2.8; 0.8 - 0.5 * 2.0 = -0.2
+    assert validation_score(out, ins) == pytest.approx(-0.2)
+    assert validation_score(ins, ins) == pytest.approx(2.8)
+
+
+def test_unknown_score():
+    with pytest.raises(ConfigError, match="unknown score 'sharpe'; choose one of default, seed"):
+        get_score("sharpe")
