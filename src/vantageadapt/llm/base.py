@@ -1,0 +1,168 @@
+"""What every LLM provider implements: one forced tool call in, its arguments out."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from vantageadapt.errors import ProviderError
+from vantageadapt.logs import mask_secrets
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """The one tool the model must call: its name, description and JSON schema."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ProviderReply:
+    """A model's answer: the tool arguments (or None) and the raw text, with token counts."""
+
+    arguments: dict[str, Any] | None
+    text: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON for the cache and the ledger."""
+        return {
+            "arguments": self.arguments,
+            "text": self.text,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProviderReply:
+        """Rebuild a reply stored by `to_json`."""
+        return cls(
+            arguments=data.get("arguments"),
+            text=data.get("text", ""),
+            prompt_tokens=int(data.get("prompt_tokens", 0)),
+            completion_tokens=int(data.get("completion_tokens", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries for 429/5xx/timeouts/connection errors: attempts and exponential backoff."""
+
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+    timeout: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+class Provider(Protocol):
+    """An LLM backend; `messages` are {"role": "user"|"assistant", "content": str}."""
+
+    name: str
+    model: str
+
+    def describe(self) -> dict[str, Any]:
+        """Provider facts that change answers (backend, base URL without secrets)."""
+        ...
+
+    async def complete(
+        self, system: str, messages: list[dict[str, str]], tool: ToolSpec, *, seed: int
+    ) -> ProviderReply:
+        """Ask for one call of `tool`; raise ProviderError after retries."""
+        ...
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with local `$ref`s replaced by their definitions (servers differ on refs)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = defs[node["$ref"].rsplit("/", 1)[-1]]
+                merged = {**walk(copy.deepcopy(target)), **{k: v for k, v in node.items()}}
+                merged.pop("$ref")
+                return merged
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def json_from_text(text: str) -> dict[str, Any] | None:
+    """The JSON object in a plain-text answer (fenced or bare), or None."""
+    candidates = [m.group(1) for m in _FENCE.finditer(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        candidates.append(text[start : end + 1])
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """Text with the given secrets and anything key-like masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return mask_secrets(text)
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    retryable: Callable[[Exception], bool],
+    describe: Callable[[Exception], str],
+    what: str,
+) -> T:
+    """Run `call`, retrying retryable failures with backoff; ProviderError when they persist."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return await call()
+        except Exception as exc:
+            if not retryable(exc):
+                raise ProviderError(f"{what} failed: {describe(exc)}") from None
+            if attempt == policy.attempts:
+                raise ProviderError(
+                    f"{what} failed after {policy.attempts} attempts: {describe(exc)}; check the "
+                    "server (--base-url) and your rate limits, or use --provider offline"
+                ) from None
+            wait = policy.delay(attempt)
+            logger.warning(
+                "%s: %s; retry %d/%d in %.2fs",
+                what,
+                describe(exc),
+                attempt,
+                policy.attempts - 1,
+                wait,
+            )
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,439 @@
+"""LLMInterface: the strategist's five questions, answered by an LLM or the offline strategist."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from vantageadapt.errors import ConfigError, ProviderError, RuleError
+from vantageadapt.llm.base import Provider, ProviderReply, RetryPolicy, ToolSpec, inline_refs
+from vantageadapt.llm.ledger import (
+    Budget,
+    ResponseCache,
+    canonical_json,
+    cost_usd,
+    estimate_tokens,
+    request_hash,
+)
+from vantageadapt.llm.offline import (
+    OFFLINE_MODEL,
+    offline_insight,
+    offline_market_context,
+    offline_rules,
+)
+from vantageadapt.llm.stats import RECENT_FRACTION, MarketStats
+from vantageadapt.models import (
+    CodePatch,
+    ImprovementContext,
+    LLMCall,
+    MarketContext,
+    MarketRegime,
+    PatchOp,
+    PromptChange,
+    StrategyInsight,
+    TradingRules,
+)
+from vantageadapt.prompts import PromptManager, placeholders
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_ERROR_CHARS = 1500
+INDICATORS = (
+    "ma_N, ema_N, rsi_N, std_N, atr_N, high_N, low_N, bb_upper_N, bb_lower_N, returns_N, "
+    "volatility_N, volume_ma_N, macd, macd_signal, macd_hist"
+)
+
+_TOOLS: dict[str, tuple[str, str, type[BaseModel]]] = {
+    "analyze_market": ("report_market_context", "Report the market regime.", MarketContext),
+    "generate_strategy": ("report_strategy_insight", "Report the strategy plan.", StrategyInsight),
+    "generate_trading_rules": ("report_trading_rules", "Report entry/exit rules.", TradingRules),
+    "propose_patch": ("propose_code_patch", "Propose one workspace code patch.", CodePatch),
+    "propose_prompt_change": ("propose_prompt_change", "Propose one new template.", PromptChange),
+}
+
+
+def tool_for(purpose: str) -> ToolSpec:
+    """The forced tool for a question, its schema generated from the pydantic model."""
+    name, description, model = _TOOLS[purpose]
+    return ToolSpec(name, description, inline_refs(model.model_json_schema()))
+
+
+class _Rejected(Exception):
+    """An answer that is not a valid call of the tool (fed back to the model)."""
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + " ..."
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    return json.dumps(value, sort_keys=True)
+
+
+class LLMInterface:
+    """The strategist: market read, strategy insight, rules, code and prompt proposals.
+
+    With no provider it is the offline strategist (deterministic, from the data and theme).
+    Every call, offline or not, is appended to `ledger` as an LLMCall.
+    """
+
+    def __init__(
+        self,
+        provider: Provider | None = None,
+        *,
+        prompts: PromptManager | None = None,
+        cache: bool = False,
+        budget: Budget | None = None,
+        seed: int = 0,
+        max_attempts: int = 3,
+        cache_store: ResponseCache | None = None,
+    ) -> None:
+        self.provider = provider
+        self.provider_name = provider.name if provider else "offline"
+        self.model_name = provider.model if provider else OFFLINE_MODEL
+        self.prompts = prompts or PromptManager()
+        self.use_cache = cache
+        self.cache = cache_store or ResponseCache()
+        self.budget = budget or Budget()
+        self.seed = seed
+        self.max_attempts = max_attempts
+        self.ledger: list[LLMCall] = []
+
+    @classmethod
+    def from_settings(
+        cls,
+        provider: str = "offline",
+        model: str | None = None,
+        base_url: str | None = None,
+        *,
+        prompts: PromptManager,
+        cache: bool = False,
+        budget: Budget | None = None,
+        seed: int = 0,
+        retry: RetryPolicy | None = None,
+    ) -> LLMInterface:
+        """Build the interface for `--provider offline|openai|anthropic`."""
+        backend: Provider | None
+        if provider == "offline":
+            backend = None
+        elif provider == "openai":
+            from vantageadapt.llm.openai_provider import OpenAIProvider
+
+            backend = OpenAIProvider(model, base_url, retry=retry)
+        elif provider == "anthropic":
+            from vantageadapt.llm.anthropic_provider import AnthropicProvider
+
+            backend = AnthropicProvider(model, base_url, retry=retry)
+        else:
+            raise ConfigError(
+                f"unknown provider {provider!r}; use --provider offline, openai or anthropic"
+            )
+        if backend is None:
+            logger.info("strategist: the offline strategist (deterministic, no LLM)")
+        else:
+            logger.info("strategist: %s model %s", backend.name, backend.model)
+        return cls(backend, prompts=prompts, cache=cache, budget=budget, seed=seed)
+
+    @property
+    def offline(self) -> bool:
+        """True for the built-in deterministic strategist."""
+        return self.provider is None
+
+    def drain_ledger(self) -> list[LLMCall]:
+        """The calls since the last drain (for the store), emptying the ledger."""
+        calls, self.ledger = self.ledger, []
+        return calls
+
+    # the five questions -------------------------------------------------------------------
+    async def analyze_market(self, stats: MarketStats) -> MarketContext:
+        """Read the regime and context from anonymized statistics."""
+        if self.offline:
+            return self._offline("analyze_market", stats, lambda: offline_market_context(stats))
+        user = self.prompts.format_prompt(
+            "analysis/market",
+            n_assets=stats.n_assets,
+            recent_fraction_pct=round(RECENT_FRACTION * 100),
+            regimes=", ".join(r.value for r in MarketRegime),
+            stats_json=_dump(stats),
+        )
+        return await self._ask("analyze_market", MarketContext, "analysis/market", user)
+
+    async def generate_strategy(self, theme: str, context: MarketContext) -> StrategyInsight:
+        """Plan a strategy for the theme in this market."""
+        if self.offline:
+            inputs = {"theme": theme, "context": context.model_dump(mode="json")}
+            return self._offline(
+                "generate_strategy", inputs, lambda: offline_insight(theme, context)
+            )
+        user = self.prompts.format_prompt(
+            "strategy/insight",
+            theme=theme,
+            context_json=_dump(context),
+            regimes=", ".join(r.value for r in MarketRegime),
+            indicators=INDICATORS,
+        )
+        return await self._ask("generate_strategy", StrategyInsight, "strategy/insight", user)
+
+    async def generate_trading_rules(
+        self, insight: StrategyInsight, context: MarketContext, theme: str = ""
+    ) -> TradingRules:
+        """Entry/exit rules in the rule language; unknown terms are sent back for repair."""
+        if self.offline:
+            inputs = {
+                "theme": theme,
+                "insight": insight.model_dump(mode="json"),
+                "context": context.model_dump(mode="json"),
+            }
+            return self._offline(
+                "generate_trading_rules",
+                inputs,
+                lambda: offline_rules(theme, insight, context, self.seed),
+            )
+        from vantageadapt.rules import known_terms
+
+        user = self.prompts.format_prompt(
+            "rules/generate",
+            theme=theme,
+            context_json=_dump(context),
+            insight_json=_dump(insight),
+            terms=", ".join(known_terms()),
+        )
+        return await self._ask("generate_trading_rules", TradingRules, "rules/generate", user)
+
+    async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
+        """One code patch for a workspace module."""
+        if self.offline:
+            from vantageadapt.agent.offline_improver import propose_patch_offline
+
+            return self._offline(
+                "propose_patch", ctx, lambda: propose_patch_offline(ctx, self.seed)
+            )
+        user = self.prompts.format_prompt(
+            "improvement/code",
+            **self._improvement_values(ctx),
+            in_sample=_dump(ctx.in_sample),
+            parameters=_dump(ctx.parameters),
+            parameters_at_edge=_dump(ctx.parameters_at_edge),
+            modules="\n\n".join(
+                f"### {name}\n```python\n{src}\n```" for name, src in sorted(ctx.modules.items())
+            ),
+        )
+
+        def check(patch: CodePatch) -> None:
+            if ctx.modules and patch.target not in ctx.modules:
+                raise ConfigError(
+                    f"target {patch.target!r} is not a workspace module; one of "
+                    f"{sorted(ctx.modules)}"
+                )
+            if patch.op is not PatchOp.delete_code:
+                try:
+                    ast.parse(patch.code)
+                except SyntaxError as exc:
+                    raise ConfigError(f"code does not parse: {exc}") from None
+
+        return await self._ask("propose_patch", CodePatch, "improvement/code", user, check=check)
+
+    async def propose_prompt_change(self, ctx: ImprovementContext) -> PromptChange:
+        """A new version of one prompt template, keeping its placeholders."""
+        if self.offline:
+            from vantageadapt.agent.offline_improver import propose_prompt_change_offline
+
+            return self._offline(
+                "propose_prompt_change",
+                ctx,
+                lambda: propose_prompt_change_offline(ctx, self.seed),
+            )
+        user = self.prompts.format_prompt(
+            "improvement/prompt",
+            **self._improvement_values(ctx),
+            prompts="\n\n".join(f"### {n}\n{t}" for n, t in sorted(ctx.prompts.items())),
+        )
+
+        def check(change: PromptChange) -> None:
+            current = ctx.prompts.get(change.name)
+            if current is None:
+                current = self.prompts.get(change.name)[0]  # ConfigError names the known ones
+            wanted = placeholders(current, name=change.name)
+            got = placeholders(change.template, name=f"{change.name} (proposed)")
+            if got != wanted:
+                raise ConfigError(
+                    f"template must keep exactly the placeholders {sorted(wanted)}; "
+                    f"missing {sorted(wanted - got)}, unknown {sorted(got - wanted)}"
+                )
+
+        return await self._ask(
+            "propose_prompt_change", PromptChange, "improvement/prompt", user, check=check
+        )
+
+    @staticmethod
+    def _improvement_values(ctx: ImprovementContext) -> dict[str, Any]:
+        return {
+            "iteration": ctx.iteration,
+            "theme": ctx.theme,
+            "regime": ctx.regime.value,
+            "unmet": "; ".join(ctx.unmet) or "none",
+            "out_of_sample": _dump(ctx.out_of_sample),
+            "history": _dump(ctx.history),
+        }
+
+    # machinery -----------------------------------------------------------------------------
+    def _offline(self, purpose: str, inputs: Any, produce: Callable[[], M]) -> M:
+        """Answer with the offline strategist and ledger it as such."""
+        started = time.perf_counter()
+        request = {"purpose": purpose, "seed": self.seed, "inputs": json.loads(_dump(inputs))}
+        result = produce()
+        self.ledger.append(
+            LLMCall(
+                provider="offline",
+                model=OFFLINE_MODEL,
+                purpose=purpose,
+                request_hash=request_hash(request),
+                request=request,
+                response=result.model_dump(mode="json"),
+                latency_ms=(time.perf_counter() - started) * 1000,
+                cost_usd=0.0,
+            )
+        )
+        logger.info("offline strategist (deterministic, no LLM) answered %s", purpose)
+        return result
+
+    async def _ask(
+        self,
+        purpose: str,
+        model_cls: type[M],
+        prompt_name: str,
+        user: str,
+        *,
+        check: Callable[[M], None] | None = None,
+    ) -> M:
+        """Ask the provider for one tool call; re-ask with the validation error, bounded."""
+        assert self.provider is not None
+        tool = tool_for(purpose)
+        category = prompt_name.split("/", 1)[0]
+        system = self.prompts.format_prompt(f"{category}/system")
+        _, version = self.prompts.get(prompt_name)
+        messages = [{"role": "user", "content": user}]
+        error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            request = {
+                "provider": self.provider.name,
+                "model": self.provider.model,
+                **self.provider.describe(),
+                "purpose": purpose,
+                "system": system,
+                "messages": list(messages),
+                "tool": tool.name,
+                "schema_sha256": hashlib.sha256(canonical_json(tool.schema).encode()).hexdigest(),
+                "seed": self.seed,
+            }
+            call = LLMCall(
+                provider=self.provider.name,
+                model=self.provider.model,
+                purpose=purpose,
+                prompt_name=prompt_name,
+                prompt_version=version,
+                request_hash=request_hash(request),
+                request=request,
+                attempt=attempt,
+            )
+            reply = await self._call(call, system, messages, tool)
+            try:
+                if reply.arguments is None:
+                    raise _Rejected(
+                        f"the answer was not a call of {tool.name} with a JSON object "
+                        f"(got: {reply.text[:300]!r})"
+                    )
+                result = model_cls.model_validate(reply.arguments)
+                if check is not None:
+                    check(result)
+            except (ValidationError, RuleError, ConfigError, _Rejected) as exc:
+                error = _error_text(exc)
+                self.ledger[-1] = self.ledger[-1].model_copy(update={"error": error})
+                logger.warning("%s answer %d rejected: %s", purpose, attempt, error)
+                shown = json.dumps(reply.arguments) if reply.arguments is not None else reply.text
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": shown or "(empty)"},
+                    {
+                        "role": "user",
+                        "content": f"That answer was rejected: {error}\n"
+                        f"Call {tool.name} again with corrected arguments.",
+                    },
+                ]
+                continue
+            return result
+        raise ProviderError(
+            f"{self.provider.name} model {self.provider.model} gave no valid {purpose} answer in "
+            f"{self.max_attempts} attempts; last error: {error[:300]}; try another --model or "
+            "--provider offline"
+        )
+
+    async def _call(
+        self, call: LLMCall, system: str, messages: list[dict[str, str]], tool: ToolSpec
+    ) -> ProviderReply:
+        """One provider round trip through the cache and the budget, ledgered."""
+        assert self.provider is not None
+        if self.use_cache:
+            stored = self.cache.get(call.request_hash)
+            if stored is not None:
+                reply = ProviderReply.from_json(stored)
+                self.ledger.append(
+                    call.model_copy(
+                        update={"response": reply.to_json(), "cached": True, "cost_usd": 0.0}
+                    )
+                )
+                logger.info("%s answered from the cache (no tokens)", call.purpose)
+                return reply
+        max_out = int(getattr(self.provider, "max_output_tokens", 2048))
+        prompt_estimate = estimate_tokens(system + canonical_json([*messages, tool.schema]))
+        self.budget.check(
+            purpose=call.purpose,
+            model=call.model,
+            tokens=prompt_estimate + max_out,
+            cost=cost_usd(call.model, prompt_estimate, max_out),
+        )
+        started = time.perf_counter()
+        try:
+            reply = await self.provider.complete(system, messages, tool, seed=self.seed)
+        except ProviderError as exc:
+            latency = (time.perf_counter() - started) * 1000
+            self.ledger.append(call.model_copy(update={"error": str(exc), "latency_ms": latency}))
+            raise
+        latency = (time.perf_counter() - started) * 1000
+        cost = cost_usd(call.model, reply.prompt_tokens, reply.completion_tokens)
+        self.budget.charge(tokens=reply.prompt_tokens + reply.completion_tokens, cost=cost)
+        self.cache.put(call.request_hash, reply.to_json())
+        self.ledger.append(
+            call.model_copy(
+                update={
+                    "response": reply.to_json(),
+                    "latency_ms": latency,
+                    "prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                    "cost_usd": cost,
+                }
+            )
+        )
+        logger.info(
+            "%s via %s/%s: %d+%d tokens, %.0f ms%s",
+            call.purpose,
+            call.provider,
+            call.model,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            latency,
+            f", ${cost:.5f}" if cost is not None else "",
+        )
+        return reply

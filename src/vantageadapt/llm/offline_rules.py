@@ -1,0 +1,211 @@
+"""Rule composition for the offline strategist: a theme style, shaped by the regime."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+from vantageadapt.models import MarketContext, MarketRegime, StrategyInsight
+
+# Keyword -> style, checked in order (so "trend reversal" is mean reversion, "range breakout"
+# is a breakout).
+_THEME_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("mean_reversion", ("reversion", "revert", "reversal", "contrarian", "oversold", "dip")),
+    ("breakout", ("breakout", "break out", "break-out", "channel", "donchian", "new high")),
+    ("trend_following", ("trend", "moving average", "crossover", "cross over", "ma cross")),
+    ("momentum", ("momentum", "rsi", "macd", "strength", "accelerat", "impulse")),
+    ("volatility", ("volatility", "squeeze", "bollinger", "expansion", "atr")),
+    ("volume", ("volume", "liquidity", "flow", "whale", "accumulation")),
+    ("mean_reversion", ("range", "ranging", "scalp", "grid", "bounce", "support")),
+)
+
+# Themes the keywords do not place follow the regime.
+_REGIME_STYLE: dict[MarketRegime, str] = {
+    MarketRegime.TRENDING_BULLISH: "trend_following",
+    MarketRegime.TRENDING_BEARISH: "mean_reversion",
+    MarketRegime.RANGING_HIGH_VOL: "mean_reversion",
+    MarketRegime.RANGING_LOW_VOL: "volatility",
+    MarketRegime.BREAKOUT: "breakout",
+    MarketRegime.BREAKDOWN: "mean_reversion",
+    MarketRegime.REVERSAL: "mean_reversion",
+    MarketRegime.UNKNOWN: "momentum",
+}
+
+STYLE_INDICATORS: dict[str, tuple[list[str], list[str], list[str]]] = {
+    "breakout": (["high_20"], ["volume_ma_20"], ["low_10", "drawdown"]),
+    "mean_reversion": (["bb_lower_20", "rsi_14"], ["ma_50"], ["ma_20", "rsi_14"]),
+    "trend_following": (["ema_12", "ema_48"], ["ma_100"], ["ema_12", "drawdown"]),
+    "momentum": (["returns_20", "macd"], ["macd_signal", "rsi_14"], ["macd_hist", "drawdown"]),
+    "volatility": (["bb_upper_20", "std_20"], ["volume_ma_20"], ["ma_20", "bars_held"]),
+    "volume": (["volume_ma_20"], ["returns_10"], ["ema_10", "bars_held"]),
+}
+
+
+def theme_style(theme: str, regime: MarketRegime) -> str:
+    """The rule style a theme asks for; unplaced themes follow the regime."""
+    text = " ".join(theme.lower().replace("_", " ").split())
+    for style, words in _THEME_KEYWORDS:
+        if any(word in text for word in words):
+            return style
+    return _REGIME_STYLE[regime]
+
+
+def _rng(theme: str, regime: MarketRegime, seed: int) -> random.Random:
+    digest = hashlib.sha256(f"{seed}|{theme.strip().lower()}|{regime.value}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _breakout(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    window = rng.choice((20, 30, 40))
+    entry = ["price > high_{breakout_window}"]
+    exit_ = ["price < low_{exit_window}", "drawdown > max_drawdown"]
+    params: dict[str, float] = {"breakout_window": window, "exit_window": window // 2}
+    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.BREAKOUT, MarketRegime.UNKNOWN):
+        # Ranges throw false breakouts: ask for volume behind the move.
+        entry.append("volume > volume_ma_{volume_window} * volume_mult")
+        params |= {"volume_window": 20, "volume_mult": 1.5}
+    if regime in (MarketRegime.TRENDING_BULLISH, MarketRegime.TRENDING_BEARISH):
+        entry.append("price > ma_{trend_window}")
+        params["trend_window"] = 100
+    if regime is MarketRegime.RANGING_LOW_VOL:
+        params["breakout_window"] = window // 2  # quiet ranges break on shorter channels
+        params["exit_window"] = max(5, window // 4)
+    return entry, exit_, params
+
+
+def _mean_reversion(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    window = rng.choice((20, 30))
+    oversold = 30.0
+    entry = ["price < bb_lower_{bb_window}", "rsi_{rsi_window} < rsi_oversold"]
+    exit_ = ["price > ma_{bb_window}", "rsi_{rsi_window} > rsi_overbought"]
+    params: dict[str, float] = {"bb_window": window, "rsi_window": 14}
+    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
+        oversold = 22.0  # falling markets: only the deepest dips, cut losers by time
+        exit_.append("bars_held > max_bars")
+        params["max_bars"] = 50
+    elif regime is MarketRegime.TRENDING_BULLISH:
+        # Buy pullbacks in the direction of the trend.
+        entry = ["price < ma_{bb_window}", "price > ma_{trend_window}"]
+        entry.append("rsi_{rsi_window} < rsi_oversold")
+        params["trend_window"] = 100
+        oversold = 40.0
+    elif regime is MarketRegime.REVERSAL:
+        entry = ["rsi_{rsi_window} crosses_above rsi_oversold", "price < ma_{bb_window}"]
+    elif regime is MarketRegime.RANGING_HIGH_VOL:
+        oversold = 25.0
+    params |= {"rsi_oversold": oversold, "rsi_overbought": 100.0 - oversold}
+    return entry, exit_, params
+
+
+def _trend_following(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    fast = rng.choice((10, 12, 15))
+    entry = ["ema_{fast_window} > ema_{slow_window}", "price > ma_{trend_window}"]
+    exit_ = ["ema_{fast_window} crosses_below ema_{slow_window}", "drawdown > max_drawdown"]
+    params: dict[str, float] = {"fast_window": fast, "slow_window": fast * 4, "trend_window": 100}
+    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.RANGING_LOW_VOL):
+        # Filter out flat chop: the trend must also be visible in returns.
+        entry.append("returns_{trend_window} > min_trend_return")
+        params["min_trend_return"] = 0.01
+    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
+        entry.append("rsi_{rsi_window} > 50")
+        params["rsi_window"] = 14
+    return entry, exit_, params
+
+
+def _momentum(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    window = rng.choice((10, 20, 30))
+    entry = ["returns_{momentum_window} > momentum_threshold", "macd > macd_signal"]
+    exit_ = ["macd crosses_below macd_signal", "drawdown > max_drawdown"]
+    params: dict[str, float] = {"momentum_window": window, "momentum_threshold": 0.005}
+    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.BREAKOUT):
+        params["momentum_threshold"] = 0.02
+        entry.append("volume > volume_ma_{volume_window}")
+        params["volume_window"] = 20
+    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
+        entry.append("price > ema_{trend_window}")
+        params["trend_window"] = 50
+    if regime is MarketRegime.RANGING_LOW_VOL:
+        entry.append("rsi_{rsi_window} < 70")
+        params["rsi_window"] = 14
+    return entry, exit_, params
+
+
+def _volatility(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    window = rng.choice((20, 30))
+    entry = ["price > bb_upper_{bb_window}", "volume > volume_ma_{volume_window}"]
+    exit_ = ["price < ma_{bb_window}", "bars_held > max_bars"]
+    params: dict[str, float] = {"bb_window": window, "volume_window": 20, "max_bars": 100}
+    if regime is MarketRegime.RANGING_LOW_VOL:
+        # A squeeze: band width small against price before the expansion.
+        entry.append("std_{bb_window} / price < squeeze_width")
+        params["squeeze_width"] = 0.02
+    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
+        entry.append("price > ma_{trend_window}")
+        params["trend_window"] = 100
+    return entry, exit_, params
+
+
+def _volume(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
+    window = rng.choice((20, 30, 50))
+    entry = ["volume > volume_ma_{volume_window} * volume_mult", "returns_{return_window} > 0"]
+    exit_ = ["price < ema_{exit_window}", "bars_held > max_bars"]
+    params: dict[str, float] = {
+        "volume_window": window,
+        "volume_mult": 2.0,
+        "return_window": 10,
+        "exit_window": 10,
+        "max_bars": 60,
+    }
+    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.TRENDING_BEARISH):
+        params["volume_mult"] = 3.0
+    return entry, exit_, params
+
+
+_STYLES = {
+    "breakout": _breakout,
+    "mean_reversion": _mean_reversion,
+    "trend_following": _trend_following,
+    "momentum": _momentum,
+    "volatility": _volatility,
+    "volume": _volume,
+}
+
+# Base take profit / stop loss per style before regime and volatility scaling.
+_BASE_EXITS: dict[str, tuple[float, float]] = {
+    "breakout": (0.12, 0.05),
+    "mean_reversion": (0.06, 0.04),
+    "trend_following": (0.15, 0.06),
+    "momentum": (0.10, 0.05),
+    "volatility": (0.10, 0.05),
+    "volume": (0.08, 0.04),
+}
+
+
+def compose_rules(
+    theme: str, insight: StrategyInsight, context: MarketContext, seed: int = 0
+) -> dict[str, Any]:
+    """The DESIGN.md rules JSON for a theme in a market; same inputs and seed, same rules."""
+    regime = context.regime
+    style = theme_style(theme, regime)
+    entry, exit_, params = _STYLES[style](regime, _rng(theme, regime, seed))
+    rule = insight.regime_specific_rules.get(regime)
+    sl_mult = rule.stop_loss_mult if rule else 1.0
+    tp_mult = rule.take_profit_mult if rule else 1.0
+    size_mult = rule.position_size_mult if rule else 1.0
+    base_tp, base_sl = _BASE_EXITS[style]
+    vol_scale = 0.75 + context.volatility_level  # wider exits in wilder markets
+    max_orders = {"low": 3, "medium": 2, "high": 1}[context.risk_level]
+    params |= {
+        "take_profit": round(min(0.3, max(0.05, base_tp * tp_mult * vol_scale)), 4),
+        "stop_loss": round(min(0.15, max(0.02, base_sl * sl_mult * vol_scale)), 4),
+        "order_size": round(min(0.5, max(0.05, insight.suggested_position_size * size_mult)), 4),
+        "max_orders": max_orders,
+        "max_drawdown": round(insight.risk_management.max_drawdown, 4),
+    }
+    if not any("max_drawdown" in cond for cond in exit_):
+        params.pop("max_drawdown")
+    return {
+        "conditions": {"entry": entry, "exit": exit_},
+        "parameters": {k: float(v) for k, v in params.items()},
+    }
