@@ -1,7 +1,111 @@
-"""`vantage run` commands."""
+"""`vantage run`: the full loop from theme and data to a tested strategy and a report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import typer
 
+from vantageadapt.errors import ConfigError
+
+_EXIT_INTERRUPTED = 130
+
 
 def register(app: typer.Typer) -> None:
-    """Add the `run` commands to the root app (filled in by its issue)."""
+    """Add the `run` command to the root app."""
+    app.command(
+        "run",
+        epilog=(
+            "Settings, highest first: flags, VANTAGE_* environment (a .env file is read; "
+            "VANTAGE_DATABASE_URL, VANTAGE_PROVIDER, VANTAGE_MODEL, VANTAGE_BASE_URL, "
+            "VANTAGE_ITERATIONS, VANTAGE_SEED, VANTAGE_SAMPLER, VANTAGE_TRIALS, "
+            "VANTAGE_EXECUTOR, VANTAGE_MAX_COST, VANTAGE_MAX_TOKENS, or any setting as "
+            "VANTAGE_SECTION__NAME, e.g. VANTAGE_OPTIMIZE__SUBSET_SIZE), --config vantage.toml, "
+            "defaults. Exit 0 thresholds met, 1 unmet or budget reached, 2 bad input, "
+            "3 outside service failed, 130 interrupted (resumable)."
+        ),
+    )(run)
+
+
+def run(
+    theme: str = typer.Option(None, "--theme", help="Strategy theme, e.g. 'breakout trading'."),
+    data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
+    iterations: int = typer.Option(None, "--iterations", help="Loop iterations (default 5)."),
+    provider: str = typer.Option(
+        None, "--provider", help="Strategist: offline (default), openai or anthropic."
+    ),
+    model: str = typer.Option(None, "--model", help="LLM model name."),
+    base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    db: str = typer.Option(
+        None, "--db", help="Database URL (default sqlite+aiosqlite:///vantage.db)."
+    ),
+    report: Path = typer.Option(
+        None, "--report", help="HTML report path (default $VANTAGE_HOME/runs/<id>/report.html)."
+    ),
+    seed: int = typer.Option(None, "--seed", help="Random seed for the search and strategist."),
+    config: Path = typer.Option(None, "--config", help="A vantage.toml settings file."),
+    thresholds: str = typer.Option(
+        None,
+        "--thresholds",
+        help="Override thresholds: 'total_return=0.2,sortino_ratio=1.5,win_rate=0.4,"
+        "total_trades=100' (defaults 0.5, 2.0, 0.4, 100).",
+    ),
+    sampler: str = typer.Option(None, "--sampler", help="random (default), grid or tpe."),
+    trials: int = typer.Option(None, "--trials", help="Optimizer trials per iteration (60)."),
+    executor: str = typer.Option(None, "--executor", help="local (default) or dask://HOST:PORT."),
+    max_cost: float = typer.Option(None, "--max-cost", help="Stop before LLM spend passes USD."),
+    max_tokens: int = typer.Option(None, "--max-tokens", help="Stop before LLM tokens pass N."),
+    cache: bool = typer.Option(None, "--cache/--no-cache", help="Reuse cached LLM answers."),
+    trust_pickle: bool = typer.Option(
+        None, "--trust-pickle", help="Load .pkl files with the full unpickler (runs code!)."
+    ),
+    improve: bool = typer.Option(
+        None, "--improve/--no-improve", help="Let the Gödel agent patch code and prompts."
+    ),
+    resume: str = typer.Option(
+        None, "--resume", help="Continue run RUN_ID from its last finished iteration."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
+) -> None:
+    """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
+    from vantageadapt.logs import setup_logging
+    from vantageadapt.pipeline import Progress, RichProgress, run_pipeline
+    from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
+
+    if verbose:
+        setup_logging(verbose=True)
+    if resume is None and (theme is None or data is None):
+        raise ConfigError("vantage run needs --theme TEXT and --data PATH (or --resume RUN_ID)")
+    load_dotenv_into_environ()
+    flags = {
+        "theme": theme,
+        "iterations": iterations,
+        "seed": seed,
+        "report": report,
+        "resume": resume,
+        "thresholds": parse_thresholds(thresholds) if thresholds else None,
+        "data": {"path": data, "trust_pickle": trust_pickle},
+        "llm": {
+            "provider": provider,
+            "model": model,
+            "base_url": base_url,
+            "cache": cache,
+            "max_cost": max_cost,
+            "max_tokens": max_tokens,
+        },
+        "optimize": {"sampler": sampler, "trials": trials, "executor": executor},
+        "agent": {"enabled": improve},
+        "store": {"database_url": db},
+    }
+    settings = load_settings(flags, config=config)
+    progress = Progress() if as_json else RichProgress()
+    result = run_pipeline(settings, progress=progress)
+    progress.run_done(result)
+    if as_json:
+        sys.stdout.write(json.dumps(result.json_view()) + "\n")
+    if result.status == "interrupted":
+        raise typer.Exit(_EXIT_INTERRUPTED)
+    raise typer.Exit(0 if result.met else 1)

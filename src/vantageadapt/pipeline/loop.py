@@ -1,0 +1,357 @@
+"""The run loop: analyze, insight, rules, optimize, validate, track, improve, persist."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vantageadapt.errors import BudgetExceeded
+from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
+from vantageadapt.pipeline import persist
+from vantageadapt.pipeline.finish import choose_best, score_sealed_test
+from vantageadapt.pipeline.progress import Progress
+from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.settings import RunSettings
+
+logger = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised from the optimizer's progress callback once the run is interrupted."""
+
+
+@dataclass
+class _Parts:
+    """The objects one run wires together (built once, used by every iteration)."""
+
+    settings: RunSettings
+    split: Any  # vantageadapt.data.DataSplit
+    db: Any  # vantageadapt.store.DatabaseConnection
+    llm: Any
+    trader: Any
+    agent: Any
+    workspace: Any
+    prompts: Any
+    progress: Progress
+    run_id: str
+    run_dir: Path
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def run_dir_for(run_id: str) -> Path:
+    """$VANTAGE_HOME/runs/<run_id>: the run's workspace and report."""
+    import os
+
+    return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "runs" / run_id
+
+
+def train_frames(split: Any) -> dict[str, Any]:
+    """Rows before validation: the only rows the strategist's statistics are built from."""
+    return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
+
+
+def optimize_settings(settings: RunSettings, *, trials: int | None = None) -> Any:
+    """The optimize part's own section, as its OptimizeSettings."""
+    from vantageadapt.optimize import OptimizeSettings
+
+    section = settings.optimize
+    return OptimizeSettings(
+        sampler=section.sampler,
+        trials=trials or section.trials,
+        score=section.score,
+        subset_size=section.subset_size,
+        seed=settings.seed,
+        executor=section.executor,
+    )
+
+
+async def _optimize(
+    parts: _Parts, rules: TradingRules, modules: Any, *, trials: int | None, label: str
+) -> Any:
+    """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks."""
+    from vantageadapt.optimize import default_search_space, run_parameter_optimization
+
+    space = modules.adjust_search_space(default_search_space(rules))
+    with parts.progress.trials(label) as bar:
+
+        def on_trial(done: int, total: int) -> None:
+            if parts.stop.is_set():
+                raise _Stopped()
+            bar(done, total)
+
+        return await asyncio.to_thread(
+            run_parameter_optimization,
+            parts.split.dev,
+            rules,
+            settings=optimize_settings(parts.settings, trials=trials),
+            validation_start=parts.split.validation_start,
+            space=space,
+            score_fn=modules.score,
+            custom_indicators=modules.custom_indicators,
+            progress=on_trial,
+        )
+
+
+def _compose(modules: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
+    """The workspace strategy generator may rewrite the strategist's rules; None keeps them."""
+    composed = modules.compose_rules(insight, context, theme)
+    if composed is None:
+        return fallback
+    return TradingRules.model_validate(composed)
+
+
+def _metrics(aggregate: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in aggregate.model_dump().items()}
+
+
+async def run_iteration(parts: _Parts, index: int, history: list[IterationResult]):
+    """One pass of the loop; returns the iteration and the LLM calls it made."""
+    from vantageadapt.llm import compute_market_stats
+    from vantageadapt.optimize import validation_score
+
+    settings, progress = parts.settings, parts.progress
+    progress.note(f"[bold]iteration {index}/{settings.iterations}[/]")
+    with progress.stage("market stats"):
+        stats = compute_market_stats(train_frames(parts.split))
+    with progress.stage("analyze market"):
+        context = await parts.trader.analyze_market(stats)
+    with progress.stage("strategy insight", context.regime.value):
+        insight = await parts.trader.generate_strategy(settings.theme, context)
+    with progress.stage("trading rules"):
+        proposed = await parts.trader.generate_trading_rules(insight, context)
+        modules = parts.workspace.load()
+        rules = _compose(modules, insight, context, settings.theme, proposed)
+    with progress.stage("optimize"):
+        result = await _optimize(parts, rules, modules, trials=None, label="trials")
+    in_sample, out_of_sample = _metrics(result.in_sample), _metrics(result.out_of_sample)
+    unmet = settings.thresholds.unmet(result.out_of_sample)
+    fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
+    parts.agent.track_performance(out_of_sample, result.best_parameters, context.regime)
+    patches: list[PatchSummary] = []
+    last = index >= settings.iterations
+    if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
+        with progress.stage("self-improve"):
+            ctx = ImprovementContext(
+                theme=settings.theme,
+                regime=MarketRegime.parse(context.regime),
+                in_sample=in_sample,
+                out_of_sample=out_of_sample,
+                unmet=unmet,
+                parameters=dict(result.best_parameters),
+                parameters_at_edge=dict(result.parameters_at_edge),
+                history=[
+                    p.model_dump(include={"target", "op", "status", "reason"})
+                    for item in history
+                    for p in item.patches
+                ],
+                iteration=index,
+            )
+
+            async def evaluate(candidate: Any) -> float:
+                """The fixed evaluator: validation rows the search never saw, package code."""
+                trial_rules = _compose(candidate, insight, context, settings.theme, proposed)
+                tuned = await _optimize(
+                    parts,
+                    trial_rules,
+                    candidate,
+                    trials=settings.optimize.eval_trials,
+                    label="patch check",
+                )
+                return float(validation_score(tuned.out_of_sample, tuned.in_sample))
+
+            outcomes = await parts.agent.improve(ctx, evaluate)
+            patches = [persist.patch_summary(o) for o in outcomes]
+    iteration = IterationResult(
+        index=index,
+        regime=MarketRegime.parse(context.regime).value,
+        context=context.model_dump(mode="json"),
+        insight=insight.model_dump(mode="json"),
+        rules=rules.model_dump(mode="json"),
+        parameters={k: float(v) for k, v in result.best_parameters.items()},
+        in_sample=in_sample,
+        out_of_sample=out_of_sample,
+        score=float(result.score),
+        validation_score=fixed_score,
+        unmet=unmet,
+        trials=int(result.trials),
+        deflated_sharpe=float(result.deflated_sharpe),
+        parameters_at_edge=dict(result.parameters_at_edge),
+        landscape=persist.landscape_rows(result.landscape),
+        patches=patches,
+        timings=progress.take_timings(),
+    )
+    return iteration, parts.llm.drain_ledger()
+
+
+async def _loop(parts: _Parts, done: list[IterationResult], usage: dict[str, float]):
+    """Iterate until thresholds are met or iterations run out; returns (status, message)."""
+    settings = parts.settings
+    for index in range(len(done) + 1, settings.iterations + 1):
+        try:
+            iteration, calls = await run_iteration(parts, index, done)
+        except BudgetExceeded as exc:
+            return "budget_exceeded", f"{exc}; resume with --resume {parts.run_id}"
+        versions = _prompt_versions(parts.prompts, iteration, first=index == 1)
+        with parts.progress.stage("persist"):
+            record = persist.iteration_record(iteration, calls, settings, versions)
+            iteration.iteration_id = await parts.db.save_iteration(parts.run_id, record)
+        _add_usage(usage, calls)
+        done.append(iteration)
+        parts.progress.iteration_done(iteration)
+        if not iteration.unmet:
+            break
+    return "finished", ""
+
+
+def _prompt_versions(prompts: Any, iteration: IterationResult, *, first: bool):
+    """Prompt versions to store: all in use at the run's start, then each kept prompt change."""
+    names = prompts.names() if first else []
+    names += [p.target for p in iteration.patches if p.kind == "prompt" and p.status == "kept"]
+    versions = []
+    for name in dict.fromkeys(names):
+        template, version = prompts.get(name)
+        reason = next(
+            (p.reason for p in iteration.patches if p.kind == "prompt" and p.target == name),
+            "in use at the start of the run",
+        )
+        versions.append((name, version, template, reason))
+    return versions
+
+
+def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
+    usage["calls"] += len(calls)
+    usage["tokens"] += sum(c.prompt_tokens + c.completion_tokens for c in calls if not c.cached)
+    usage["cost_usd"] += sum(c.cost_usd or 0.0 for c in calls if not c.cached)
+
+
+async def _run(settings: RunSettings, progress: Progress) -> RunResult:
+    from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace
+    from vantageadapt.data import data_fingerprint, load_trade_data, split_frames
+    from vantageadapt.llm import Budget, LLMInterface
+    from vantageadapt.prompts import PromptManager
+    from vantageadapt.report import write_report
+    from vantageadapt.store import DatabaseConnection
+    from vantageadapt.store.records import new_id
+
+    started = time.perf_counter()
+    usage = {"calls": 0.0, "tokens": 0.0, "cost_usd": 0.0}
+    async with DatabaseConnection(settings.store.database_url) as db:
+        done: list[IterationResult] = []
+        state = None
+        if settings.resume:
+            state = await db.resume_state(settings.resume)
+            settings = persist.resume_settings(state, settings)
+            done = [persist.iteration_result(item) for item in state.iterations]
+            for item in state.iterations:
+                _add_usage(usage, item.llm_calls)
+        with progress.stage("load data"):
+            frames = load_trade_data(
+                settings.data.path, trust_pickle=settings.data.trust_pickle, bar=settings.data.bar
+            )
+            split = split_frames(
+                frames,
+                validation_fraction=settings.data.validation_fraction,
+                test_fraction=settings.data.test_fraction,
+            )
+        if state is not None:
+            persist.check_same_data(state.run, split.test_fingerprint)
+        run_id = state.run.id if state is not None else new_id()
+        run_dir = run_dir_for(run_id)
+        workspace = Workspace.create(run_dir)
+        prompts = PromptManager(workspace.prompts_dir)
+        llm = LLMInterface.from_settings(
+            settings.llm.provider,
+            settings.llm.model,
+            settings.llm.base_url,
+            prompts=prompts,
+            cache=settings.llm.cache,
+            budget=Budget(
+                max_cost=settings.llm.max_cost,
+                max_tokens=settings.llm.max_tokens,
+                spent_cost=usage["cost_usd"],
+                spent_tokens=int(usage["tokens"]),
+            ),
+            seed=settings.seed,
+        )
+        if state is None:
+            await db.save_run(
+                persist.run_record(
+                    settings,
+                    run_id=run_id,
+                    provider=llm.provider_name,
+                    model=llm.model_name,
+                    data_fingerprint=data_fingerprint(split.dev),
+                    test_fingerprint=split.test_fingerprint,
+                )
+            )
+        agent = GodelAgent(
+            settings.agent.improvement_threshold,
+            settings.agent.max_iterations,
+            workspace=workspace,
+            llm=llm,
+            prompts=prompts,
+        )
+        for item in done:
+            agent.track_performance(item.out_of_sample, item.parameters, item.regime)
+        parts = _Parts(
+            settings,
+            split,
+            db,
+            llm,
+            StrategicTrader(llm),
+            agent,
+            workspace,
+            prompts,
+            progress,
+            run_id,
+            run_dir,
+        )
+        result = RunResult(
+            run_id=run_id,
+            status="running",
+            theme=settings.theme,
+            data_path=str(settings.data.path),
+            provider=llm.provider_name,
+            model=llm.model_name,
+            thresholds={k: float(v) for k, v in settings.thresholds.model_dump().items()},
+            test_fingerprint=split.test_fingerprint,
+        )
+        try:
+            status, message = await _loop(parts, done, usage)
+        except (asyncio.CancelledError, KeyboardInterrupt, _Stopped):
+            parts.stop.set()
+            status, message = "interrupted", f"resume with --resume {run_id}"
+        result.iterations, result.status, result.message = done, status, message
+        result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
+        result.llm_cost_usd = usage["cost_usd"]
+        if status == "finished" and done:
+            best = choose_best(done)
+            result.best_iteration, result.unmet, result.met = best.index, best.unmet, not best.unmet
+            with progress.stage("sealed test"):
+                result.test, result.test_per_asset = score_sealed_test(
+                    split, best, workspace.load()
+                )
+        await db.finish_run(run_id, **persist.finish_fields(result))
+        if status != "interrupted":
+            with progress.stage("report"):
+                path = settings.report or run_dir / "report.html"
+                result.report_path = str(
+                    write_report(
+                        result,
+                        path,
+                        split=split,
+                        custom_indicators=workspace.load().custom_indicators,
+                    )
+                )
+        result.wall_seconds = time.perf_counter() - started
+    return result
+
+
+def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
+    """Run (or resume) one full loop and return its outcome; the report is written by the CLI."""
+    return asyncio.run(_run(settings, progress or Progress()))

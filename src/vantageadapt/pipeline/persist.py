@@ -1,0 +1,219 @@
+"""Between the loop's results and the store's records, both ways (save and resume)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vantageadapt.errors import ConfigError
+from vantageadapt.models import LLMCall
+from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.settings import RunSettings
+
+MAX_LANDSCAPE_ROWS = 2_000
+
+
+def landscape_rows(landscape: Any) -> list[dict[str, float]]:
+    """The optimizer's trials (params + score) as plain rows, capped to keep rows small."""
+    if landscape is None or len(landscape) == 0:
+        return []
+    frame = landscape.select_dtypes("number")
+    if len(frame) > MAX_LANDSCAPE_ROWS:
+        frame = frame.nlargest(MAX_LANDSCAPE_ROWS, "score")
+    frame = frame.replace([float("inf"), float("-inf")], float("nan")).dropna()
+    return [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def patch_summary(outcome: Any) -> PatchSummary:
+    """An agent PatchOutcome as the result keeps it."""
+    op = getattr(outcome, "op", "")
+    return PatchSummary(
+        id=str(outcome.id),
+        target=str(outcome.target),
+        op=str(getattr(op, "value", op)),
+        status=outcome.status,
+        reason=str(outcome.reason),
+        kind=str(getattr(outcome, "kind", "code")),
+        diff=str(getattr(outcome, "diff", "") or ""),
+        parent_id=getattr(outcome, "parent_id", None),
+        score_before=getattr(outcome, "score_before", None),
+        score_after=getattr(outcome, "score_after", None),
+    )
+
+
+def iteration_record(
+    item: IterationResult,
+    calls: list[LLMCall],
+    settings: RunSettings,
+    prompt_versions: list[tuple[str, int, str, str]],
+) -> Any:
+    """The store's IterationRecord; prompt_versions are (name, version, template, reason)."""
+    from vantageadapt.models import MarketContext, StrategyInsight
+    from vantageadapt.store.records import (
+        IterationRecord,
+        PatchRecord,
+        PerformanceRecord,
+        PromptVersionRecord,
+        StrategyRecord,
+    )
+
+    strategy = StrategyRecord(
+        theme=settings.theme,
+        regime=item.regime,
+        conditions=item.rules["conditions"],
+        parameters={**item.rules.get("parameters", {}), **item.parameters},
+        insight=StrategyInsight.model_validate(item.insight) if item.insight else None,
+        performance=[
+            PerformanceRecord.from_metrics("in_sample", item.in_sample),
+            PerformanceRecord.from_metrics("out_of_sample", item.out_of_sample),
+        ],
+    )
+    patches = [
+        PatchRecord(**p.model_dump(exclude={"kind"}), kind=p.kind)  # type: ignore[arg-type]
+        for p in item.patches
+    ]
+    prompts = [
+        PromptVersionRecord(name=name, version=version, template=template, reason=reason)
+        for name, version, template, reason in prompt_versions
+    ]
+    return IterationRecord(
+        index=item.index,
+        regime=item.regime,
+        market_context=MarketContext.model_validate(item.context) if item.context else None,
+        strategy=strategy,
+        score=item.score,
+        validation_score=item.validation_score,
+        unmet=item.unmet,
+        optimization={
+            "trials": item.trials,
+            "deflated_sharpe": item.deflated_sharpe,
+            "parameters_at_edge": item.parameters_at_edge,
+            "proposed_rules": item.rules,
+            "landscape": item.landscape,
+        },
+        patches=patches,
+        prompt_versions=prompts,
+        llm_calls=calls,
+        timings=item.timings,
+    )
+
+
+def iteration_result(record: Any) -> IterationResult:
+    """Rebuild a loop result from a stored IterationRecord (resume, report)."""
+    strategy = record.strategy
+    optimization = record.optimization or {}
+    rules = optimization.get("proposed_rules") or strategy.rules_json()
+    inside, outside = strategy.aggregate("in_sample"), strategy.aggregate("out_of_sample")
+    return IterationResult(
+        index=record.index,
+        regime=record.regime.value,
+        context=record.market_context.model_dump(mode="json") if record.market_context else {},
+        insight=strategy.insight.model_dump(mode="json") if strategy.insight else {},
+        rules=rules,
+        parameters=dict(strategy.parameters),
+        in_sample=inside.metrics() if inside else {},
+        out_of_sample=outside.metrics() if outside else {},
+        score=record.score,
+        validation_score=record.validation_score or 0.0,
+        unmet=list(record.unmet),
+        trials=int(optimization.get("trials", 0)),
+        deflated_sharpe=float(optimization.get("deflated_sharpe", 0.0)),
+        parameters_at_edge=dict(optimization.get("parameters_at_edge", {})),
+        landscape=list(optimization.get("landscape", [])),
+        patches=[
+            PatchSummary.model_validate(p.model_dump(include=set(PatchSummary.model_fields)))
+            for p in record.patches
+        ],
+        timings=dict(record.timings),
+        iteration_id=record.id,
+    )
+
+
+def run_record(
+    settings: RunSettings,
+    *,
+    run_id: str,
+    provider: str,
+    model: str | None,
+    data_fingerprint: str,
+    test_fingerprint: str,
+) -> Any:
+    """The store's RunRecord for a new run (settings stored; keys never live in them)."""
+    from vantageadapt.store.records import RunRecord
+
+    return RunRecord(
+        id=run_id,
+        theme=settings.theme,
+        provider=provider,
+        model=model,
+        data_path=str(settings.data.path),
+        data_fingerprint=data_fingerprint,
+        test_fingerprint=test_fingerprint,
+        settings=settings.public_dump(),
+    )
+
+
+def resume_settings(state: Any, settings: RunSettings) -> RunSettings:
+    """The stored run's settings, with this invocation's budget and iteration count on top."""
+    if state.run.status == "finished":
+        raise ConfigError(
+            f"run {state.run.id} already finished; start a new run instead of --resume"
+        )
+    stored = RunSettings.model_validate(state.run.settings)
+    return stored.model_copy(
+        update={
+            "resume": state.run.id,
+            "iterations": settings.iterations
+            if "iterations" in settings.model_fields_set
+            else stored.iterations,
+            "llm": stored.llm.model_copy(
+                update={"max_cost": settings.llm.max_cost, "max_tokens": settings.llm.max_tokens}
+            ),
+            "report": settings.report or stored.report,
+            "store": settings.store,
+        }
+    )
+
+
+def check_same_data(run: Any, test_fingerprint: str) -> None:
+    """A resumed run must see the very rows it started on (same sealed test window)."""
+    if run.test_fingerprint and run.test_fingerprint != test_fingerprint:
+        raise ConfigError(
+            f"run {run.id}: data {run.data_path} changed since the run started (sealed test "
+            f"fingerprint {test_fingerprint[:12]} != {run.test_fingerprint[:12]}); restore the "
+            "original data or start a new run"
+        )
+
+
+def finish_fields(result: RunResult) -> dict[str, Any]:
+    """Keyword arguments of store.finish_run for the run's outcome."""
+    return {
+        "status": result.status,
+        "met": result.met if result.status == "finished" else None,
+        "best_iteration": result.best_iteration,
+        "test_metrics": result.test or None,
+        "unmet": result.unmet,
+        "message": result.message,
+    }
+
+
+def run_result(state: Any) -> RunResult:
+    """A stored run as the report and `vantage report` see it."""
+    run = state.run
+    stored = RunSettings.model_validate(run.settings) if run.settings else RunSettings()
+    iterations = [iteration_result(item) for item in state.iterations]
+    return RunResult(
+        run_id=run.id,
+        status=run.status,
+        theme=run.theme,
+        data_path=run.data_path,
+        provider=run.provider,
+        model=run.model,
+        met=bool(run.met),
+        best_iteration=run.best_iteration,
+        unmet=list(run.unmet),
+        iterations=iterations,
+        test=dict(run.test_metrics or {}),
+        test_fingerprint=run.test_fingerprint or "",
+        thresholds={k: float(v) for k, v in stored.thresholds.model_dump().items()},
+        message=run.message,
+    )

@@ -1,0 +1,120 @@
+"""What a run produces: one record per iteration and the run's outcome, JSON-ready."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["finished", "interrupted", "budget_exceeded", "failed", "running"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchSummary(_Result):
+    """One patch the agent tried, kept or rolled back."""
+
+    id: str
+    target: str
+    op: str
+    status: Literal["kept", "rejected"]
+    reason: str
+    kind: str = "code"
+    diff: str = ""
+    parent_id: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+
+
+class IterationResult(_Result):
+    """One pass of the loop: the market read, the rules, their tuned metrics, the patches."""
+
+    index: int
+    regime: str
+    context: dict[str, Any] = Field(default_factory=dict)
+    insight: dict[str, Any] = Field(default_factory=dict)
+    rules: dict[str, Any]
+    parameters: dict[str, float]
+    in_sample: dict[str, float]
+    out_of_sample: dict[str, float]
+    score: float
+    validation_score: float
+    unmet: list[str] = Field(default_factory=list)
+    trials: int = 0
+    deflated_sharpe: float = 0.0
+    parameters_at_edge: dict[str, str] = Field(default_factory=dict)
+    landscape: list[dict[str, float]] = Field(default_factory=list)
+    patches: list[PatchSummary] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    iteration_id: str | None = None
+
+    def json_view(self) -> dict[str, Any]:
+        """The DESIGN.md `iterations[]` entry (landscape and long texts left to the report)."""
+        data = self.model_dump(
+            mode="json", exclude={"landscape", "context", "insight", "iteration_id"}
+        )
+        data["patches"] = [
+            {k: p[k] for k in ("id", "target", "op", "status", "reason", "kind")}
+            for p in data["patches"]
+        ]
+        return data
+
+
+class RunResult(_Result):
+    """The outcome of `vantage run`, as the summary, the JSON and the report show it."""
+
+    run_id: str
+    status: RunStatus
+    theme: str
+    data_path: str
+    provider: str
+    model: str | None = None
+    met: bool = False
+    best_iteration: int | None = None
+    unmet: list[str] = Field(default_factory=list)
+    iterations: list[IterationResult] = Field(default_factory=list)
+    test: dict[str, float] = Field(default_factory=dict)
+    test_per_asset: dict[str, dict[str, float]] = Field(default_factory=dict)
+    test_fingerprint: str = ""
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    report_path: str | None = None
+    message: str = ""
+    wall_seconds: float = 0.0
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    llm_cost_usd: float = 0.0
+
+    @property
+    def best(self) -> IterationResult | None:
+        """The best iteration, if any finished."""
+        for item in self.iterations:
+            if item.index == self.best_iteration:
+                return item
+        return None
+
+    def json_view(self) -> dict[str, Any]:
+        """The one JSON object `vantage run --json` prints."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "met": self.met,
+            "provider": self.provider,
+            "model": self.model,
+            "theme": self.theme,
+            "best_iteration": self.best_iteration,
+            "unmet": self.unmet,
+            "thresholds": self.thresholds,
+            "test": self.test,
+            "test_fingerprint": self.test_fingerprint,
+            "iterations": [item.json_view() for item in self.iterations],
+            "report": self.report_path,
+            "message": self.message,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "llm": {
+                "calls": self.llm_calls,
+                "tokens": self.llm_tokens,
+                "cost_usd": round(self.llm_cost_usd, 6),
+            },
+        }

@@ -1,0 +1,105 @@
+"""The HTML report of a run: plotly charts in one self-contained file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from vantageadapt.errors import DataError
+from vantageadapt.pipeline.results import RunResult
+
+
+def _split_for(run: RunResult) -> Any:
+    """Reload and re-split the run's data, refusing data whose sealed test window changed."""
+    from vantageadapt.data import load_trade_data, split_frames
+
+    split = split_frames(load_trade_data(run.data_path))
+    if run.test_fingerprint and split.test_fingerprint != run.test_fingerprint:
+        raise DataError(
+            f"data {run.data_path}: its test rows no longer match run {run.run_id} "
+            f"(fingerprint {split.test_fingerprint[:12]} != {run.test_fingerprint[:12]}); "
+            "restore the original file to rebuild this report"
+        )
+    return split
+
+
+def write_report(
+    run: RunResult,
+    path: Path | str,
+    *,
+    split: Any = None,
+    custom_indicators: Mapping[str, Callable[..., Any]] | None = None,
+) -> Path:
+    """Write the run's report to `path` (re-running the best strategy for its curves)."""
+    import pandas as pd
+
+    from vantageadapt.backtest import EngineConfig, run_backtest
+    from vantageadapt.pipeline.finish import tuned_rules
+    from vantageadapt.report import figures
+    from vantageadapt.report.page import render_page
+
+    path = Path(path)
+    best = run.best
+    blocks: list[tuple[str, Any]] = []
+    windows: dict[str, dict[str, float]] = {}
+    if best is not None:
+        split = split if split is not None else _split_for(run)
+        rules = tuned_rules(best)
+        equities, trades = {}, {}
+        for symbol, frame in split.full.items():
+            result = run_backtest(frame, rules, EngineConfig(), custom_indicators=custom_indicators)
+            equities[symbol], trades[symbol] = result.equity, result.trades
+        first = next(iter(split.full))
+        bounds = figures.boundaries_of(
+            split.full[first], split.validation_start[first], split.test_start[first]
+        )
+        busiest = max(trades, key=lambda s: len(trades[s]))
+        busiest_bounds = figures.boundaries_of(
+            split.full[busiest], split.validation_start[busiest], split.test_start[busiest]
+        )
+        blocks = [
+            (
+                "Equity and drawdown (equal-weight portfolio)",
+                figures.equity_figure(
+                    figures.portfolio_equity(equities),
+                    bounds,
+                    f"Best strategy, iteration {best.index}",
+                ),
+            ),
+            (
+                f"Trades on the price chart ({busiest})",
+                figures.trades_figure(
+                    split.full[busiest]["price"],
+                    trades.get(busiest, pd.DataFrame()),
+                    busiest,
+                    busiest_bounds,
+                ),
+            ),
+            (
+                "Parameter-score landscape",
+                figures.landscape_figure(
+                    best.landscape, f"Optimizer score, iteration {best.index}"
+                ),
+            ),
+        ]
+        windows = {
+            "train (in-sample)": best.in_sample,
+            "validation (out-of-sample)": best.out_of_sample,
+            "test (sealed)": run.test,
+        }
+    if run.iterations:
+        blocks.append(("Iteration history", figures.history_figure(run.iterations)))
+    extra = {
+        "iterations": len(run.iterations),
+        "wall time": f"{run.wall_seconds:.1f}s",
+        "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f})",
+    }
+    if run.message:
+        extra["note"] = run.message
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_page(run, blocks, windows, extra), encoding="utf-8")
+    return path
+
+
+__all__ = ["write_report"]
