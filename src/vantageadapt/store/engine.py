@@ -1,0 +1,46 @@
+"""Async engines for SQLite (aiosqlite) and PostgreSQL (asyncpg), tuned for this store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from vantageadapt.store.url import normalize_url
+
+CONNECT_TIMEOUT_S = 5.0
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside one writer;
+    # busy_timeout makes concurrent writers wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for the URL (switched to an async driver); StoreError when unusable."""
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        options: dict[str, Any] = {}
+        if parsed.database in (None, "", ":memory:"):
+            # An in-memory SQLite database lives in one connection: share it.
+            options["poolclass"] = StaticPool
+        engine = create_async_engine(parsed, **options)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        parsed,
+        pool_size=5,
+        max_overflow=5,
+        connect_args={
+            "timeout": CONNECT_TIMEOUT_S,
+            "server_settings": {"application_name": "vantageadapt"},
+        },
+    )

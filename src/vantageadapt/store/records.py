@@ -1,0 +1,246 @@
+"""Pydantic records the pipeline builds and the store returns: one per saved thing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from vantageadapt.models import (
+    METRIC_NAMES,
+    Conditions,
+    LLMCall,
+    MarketContext,
+    MarketRegime,
+    Metrics,
+    StrategyInsight,
+)
+
+RunStatus = Literal["running", "finished", "interrupted", "budget_exceeded", "failed"]
+Window = Literal["in_sample", "out_of_sample", "test"]
+
+
+def new_id() -> str:
+    """A fresh random id for a run or an iteration."""
+    return uuid4().hex
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunRecord(_Record):
+    """One `vantage run`: what it was asked, on which data, and how it ended."""
+
+    id: str = Field(default_factory=new_id)
+    theme: str
+    provider: str
+    model: str | None = None
+    data_path: str
+    data_fingerprint: str
+    test_fingerprint: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    status: RunStatus = "running"
+    met: bool | None = None
+    best_iteration: int | None = None
+    test_metrics: dict[str, float] | None = None
+    unmet: list[str] = Field(default_factory=list)
+    message: str = ""
+    started_at: datetime = Field(default_factory=_now)
+    finished_at: datetime | None = None
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class PerformanceRecord(_Record):
+    """Metrics of one asset (or the aggregate, asset None) over one window."""
+
+    window: Window
+    asset: str | None = None
+    total_return: float = 0.0
+    sharpe_ratio: float = 0.0
+    sortino_ratio: float = 0.0
+    max_drawdown: float = 0.0
+    win_rate: float = 0.0
+    total_trades: int = 0
+    profit_factor: float = 0.0
+    avg_trade_return: float = 0.0
+    exposure: float = 0.0
+    total_return_sum: float | None = None
+    n_assets: int | None = None
+
+    @classmethod
+    def from_metrics(
+        cls, window: Window, metrics: Metrics | Mapping[str, float], asset: str | None = None
+    ) -> PerformanceRecord:
+        """Build from a `Metrics`/`AggregateMetrics` or a plain dict of metric values."""
+        values = metrics.model_dump() if isinstance(metrics, Metrics) else dict(metrics)
+        known = {*METRIC_NAMES, "total_return_sum", "n_assets"}
+        fields = {k: v for k, v in values.items() if k in known}
+        return cls(window=window, asset=asset, **fields)
+
+    def metrics(self) -> dict[str, float]:
+        """The metric values as a dict (aggregate extras only where set)."""
+        return self.model_dump(exclude={"window", "asset"}, exclude_none=True)
+
+
+class StrategyRecord(_Record):
+    """A rule set with the theme, regime and insight it came from."""
+
+    id: int | None = Field(default=None, description="set by the store")
+    run_id: str | None = Field(default=None, description="set by the store")
+    iteration: int | None = Field(default=None, description="set by the store")
+    theme: str
+    regime: MarketRegime
+    conditions: Conditions
+    parameters: dict[str, float]
+    insight: StrategyInsight | None = None
+    performance: list[PerformanceRecord] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=_now)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+    @field_validator("regime", mode="before")
+    @classmethod
+    def _regime(cls, value: object) -> MarketRegime:
+        return MarketRegime.parse(value)
+
+    @field_validator("performance")
+    @classmethod
+    def _one_row_each(cls, rows: list[PerformanceRecord]) -> list[PerformanceRecord]:
+        seen: set[tuple[str, str | None]] = set()
+        for row in rows:
+            key = (row.window, row.asset)
+            if key in seen:
+                raise ValueError(f"two performance rows for window {row.window}, asset {row.asset}")
+            seen.add(key)
+        return rows
+
+    def rules_json(self) -> dict[str, Any]:
+        """The rules file `vantage backtest --rules` reads."""
+        return {"conditions": self.conditions.model_dump(), "parameters": dict(self.parameters)}
+
+    def aggregate(self, window: Window) -> PerformanceRecord | None:
+        """The aggregate row for one window, if stored."""
+        for row in self.performance:
+            if row.window == window and row.asset is None:
+                return row
+        return None
+
+
+class StrategySummary(_Record):
+    """One line of `vantage strategies list`."""
+
+    id: int
+    run_id: str
+    iteration: int | None
+    theme: str
+    regime: str
+    entry: list[str]
+    exit: list[str]
+    in_sample_sortino: float | None
+    out_of_sample_sortino: float | None
+    out_of_sample_return: float | None
+    out_of_sample_trades: int | None
+    created_at: datetime
+
+
+class PatchRecord(_Record):
+    """A code or prompt patch the agent tried, kept or rolled back."""
+
+    id: str = Field(default_factory=new_id)
+    run_id: str | None = Field(default=None, description="set by the store")
+    iteration: int | None = Field(default=None, description="set by the store")
+    kind: Literal["code", "prompt"] = "code"
+    target: str
+    op: str
+    status: Literal["kept", "rejected"]
+    reason: str
+    diff: str = ""
+    parent_id: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    created_at: datetime = Field(default_factory=_now)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+
+class PromptVersionRecord(_Record):
+    """A version of one prompt template used or written during a run."""
+
+    name: str
+    version: int
+    template: str
+    reason: str = ""
+    created_at: datetime = Field(default_factory=_now)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+
+class IterationRecord(_Record):
+    """Everything one pass of the loop learned; saved in one transaction."""
+
+    id: str | None = Field(default=None, description="set by the store")
+    index: int = Field(ge=1)
+    regime: MarketRegime
+    market_context: MarketContext | None = None
+    strategy: StrategyRecord
+    score: float
+    validation_score: float | None = None
+    unmet: list[str] = Field(default_factory=list)
+    optimization: dict[str, Any] = Field(
+        default_factory=dict, description="trials, deflated_sharpe, parameters_at_edge, ..."
+    )
+    patches: list[PatchRecord] = Field(default_factory=list)
+    prompt_versions: list[PromptVersionRecord] = Field(default_factory=list)
+    llm_calls: list[LLMCall] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=_now)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return as_utc(value)
+
+    @field_validator("regime", mode="before")
+    @classmethod
+    def _regime(cls, value: object) -> MarketRegime:
+        return MarketRegime.parse(value)
+
+
+class ResumeState(_Record):
+    """What `vantage run --resume` needs to carry on where a run was cut off."""
+
+    run: RunRecord
+    iterations: list[IterationRecord]
+    best: IterationRecord | None
+    patches: list[PatchRecord]
+
+    @property
+    def last_index(self) -> int:
+        """The index of the last saved iteration (0 when none)."""
+        return max((item.index for item in self.iterations), default=0)
