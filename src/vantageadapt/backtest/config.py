@@ -1,0 +1,149 @@
+"""Engine settings and how rule parameters turn into the kernel's per-set numbers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.backtest.kernels import SIZE_TYPES
+from vantageadapt.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ORDER_SIZE = 1.0
+DEFAULT_VOL_WINDOW = 20
+POOL_COLUMNS = ("sol_pool", "coin_pool")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Account and fill settings shared by every parameter set (DESIGN.md engine semantics)."""
+
+    init_cash: float = 10_000.0
+    fees: float = 0.001
+    slippage: float = 0.0
+    size_type: str = "fraction"
+    stop_fill: str = "close"
+    fill_model: str = "close"
+    pool_fee: float = 0.0025
+
+    def __post_init__(self) -> None:
+        if self.size_type not in SIZE_TYPES:
+            raise ConfigError(f"size_type {self.size_type!r} must be one of {sorted(SIZE_TYPES)}")
+        if self.stop_fill not in ("close", "level"):
+            raise ConfigError(f"stop_fill {self.stop_fill!r} must be 'close' or 'level'")
+        if self.fill_model not in ("close", "amm"):
+            raise ConfigError(f"fill_model {self.fill_model!r} must be 'close' or 'amm'")
+        if not self.init_cash > 0:
+            raise ConfigError(f"init_cash {self.init_cash} must be positive")
+        for name in ("fees", "slippage", "pool_fee"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"{name} {value} must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class SetParams:
+    """The per-set numbers the kernel reads (0 disables a stop)."""
+
+    take_profit: float
+    stop_loss: float
+    order_size: float
+    max_orders: int
+    target_vol: float
+    vol_window: int
+
+
+def _number(parameters: Mapping[str, float], name: str, default: float) -> float:
+    value = float(parameters.get(name, default))
+    if not np.isfinite(value):
+        raise ConfigError(f"parameter {name!r} is {value}; give a finite number")
+    return value
+
+
+def set_params(parameters: Mapping[str, float], config: EngineConfig) -> SetParams:
+    """Read take_profit, stop_loss, order_size, max_orders (and volatility sizing) from rules."""
+    order_size = _number(parameters, "order_size", DEFAULT_ORDER_SIZE)
+    if order_size <= 0:
+        raise ConfigError(f"parameter 'order_size' {order_size} must be positive")
+    max_orders = round(_number(parameters, "max_orders", 1))
+    if max_orders < 1 or max_orders > 1000:
+        raise ConfigError(f"parameter 'max_orders' {max_orders} must be between 1 and 1000")
+    target_vol = 0.0
+    vol_window = DEFAULT_VOL_WINDOW
+    if config.size_type == "volatility":
+        if "target_vol" not in parameters:
+            raise ConfigError(
+                "size_type 'volatility' needs parameter 'target_vol' (per-row return std, "
+                "e.g. 0.01) and optionally 'vol_window' (default 20)"
+            )
+        target_vol = _number(parameters, "target_vol", 0.0)
+        vol_window = round(_number(parameters, "vol_window", DEFAULT_VOL_WINDOW))
+        if vol_window < 2:
+            raise ConfigError(f"parameter 'vol_window' {vol_window} must be at least 2")
+    return SetParams(
+        take_profit=max(_number(parameters, "take_profit", 0.0), 0.0),
+        stop_loss=max(_number(parameters, "stop_loss", 0.0), 0.0),
+        order_size=order_size,
+        max_orders=int(max_orders),
+        target_vol=target_vol,
+        vol_window=int(vol_window),
+    )
+
+
+def periods_per_year(index: pd.Index) -> float:
+    """Rows per year from the median positive spacing of a DatetimeIndex (1 when undefined)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return 1.0
+    steps = np.diff(index.asi8).astype(np.float64)
+    steps = steps[steps > 0]
+    if steps.size == 0:
+        return 1.0
+    seconds = float(np.median(steps)) / 1e9
+    return 365.25 * 86_400.0 / seconds
+
+
+@dataclass(frozen=True)
+class FrameArrays:
+    """The frame columns the kernel reads, in kernel form."""
+
+    price: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    x_pool: np.ndarray
+    y_pool: np.ndarray
+    stop_level: bool
+    amm: bool
+    ann: float
+
+
+def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
+    """Price, optional high/low for level stops, optional pool reserves for AMM fills."""
+    empty = np.empty(0)
+    price = np.ascontiguousarray(frame["price"].to_numpy(dtype=np.float64))
+    stop_level = config.stop_fill == "level" and {"high", "low"} <= set(frame.columns)
+    if config.stop_fill == "level" and not stop_level:
+        logger.warning("stop_fill='level' needs high and low columns; stops fill at the price")
+    amm = config.fill_model == "amm" and set(POOL_COLUMNS) <= set(frame.columns)
+    if config.fill_model == "amm" and not amm:
+        logger.warning("fill_model='amm' needs sol_pool and coin_pool columns; using price fills")
+
+    def col(name: str, used: bool) -> np.ndarray:
+        if not used:
+            return empty
+        return np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64))
+
+    return FrameArrays(
+        price=price,
+        high=col("high", stop_level),
+        low=col("low", stop_level),
+        x_pool=col("sol_pool", amm),
+        y_pool=col("coin_pool", amm),
+        stop_level=stop_level,
+        amm=amm,
+        ann=periods_per_year(frame.index),
+    )

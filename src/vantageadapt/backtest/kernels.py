@@ -1,0 +1,365 @@
+"""The numba engine: one asset, several lots, stops, exits, fees, AMM fills, streaming metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# The seed's TradeMemory: one record per lot, written inside the kernel.
+TRADE_DTYPE = np.dtype(
+    [
+        ("entry_row", np.int64),
+        ("exit_row", np.int64),
+        ("entry_price", np.float64),
+        ("exit_price", np.float64),
+        ("units", np.float64),
+        ("notional", np.float64),
+        ("fees", np.float64),
+        ("pnl", np.float64),
+        ("return", np.float64),
+        ("reason", np.int64),
+    ]
+)
+REASONS = ("", "take_profit", "stop_loss", "signal", "open")
+SIZE_TYPES = {"fraction": 0, "amount": 1, "volatility": 2}
+N_METRICS = 9
+PROFIT_FACTOR_CAP = 100.0
+
+
+@njit(cache=True, nogil=True)
+def run_program_nb(ops, args, leaves, t, drawdown, bars_held, pnl, stack):
+    """Run a postfix condition program at row t; comparisons with NaN are false."""
+    top = 0
+    for i in range(ops.shape[0]):
+        op = ops[i]
+        if op == 0:
+            stack[top] = leaves[int(args[i]), t]
+            top += 1
+        elif op == 1:
+            stack[top] = args[i]
+            top += 1
+        elif op == 2:
+            which = int(args[i])
+            stack[top] = drawdown if which == 0 else (bars_held if which == 1 else pnl)
+            top += 1
+        elif op == 7:
+            stack[top - 1] = -stack[top - 1]
+        elif op == 14:
+            stack[top - 1] = 0.0 if stack[top - 1] != 0.0 else 1.0
+        else:
+            b = stack[top - 1]
+            a = stack[top - 2]
+            top -= 1
+            if op == 3:
+                r = a + b
+            elif op == 4:
+                r = a - b
+            elif op == 5:
+                r = a * b
+            elif op == 6:
+                r = a / b if b != 0.0 else (np.nan if a == 0.0 else np.inf * np.sign(a))
+            elif op == 8:
+                r = 1.0 if a > b else 0.0
+            elif op == 9:
+                r = 1.0 if a < b else 0.0
+            elif op == 10:
+                r = 1.0 if a >= b else 0.0
+            elif op == 11:
+                r = 1.0 if a <= b else 0.0
+            elif op == 12:
+                r = 1.0 if (a != 0.0 and b != 0.0) else 0.0
+            else:
+                r = 1.0 if (a != 0.0 or b != 0.0) else 0.0
+            stack[top - 1] = r
+    return stack[0] != 0.0
+
+
+@njit(cache=True, nogil=True)
+def finish_metrics_nb(out, n, final_eq, init_cash, sums, mdd, exposed, trades_stats, ann):
+    """Turn the streaming sums into the METRIC_NAMES row (no NaN, no inf)."""
+    out[:] = 0.0
+    if n <= 0:
+        return
+    sum_r, sum_r2, sum_d2 = sums[0], sums[1], sums[2]
+    n_closed, wins, gross_win, gross_loss, sum_ret = (
+        trades_stats[0],
+        trades_stats[1],
+        trades_stats[2],
+        trades_stats[3],
+        trades_stats[4],
+    )
+    mean = sum_r / n
+    scale = np.sqrt(ann)
+    if n > 1:
+        var = (sum_r2 - n * mean * mean) / (n - 1)
+        std = np.sqrt(var) if var > 0.0 else 0.0
+        if std > 1e-15:
+            out[1] = mean / std * scale
+    downside = np.sqrt(sum_d2 / n)
+    if downside > 1e-15:
+        out[2] = mean / downside * scale
+    out[0] = final_eq / init_cash - 1.0
+    out[3] = mdd
+    out[5] = n_closed
+    if n_closed > 0:
+        out[4] = wins / n_closed
+        out[7] = sum_ret / n_closed
+        if gross_loss > 0.0:
+            out[6] = min(gross_win / gross_loss, PROFIT_FACTOR_CAP)
+        elif wins > 0:
+            out[6] = PROFIT_FACTOR_CAP
+    out[8] = exposed / n
+    for i in range(out.shape[0]):
+        if not np.isfinite(out[i]):
+            out[i] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def simulate_nb(
+    price, high, low, x_pool, y_pool, entry, exit_, leaves, e_ops, e_args, x_ops, x_args,
+    size_vol, start, stop, tp, sl, order_size, max_orders, target_vol,
+    init_cash, fees, slippage, size_type, stop_level, amm, pool_fee, ann,
+    trades, equity_out, out,
+):  # fmt: skip
+    """Simulate one parameter set on rows [start, stop); metrics into `out`, records if asked.
+
+    Returns the number of trade records written (closed lots, then open ones).
+    """
+    record = equity_out.shape[0] > 0
+    m = max(int(max_orders), 1)
+    l_units = np.zeros(m)
+    l_cost = np.zeros(m)
+    l_notional = np.zeros(m)
+    l_fee = np.zeros(m)
+    l_fill = np.zeros(m)
+    l_row = np.zeros(m, dtype=np.int64)
+    l_peak = np.zeros(m)
+    stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
+    has_e_prog = e_ops.shape[0] > 0
+    has_x_prog = x_ops.shape[0] > 0
+    use_tp = tp > 0.0
+    use_sl = sl > 0.0
+    n_open = 0
+    units_open = 0.0
+    cost_open = 0.0
+    cash = init_cash
+    prev_eq = init_cash
+    peak_eq = init_cash
+    mdd = 0.0
+    sum_r = 0.0
+    sum_r2 = 0.0
+    sum_d2 = 0.0
+    exposed = 0
+    stats = np.zeros(5)  # closed, wins, gross win, gross loss, sum of returns
+    n_rec = 0
+    for t in range(start, stop):
+        if n_open == 0 and not entry[t]:
+            if record:
+                equity_out[t - start] = prev_eq
+            continue
+        p = price[t]
+        x = 0.0
+        y = 0.0
+        if amm:
+            x = x_pool[t]
+            y = y_pool[t]
+        if n_open > 0:
+            for i in range(n_open):
+                if p > l_peak[i]:
+                    l_peak[i] = p
+            # step 1: per-lot take-profit / stop-loss; step 2: exit signal closes the rest
+            i = 0
+            signal = False
+            while i < n_open:
+                reason = 0
+                level = p
+                if signal:
+                    reason = 3
+                elif stop_level:
+                    if use_sl and low[t] <= l_fill[i] * (1.0 - sl):
+                        reason = 2
+                        level = l_fill[i] * (1.0 - sl)
+                    elif use_tp and high[t] >= l_fill[i] * (1.0 + tp):
+                        reason = 1
+                        level = l_fill[i] * (1.0 + tp)
+                else:
+                    if use_tp and p >= l_fill[i] * (1.0 + tp):
+                        reason = 1
+                    elif use_sl and p <= l_fill[i] * (1.0 - sl):
+                        reason = 2
+                if reason == 0:
+                    i += 1
+                    if i == n_open and not signal:
+                        signal = exit_[t]
+                        if not signal and has_x_prog:
+                            peak = l_peak[0]
+                            dd = (peak - p) / peak if peak > 0.0 else 0.0
+                            pnl = (units_open * p - cost_open) / cost_open
+                            signal = run_program_nb(
+                                x_ops, x_args, leaves, t, dd, t - l_row[0], pnl, stack
+                            )
+                        if signal:
+                            i = 0
+                    continue
+                u = l_units[i]
+                if amm:
+                    gross = x - x * y / (y + u * (1.0 - pool_fee))
+                    x -= gross
+                    y += u
+                    fill = gross / u
+                else:
+                    fill = level * (1.0 - slippage)
+                    gross = u * fill
+                exit_fee = gross * fees
+                proceeds = gross - exit_fee
+                cash += proceeds
+                pnl_lot = proceeds - l_cost[i]
+                stats[0] += 1.0
+                if pnl_lot > 0.0:
+                    stats[1] += 1.0
+                    stats[2] += pnl_lot
+                else:
+                    stats[3] -= pnl_lot
+                stats[4] += pnl_lot / l_cost[i]
+                if record:
+                    rec = trades[n_rec]
+                    rec["entry_row"] = l_row[i]
+                    rec["exit_row"] = t
+                    rec["entry_price"] = l_fill[i]
+                    rec["exit_price"] = fill
+                    rec["units"] = u
+                    rec["notional"] = l_notional[i]
+                    rec["fees"] = l_fee[i] + exit_fee
+                    rec["pnl"] = pnl_lot
+                    rec["return"] = pnl_lot / l_cost[i]
+                    rec["reason"] = reason
+                    n_rec += 1
+                for j in range(i, n_open - 1):
+                    l_units[j] = l_units[j + 1]
+                    l_cost[j] = l_cost[j + 1]
+                    l_notional[j] = l_notional[j + 1]
+                    l_fee[j] = l_fee[j + 1]
+                    l_fill[j] = l_fill[j + 1]
+                    l_row[j] = l_row[j + 1]
+                    l_peak[j] = l_peak[j + 1]
+                n_open -= 1
+                units_open = 0.0
+                cost_open = 0.0
+                for j in range(n_open):
+                    units_open += l_units[j]
+                    cost_open += l_cost[j]
+                if i == n_open and n_open > 0 and not signal:
+                    signal = exit_[t]
+                    if not signal and has_x_prog:
+                        peak = l_peak[0]
+                        dd = (peak - p) / peak if peak > 0.0 else 0.0
+                        pnl = (units_open * p - cost_open) / cost_open
+                        signal = run_program_nb(
+                            x_ops, x_args, leaves, t, dd, t - l_row[0], pnl, stack
+                        )
+                    if signal:
+                        i = 0
+        # step 3: at most one new lot per row
+        if entry[t] and n_open < m:
+            go = True
+            if has_e_prog:
+                dd = 0.0
+                held = 0.0
+                pnl = 0.0
+                if n_open > 0:
+                    dd = (l_peak[0] - p) / l_peak[0] if l_peak[0] > 0.0 else 0.0
+                    held = t - l_row[0]
+                    pnl = (units_open * p - cost_open) / cost_open
+                go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
+            if go:
+                fill = p * (1.0 + slippage)
+                if size_type == 1:
+                    if amm:
+                        want = order_size
+                        notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
+                    else:
+                        notional = order_size * fill
+                else:
+                    frac = order_size
+                    if size_type == 2:
+                        vol = size_vol[t]
+                        if vol > target_vol and target_vol > 0.0:
+                            frac = order_size * target_vol / vol
+                    notional = frac * (cash + units_open * p)
+                if notional * (1.0 + fees) > cash:
+                    notional = cash / (1.0 + fees)
+                if notional > 1e-12:
+                    if amm:
+                        units = y - x * y / (x + notional * (1.0 - pool_fee))
+                        fill = notional / units
+                    else:
+                        units = notional / fill
+                    fee = notional * fees
+                    cash -= notional + fee
+                    if cash < 0.0:
+                        cash = 0.0
+                    l_units[n_open] = units
+                    l_cost[n_open] = notional + fee
+                    l_notional[n_open] = notional
+                    l_fee[n_open] = fee
+                    l_fill[n_open] = fill
+                    l_row[n_open] = t
+                    l_peak[n_open] = p
+                    n_open += 1
+                    units_open += units
+                    cost_open += notional + fee
+        eq = cash + units_open * p
+        if n_open > 0:
+            exposed += 1
+        r = eq / prev_eq - 1.0 if prev_eq > 0.0 else 0.0
+        sum_r += r
+        sum_r2 += r * r
+        if r < 0.0:
+            sum_d2 += r * r
+        if eq > peak_eq:
+            peak_eq = eq
+        elif peak_eq - eq > mdd * peak_eq:
+            mdd = (peak_eq - eq) / peak_eq
+        prev_eq = eq
+        if record:
+            equity_out[t - start] = eq
+    if record and stop > start:
+        last = price[stop - 1]
+        for i in range(n_open):
+            rec = trades[n_rec]
+            value = l_units[i] * last
+            rec["entry_row"] = l_row[i]
+            rec["exit_row"] = stop - 1
+            rec["entry_price"] = l_fill[i]
+            rec["exit_price"] = last
+            rec["units"] = l_units[i]
+            rec["notional"] = l_notional[i]
+            rec["fees"] = l_fee[i]
+            rec["pnl"] = value - l_cost[i]
+            rec["return"] = (value - l_cost[i]) / l_cost[i]
+            rec["reason"] = 4
+            n_rec += 1
+    sums = np.array([sum_r, sum_r2, sum_d2])
+    finish_metrics_nb(out, stop - start, prev_eq, init_cash, sums, mdd, exposed, stats, ann)
+    return n_rec
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def grid_nb(
+    price, high, low, x_pool, y_pool, entries, exits, leaves, e_ops, e_args, e_len,
+    x_ops, x_args, x_len, size_vols, set_key, tp, sl, order_size, max_orders, target_vol,
+    start, stop, init_cash, fees, slippage, size_type, stop_level, amm, pool_fee, ann, no_trades,
+):  # fmt: skip
+    """Metrics for many parameter sets in parallel; set s reads the signals of group set_key[s]."""
+    n_sets = set_key.shape[0]
+    out = np.zeros((n_sets, N_METRICS))
+    for s in prange(n_sets):
+        k = set_key[s]
+        simulate_nb(
+            price, high, low, x_pool, y_pool, entries[k], exits[k], leaves[k],
+            e_ops[k, : e_len[k]], e_args[k, : e_len[k]], x_ops[k, : x_len[k]],
+            x_args[k, : x_len[k]], size_vols[k], start, stop, tp[s], sl[s], order_size[s],
+            max_orders[s], target_vol[s], init_cash, fees, slippage, size_type, stop_level,
+            amm, pool_fee, ann, no_trades, np.empty(0), out[s],
+        )  # fmt: skip
+    return out

@@ -1,0 +1,303 @@
+"""Check conditions, and compile them to signal arrays plus small programs for position terms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.errors import RuleError
+from vantageadapt.rules.indicators import CustomIndicator, IndicatorCache
+from vantageadapt.rules.parser import (
+    Arith,
+    BoolOp,
+    Compare,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    is_boolean,
+    names_in,
+    parse_condition,
+)
+from vantageadapt.rules.terms import (
+    MACD_DEFAULTS,
+    POSITION_TERMS,
+    macd_windows,
+    registered_indicators,
+    resolve_term,
+)
+
+# Opcodes of the position-term programs the engine runs per row (see backtest.kernels).
+OP_LEAF, OP_CONST, OP_POS = 0, 1, 2
+OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG = 3, 4, 5, 6, 7
+OP_GT, OP_LT, OP_GE, OP_LE = 8, 9, 10, 11
+OP_AND, OP_OR, OP_NOT = 12, 13, 14
+_ARITH = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV}
+_CMP = {">": OP_GT, "<": OP_LT, ">=": OP_GE, "<=": OP_LE}
+POSITION_INDEX = {name: i for i, name in enumerate(POSITION_TERMS)}
+
+
+@dataclass(frozen=True)
+class Program:
+    """Postfix program over leaves (static arrays), constants and position terms."""
+
+    ops: np.ndarray  # int64 opcodes
+    args: np.ndarray  # float64 operand per op (leaf index, constant, position index)
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to run."""
+        return self.ops.shape[0] == 0
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """Signals for one frame: static parts as arrays, position-dependent parts as programs."""
+
+    entry: np.ndarray  # bool: AND of the entry conditions without position terms
+    exit: np.ndarray  # bool: OR of the exit conditions without position terms
+    entry_program: Program  # AND of entry conditions with position terms (empty: none)
+    exit_program: Program  # OR of exit conditions with position terms (empty: none)
+    leaves: np.ndarray  # float64 (n_leaves, rows): static sub-expressions the programs read
+    position_terms: frozenset[str]
+
+
+def _custom_names(custom: Iterable[str]) -> set[str]:
+    return {*registered_indicators(), *custom}
+
+
+def _check_node(node: Node, condition: str, parameters: Mapping[str, float], custom: set[str]):
+    for text in names_in(node):
+        term = resolve_term(text, condition, parameters, custom)
+        if term.kind == "macd":
+            macd_windows(parameters, condition)
+    _check_crosses(node, condition)
+
+
+def _has_position(node: Node) -> bool:
+    return any(text in POSITION_TERMS for text in names_in(node))
+
+
+def _check_crosses(node: Node, condition: str) -> None:
+    match node:
+        case Compare(op, _, _) if op.startswith("crosses") and _has_position(node):
+            raise RuleError(
+                f"condition {condition!r}: {op} cannot use position terms "
+                f"({', '.join(POSITION_TERMS)}); compare them with > < >= <= instead"
+            )
+        case BoolOp(_, operands):
+            for operand in operands:
+                _check_crosses(operand, condition)
+        case Not(operand):
+            _check_crosses(operand, condition)
+
+
+def check_rules(
+    entry: list[str],
+    exit: list[str],
+    parameters: Mapping[str, float],
+    *,
+    custom: Iterable[str] = (),
+) -> None:
+    """Parse and resolve every condition; RuleError naming the condition and the known terms."""
+    names = _custom_names(custom)
+    for side, conditions in (("entry", entry), ("exit", exit)):
+        if not conditions:
+            raise RuleError(f"{side} conditions are empty; give at least one, e.g. 'price > ma_20'")
+        for condition in conditions:
+            _check_node(parse_condition(condition), condition, parameters, names)
+
+
+def condition_parameters(
+    conditions: Iterable[str], parameters: Mapping[str, float], *, custom: Iterable[str] = ()
+) -> list[str]:
+    """Names of the parameters the signals depend on (window parameters, bare names, MACD)."""
+    names = _custom_names(custom)
+    used: list[str] = []
+    for condition in conditions:
+        for text in names_in(parse_condition(condition)):
+            term = resolve_term(text, condition, parameters, names)
+            if term.kind == "param" or term.param is not None:
+                used.append(term.param or term.name)
+            elif term.kind == "macd":
+                used.extend(key for key in MACD_DEFAULTS if key in parameters)
+    return list(dict.fromkeys(used))
+
+
+class _Compiler:
+    def __init__(self, cache: IndicatorCache, parameters: Mapping[str, float]) -> None:
+        self.cache = cache
+        self.parameters = parameters
+        self.custom = set(cache.custom)
+        self.leaves: list[np.ndarray] = []
+
+    def term(self, text: str, condition: str) -> np.ndarray | float:
+        term = resolve_term(text, condition, self.parameters, self.custom)
+        if term.kind == "column":
+            return self.cache.column(term.name)
+        if term.kind == "indicator":
+            if term.name not in self.cache.custom and term.name in registered_indicators():
+                self.cache.custom[term.name] = registered_indicators()[term.name]
+            return self.cache.get(term.name, term.window)
+        if term.kind == "macd":
+            return self.cache.macd(term.name, *macd_windows(self.parameters, condition))
+        if term.kind == "param":
+            return term.value
+        raise RuleError(f"condition {condition!r}: {text!r} needs the engine's position state")
+
+    def static(self, node: Node, condition: str) -> np.ndarray | float:
+        """Evaluate a tree without position terms to an array (or a scalar)."""
+        match node:
+            case Num(value):
+                return value
+            case Name(text):
+                return self.term(text, condition)
+            case Neg(operand):
+                return -self.static(operand, condition)
+            case Arith(op, left, right):
+                a, b = self.static(left, condition), self.static(right, condition)
+                with np.errstate(all="ignore"):
+                    if op == "+":
+                        return a + b
+                    if op == "-":
+                        return a - b
+                    if op == "*":
+                        return a * b
+                    return np.divide(a, b)
+            case Compare(op, left, right):
+                return self._compare(op, left, right, condition)
+            case BoolOp(op, operands):
+                parts = [self._bool(self.static(o, condition)) for o in operands]
+                combine = np.logical_and if op == "and" else np.logical_or
+                result = parts[0]
+                for part in parts[1:]:
+                    result = combine(result, part)
+                return result
+            case Not(operand):
+                return np.logical_not(self._bool(self.static(operand, condition)))
+        raise TypeError(f"unknown node {node!r}")
+
+    def _bool(self, value: np.ndarray | float) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype=bool), (self.cache.rows,))
+
+    def _compare(self, op: str, left: Node, right: Node, condition: str) -> np.ndarray:
+        rows = self.cache.rows
+        a = np.broadcast_to(np.asarray(self.static(left, condition), dtype=np.float64), (rows,))
+        b = np.broadcast_to(np.asarray(self.static(right, condition), dtype=np.float64), (rows,))
+        with np.errstate(invalid="ignore"):
+            if op in (">", "crosses_above"):
+                now = a > b
+            elif op in ("<", "crosses_below"):
+                now = a < b
+            elif op == ">=":
+                return a >= b
+            else:
+                return a <= b
+            if not op.startswith("crosses"):
+                return now
+            before = np.zeros(rows, dtype=bool)
+            before[1:] = a[:-1] <= b[:-1] if op == "crosses_above" else a[:-1] >= b[:-1]
+        return now & before
+
+    def program(self, node: Node, condition: str, ops: list[int], args: list[float]) -> None:
+        """Emit postfix code for a tree that uses position terms."""
+        if not _has_position(node):
+            value = self.static(node, condition)
+            if np.ndim(value) == 0:
+                ops.append(OP_CONST)
+                args.append(float(value))
+                return
+            leaf = np.asarray(value, dtype=np.float64)
+            if is_boolean(node):
+                leaf = np.asarray(value, dtype=bool).astype(np.float64)
+            self.leaves.append(np.ascontiguousarray(np.broadcast_to(leaf, (self.cache.rows,))))
+            ops.append(OP_LEAF)
+            args.append(float(len(self.leaves) - 1))
+            return
+        match node:
+            case Name(text):
+                ops.append(OP_POS)
+                args.append(float(POSITION_INDEX[text]))
+                return
+            case Neg(operand):
+                self.program(operand, condition, ops, args)
+                ops.append(OP_NEG)
+            case Arith(op, left, right):
+                self.program(left, condition, ops, args)
+                self.program(right, condition, ops, args)
+                ops.append(_ARITH[op])
+            case Compare(op, left, right):
+                self.program(left, condition, ops, args)
+                self.program(right, condition, ops, args)
+                ops.append(_CMP[op])
+            case BoolOp(op, operands):
+                self.program(operands[0], condition, ops, args)
+                for operand in operands[1:]:
+                    self.program(operand, condition, ops, args)
+                    ops.append(OP_AND if op == "and" else OP_OR)
+            case Not(operand):
+                self.program(operand, condition, ops, args)
+                ops.append(OP_NOT)
+        args.append(0.0)
+
+
+def compile_conditions(
+    entry: list[str],
+    exit: list[str],
+    parameters: Mapping[str, float],
+    cache: IndicatorCache,
+) -> CompiledRules:
+    """Compile entry (AND) and exit (OR) conditions over the cache's frame."""
+    check_rules(entry, exit, parameters, custom=cache.custom)
+    compiler = _Compiler(cache, parameters)
+    rows = cache.rows
+    sides: dict[str, tuple[np.ndarray, Program]] = {}
+    used: set[str] = set()
+    for side, conditions in (("entry", entry), ("exit", exit)):
+        static = np.full(rows, side == "entry")
+        ops: list[int] = []
+        args: list[float] = []
+        n_programs = 0
+        for condition in conditions:
+            node = parse_condition(condition)
+            if _has_position(node):
+                used.update(t for t in names_in(node) if t in POSITION_TERMS)
+                compiler.program(node, condition, ops, args)
+                n_programs += 1
+                if n_programs > 1:
+                    ops.append(OP_AND if side == "entry" else OP_OR)
+                    args.append(0.0)
+            elif side == "entry":
+                static &= compiler._bool(compiler.static(node, condition))
+            else:
+                static |= compiler._bool(compiler.static(node, condition))
+        program = Program(np.asarray(ops, dtype=np.int64), np.asarray(args, dtype=np.float64))
+        sides[side] = (static, program)
+    leaves = np.stack(compiler.leaves) if compiler.leaves else np.empty((0, rows))
+    return CompiledRules(
+        entry=sides["entry"][0],
+        exit=sides["exit"][0],
+        entry_program=sides["entry"][1],
+        exit_program=sides["exit"][1],
+        leaves=leaves,
+        position_terms=frozenset(used),
+    )
+
+
+def compile_rules(
+    rules,
+    frame: pd.DataFrame,
+    *,
+    indicators: IndicatorCache | None = None,
+    custom_indicators: Mapping[str, CustomIndicator] | None = None,
+) -> CompiledRules:
+    """Compile a TradingRules over one frame, reusing `indicators` when given."""
+    cache = indicators or IndicatorCache(frame, custom_indicators)
+    if custom_indicators:
+        cache.custom.update(custom_indicators)
+    conditions = rules.conditions
+    return compile_conditions(conditions.entry, conditions.exit, rules.parameters, cache)
