@@ -1,0 +1,1 @@
+"""Test helpers shared between parts (importable as `helpers`)."""
