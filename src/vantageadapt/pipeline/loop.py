@@ -41,6 +41,7 @@ class _Parts:
     run_id: str
     run_dir: Path
     stop: threading.Event = field(default_factory=threading.Event)
+    trials_so_far: int = 0
 
 
 def run_dir_for(run_id: str) -> Path:
@@ -55,23 +56,28 @@ def train_frames(split: Any) -> dict[str, Any]:
     return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
 
 
-def optimize_settings(settings: RunSettings, *, trials: int | None = None) -> Any:
-    """The optimize part's own section, as its OptimizeSettings."""
+def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int) -> Any:
+    """The optimize part's own section, as its OptimizeSettings.
+
+    `prior_trials` counts every backtest the run made before this search, so the deflated
+    Sharpe ratio accounts for earlier iterations and patch checks too.
+    """
     from vantageadapt.optimize import OptimizeSettings
 
     section = settings.optimize
-    return OptimizeSettings(
+    return OptimizeSettings.build(
         sampler=section.sampler,
-        trials=trials or section.trials,
+        trials=trials,
         score=section.score,
         subset_size=section.subset_size,
         seed=settings.seed,
         executor=section.executor,
+        prior_trials=prior_trials,
     )
 
 
 async def _optimize(
-    parts: _Parts, rules: TradingRules, modules: Any, *, trials: int | None, label: str
+    parts: _Parts, rules: TradingRules, modules: Any, *, trials: int, label: str
 ) -> Any:
     """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks."""
     from vantageadapt.optimize import default_search_space, run_parameter_optimization
@@ -84,17 +90,21 @@ async def _optimize(
                 raise _Stopped()
             bar(done, total)
 
-        return await asyncio.to_thread(
+        result = await asyncio.to_thread(
             run_parameter_optimization,
             parts.split.dev,
             rules,
-            settings=optimize_settings(parts.settings, trials=trials),
+            settings=optimize_settings(
+                parts.settings, trials=trials, prior_trials=parts.trials_so_far
+            ),
             validation_start=parts.split.validation_start,
             space=space,
             score_fn=modules.score,
             custom_indicators=modules.custom_indicators,
             progress=on_trial,
         )
+    parts.trials_so_far += int(result.trials)
+    return result
 
 
 def _compose(modules: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
@@ -127,7 +137,8 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
         modules = parts.workspace.load()
         rules = _compose(modules, insight, context, settings.theme, proposed)
     with progress.stage("optimize"):
-        result = await _optimize(parts, rules, modules, trials=None, label="trials")
+        trials = settings.optimize.trials
+        result = await _optimize(parts, rules, modules, trials=trials, label="trials")
     in_sample, out_of_sample = _metrics(result.in_sample), _metrics(result.out_of_sample)
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
