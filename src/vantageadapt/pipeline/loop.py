@@ -133,8 +133,9 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
     with progress.stage("strategy insight", context.regime.value):
         insight = await parts.trader.generate_strategy(settings.theme, context)
     with progress.stage("trading rules"):
-        proposed = await parts.trader.generate_trading_rules(insight, context)
         modules = parts.workspace.load()
+        modules.register_indicators()  # custom indicators become rule terms before parsing
+        proposed = await parts.trader.generate_trading_rules(insight, context, settings.theme)
         rules = _compose(modules, insight, context, settings.theme, proposed)
     with progress.stage("optimize"):
         trials = settings.optimize.trials
@@ -165,6 +166,7 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
 
             async def evaluate(candidate: Any) -> float:
                 """The fixed evaluator: validation rows the search never saw, package code."""
+                candidate.register_indicators()  # the kept ones are re-registered next pass
                 trial_rules = _compose(candidate, insight, context, settings.theme, proposed)
                 tuned = await _optimize(
                     parts,

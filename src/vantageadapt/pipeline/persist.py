@@ -191,6 +191,8 @@ def finish_fields(result: RunResult) -> dict[str, Any]:
         "met": result.met if result.status == "finished" else None,
         "best_iteration": result.best_iteration,
         "test_metrics": result.test or None,
+        "test_per_asset": result.test_per_asset or None,
+        "test_fingerprint": result.test_fingerprint or None,
         "unmet": result.unmet,
         "message": result.message,
     }
