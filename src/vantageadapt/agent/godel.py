@@ -1,0 +1,351 @@
+"""The Gödel agent: propose -> static check -> sandbox -> fixed evaluator -> keep or roll back."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import math
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from vantageadapt.agent.patch_ops import apply_patch, unified_diff
+from vantageadapt.agent.sandbox import SandboxLimits, clear_scratch, run_sandboxed
+from vantageadapt.agent.static_check import check_source
+from vantageadapt.agent.workspace import MODULE_FILES, Workspace, WorkspaceModules, load_modules
+from vantageadapt.errors import BudgetExceeded, ConfigError, PatchRejected, VantageError
+from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
+
+logger = logging.getLogger(__name__)
+
+Evaluate = Callable[[WorkspaceModules], Awaitable[float]]
+_LINEAGE = "lineage.jsonl"
+
+
+class PatchOutcome(BaseModel):
+    """One patch the agent tried, kept or rejected, with its lineage and scores."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    parent_id: str | None
+    kind: Literal["code", "prompt"]
+    target: str
+    op: str
+    status: Literal["kept", "rejected"]
+    stage: Literal["propose", "static", "sandbox", "evaluate", "accept"]
+    reason: str
+    diff: str = ""
+    score_before: float | None = None
+    score_after: float | None = None
+    iteration: int = 0
+    created_at: str = ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _key(metrics: Mapping[str, float]) -> tuple[float, float]:
+    return float(metrics.get("sortino_ratio", 0.0)), float(metrics.get("total_return", 0.0))
+
+
+class GodelAgent:
+    """Tracks performance per regime and improves the run's workspace code and prompts.
+
+    Acceptance: a patch is kept only when the fixed evaluator's validation score rises by at
+    least `improvement_threshold` in absolute score units over its parent's score, measured
+    in the same call with the same evaluator (gain > 0 is also required, so a threshold of 0
+    never keeps a tie). Anything else is rolled back.
+    """
+
+    def __init__(
+        self,
+        improvement_threshold: float = 0.1,
+        max_iterations: int = 5,
+        *,
+        workspace: Workspace,
+        llm: Any = None,
+        prompts: Any = None,
+        seed: int = 0,
+        limits: SandboxLimits = SandboxLimits(),
+    ) -> None:
+        if improvement_threshold < 0 or max_iterations < 1:
+            raise ConfigError(
+                "GodelAgent needs improvement_threshold >= 0 and max_iterations >= 1 "
+                f"(got {improvement_threshold}, {max_iterations})"
+            )
+        self.improvement_threshold = improvement_threshold
+        self.max_iterations = max_iterations
+        self.workspace = workspace
+        self.llm = llm
+        self.prompts = prompts
+        self.seed = seed
+        self.limits = limits
+        self.best: dict[MarketRegime, dict[str, Any]] = {}
+        self.last: dict[MarketRegime, dict[str, Any]] = {}
+        self.rounds = 0
+        self.outcomes: list[PatchOutcome] = self._read_lineage()
+
+    # performance --------------------------------------------------------------------------
+    def track_performance(
+        self,
+        metrics: Mapping[str, float] | BaseModel,
+        parameters: Mapping[str, float],
+        market_regime: Any,
+    ) -> None:
+        """Keep the last and the best (by sortino, then return) metrics of each regime."""
+        values = metrics.model_dump() if isinstance(metrics, BaseModel) else dict(metrics)
+        regime = MarketRegime.parse(market_regime)
+        entry = {"metrics": values, "parameters": dict(parameters)}
+        self.last[regime] = entry
+        if regime not in self.best or _key(values) > _key(self.best[regime]["metrics"]):
+            self.best[regime] = entry
+
+    def needs_improvement(self) -> bool:
+        """Whether an improvement round is left (the pipeline asks only when thresholds miss)."""
+        return self.rounds < self.max_iterations
+
+    @property
+    def parent_id(self) -> str | None:
+        """The last kept patch: the workspace state new patches apply to (None: pristine)."""
+        kept = [o for o in self.outcomes if o.status == "kept"]
+        return kept[-1].id if kept else None
+
+    # proposals ----------------------------------------------------------------------------
+    async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
+        """A code patch from the strategist (LLM or the offline improver)."""
+        if self.llm is not None:
+            return await self.llm.propose_patch(ctx)
+        from vantageadapt.agent.offline_improver import propose_patch_offline
+
+        return propose_patch_offline(ctx, self.seed)
+
+    async def propose_prompt_change(self, ctx: ImprovementContext) -> PromptChange:
+        """A prompt change from the strategist (LLM or the offline improver)."""
+        if self.llm is not None:
+            return await self.llm.propose_prompt_change(ctx)
+        from vantageadapt.agent.offline_improver import propose_prompt_change_offline
+
+        return propose_prompt_change_offline(ctx, self.seed)
+
+    def _context(self, ctx: ImprovementContext) -> ImprovementContext:
+        update: dict[str, Any] = {}
+        if not ctx.modules:
+            update["modules"] = self.workspace.sources()
+        if not ctx.prompts and self.prompts is not None:
+            update["prompts"] = {n: self.prompts.get(n)[0] for n in self.prompts.names()}
+        known = {(str(h.get("reason")), str(h.get("target"))) for h in ctx.history}
+        extra = [
+            {"target": o.target, "op": o.op, "status": o.status, "reason": o.reason}
+            for o in self.outcomes
+            if (o.reason, o.target) not in known
+        ]
+        if extra:
+            update["history"] = [*ctx.history, *extra]
+        return ctx.model_copy(update=update)
+
+    # the round ----------------------------------------------------------------------------
+    async def improve(self, ctx: ImprovementContext, evaluate: Evaluate) -> list[PatchOutcome]:
+        """One round: a code patch, then a prompt change, each kept only if it helps."""
+        if not self.needs_improvement():
+            return []
+        self.rounds += 1
+        ctx = self._context(ctx)
+        current = self.workspace.load()
+        current.register_indicators()
+        score = float(await evaluate(current))
+        outcomes = [await self._code_round(ctx, evaluate, score)]
+        if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
+            score = outcomes[0].score_after
+        if self.prompts is not None:
+            outcomes.append(await self._prompt_round(ctx, evaluate, score))
+        return outcomes
+
+    def _accepts(self, before: float, after: float) -> tuple[bool, str]:
+        gain = after - before
+        ok = math.isfinite(after) and gain > 0 and gain >= self.improvement_threshold
+        sign = ">=" if ok else "<"
+        return ok, (
+            f"validation score {before:.4f} -> {after:.4f} "
+            f"(gain {gain:+.4f} {sign} threshold {self.improvement_threshold})"
+        )
+
+    def _record(self, outcome: PatchOutcome) -> PatchOutcome:
+        self.outcomes.append(outcome)
+        with (self.workspace.root / _LINEAGE).open("a", encoding="utf-8") as handle:
+            handle.write(outcome.model_dump_json() + "\n")
+        logger.info(
+            "patch %s on %s: %s (%s)",
+            outcome.id[:8],
+            outcome.target,
+            outcome.status,
+            outcome.reason,
+        )
+        return outcome
+
+    def _read_lineage(self) -> list[PatchOutcome]:
+        path = self.workspace.root / _LINEAGE
+        if not path.is_file():
+            return []
+        return [
+            PatchOutcome.model_validate(json.loads(line)) for line in path.read_text().splitlines()
+        ]
+
+    async def _code_round(
+        self, ctx: ImprovementContext, evaluate: Evaluate, before: float
+    ) -> PatchOutcome:
+        patch_id = uuid.uuid4().hex
+        base = {
+            "id": patch_id,
+            "parent_id": self.parent_id,
+            "kind": "code",
+            "score_before": before,
+            "iteration": ctx.iteration,
+            "created_at": _now(),
+        }
+        try:
+            patch = await self.propose_patch(ctx)
+        except (ConfigError, PatchRejected) as exc:
+            return self._record(
+                PatchOutcome(
+                    **base,
+                    target="",
+                    op="",
+                    status="rejected",
+                    stage="propose",
+                    reason=f"no valid proposal: {exc}",
+                )
+            )
+        base.update(target=patch.target, op=patch.op.value)
+        sources = self.workspace.sources()
+        if patch.target not in sources:
+            return self._reject(
+                base,
+                "static",
+                patch.reason,
+                (f"{patch.target!r} is not a workspace module; one of {', '.join(MODULE_FILES)}"),
+            )
+        try:
+            new = apply_patch(sources[patch.target], patch)
+            base["diff"] = unified_diff(sources[patch.target], new, patch.target)
+            check_source(new, filename=patch.target, original=sources[patch.target])
+        except PatchRejected as exc:
+            return self._reject(base, "static", patch.reason, str(exc))
+        candidate_dir = self.workspace.stage(patch_id, patch.target, new)
+        scratch = self.workspace.scratch_dir / patch_id
+        result = await asyncio.to_thread(run_sandboxed, candidate_dir, scratch, self.limits)
+        clear_scratch(scratch)
+        if not result.ok:
+            return self._reject(base, "sandbox", patch.reason, result.reason)
+        return await self._judge(base, patch, candidate_dir, evaluate, before)
+
+    async def _judge(
+        self,
+        base: dict[str, Any],
+        patch: CodePatch,
+        candidate_dir: Any,
+        evaluate: Evaluate,
+        before: float,
+    ) -> PatchOutcome:
+        try:
+            candidate = load_modules(candidate_dir)
+            candidate.register_indicators()
+            after = float(await evaluate(candidate))
+        except (BudgetExceeded, asyncio.CancelledError):
+            self._restore_indicators()
+            raise
+        except (VantageError, Exception) as exc:  # workspace code failing here is a rejection
+            self._restore_indicators()
+            return self._reject(base, "evaluate", patch.reason, f"{type(exc).__name__}: {exc}")
+        ok, verdict = self._accepts(before, after)
+        base["score_after"] = after
+        if not ok:
+            self._restore_indicators(candidate)
+            return self._reject(base, "accept", patch.reason, f"rolled back: {verdict}")
+        self.workspace.keep(candidate_dir, patch.target)
+        return self._record(
+            PatchOutcome(
+                **base, status="kept", stage="accept", reason=f"{patch.reason} -> kept: {verdict}"
+            )
+        )
+
+    def _reject(self, base: dict[str, Any], stage: str, why: str, verdict: str) -> PatchOutcome:
+        return self._record(
+            PatchOutcome(
+                **base,
+                status="rejected",
+                stage=stage,
+                reason=f"{why} -> rejected at {stage}: {verdict}",
+            )
+        )
+
+    def _restore_indicators(self, candidate: WorkspaceModules | None = None) -> None:
+        """Forget a rejected candidate's indicators; the kept ones become the terms again."""
+        if candidate is not None:
+            candidate.unregister_indicators()
+        self.workspace.load().register_indicators()
+
+    async def _prompt_round(
+        self, ctx: ImprovementContext, evaluate: Evaluate, before: float
+    ) -> PatchOutcome:
+        base = {
+            "id": uuid.uuid4().hex,
+            "parent_id": self.parent_id,
+            "kind": "prompt",
+            "op": "update_prompt",
+            "score_before": before,
+            "iteration": ctx.iteration,
+            "created_at": _now(),
+        }
+        try:
+            change = await self.propose_prompt_change(ctx)
+        except (ConfigError, PatchRejected) as exc:
+            return self._record(
+                PatchOutcome(
+                    **base,
+                    target="",
+                    status="rejected",
+                    stage="propose",
+                    reason=f"no valid proposal: {exc}",
+                )
+            )
+        base["target"] = change.name
+        try:
+            old, version = self.prompts.get(change.name)
+            base["diff"] = "".join(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    change.template.splitlines(keepends=True),
+                    fromfile=f"a/{change.name}.prompt",
+                    tofile=f"b/{change.name}.prompt",
+                )
+            )
+            self.prompts.update_prompt(change.name, change.template, change.reason)
+        except ConfigError as exc:
+            return self._reject(base, "static", change.reason, str(exc))
+        try:
+            after = float(await evaluate(self.workspace.load()))
+        except (BudgetExceeded, asyncio.CancelledError):
+            self.prompts.rollback(change.name, version)
+            raise
+        except VantageError as exc:
+            self.prompts.rollback(change.name, version)
+            return self._reject(base, "evaluate", change.reason, str(exc))
+        ok, verdict = self._accepts(before, after)
+        base["score_after"] = after
+        if not ok:
+            self.prompts.rollback(change.name, version)
+            return self._reject(
+                base, "accept", change.reason, f"rolled back to v{version}: {verdict}"
+            )
+        return self._record(
+            PatchOutcome(
+                **base, status="kept", stage="accept", reason=f"{change.reason} -> kept: {verdict}"
+            )
+        )

@@ -1,0 +1,281 @@
+"""The offline strategist's code patches and prompt changes: concrete, valid, from the evidence.
+
+Each proposal carries a tag `[offline:KEY]` at the start of its reason; a tag already in the
+history is not proposed again, so a run walks down the list of ideas. Whether an idea is
+kept is decided by the agent's fixed evaluator, never here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator
+
+from vantageadapt.models import CodePatch, ImprovementContext, PatchOp, PromptChange
+
+_THEME_TYPE = "dict[str, tuple[list[str], list[str], dict[str, float]]]"
+_TAG = re.compile(r"\[offline:([^\]]+)\]")
+
+# Theme keyword -> (entry, exit, extra parameters) the strategy generator can compose.
+_THEME_SETS: dict[str, tuple[list[str], list[str], dict[str, float]]] = {
+    "breakout": (
+        ["price > high_{breakout_window}", "volume > volume_ma"],
+        ["price < low_{exit_window}"],
+        {"breakout_window": 20.0, "exit_window": 10.0},
+    ),
+    "reversion": (
+        ["zscore_{z_window} < -1.5"],
+        ["zscore_{z_window} > 0"],
+        {"z_window": 20.0},
+    ),
+    "momentum": (
+        ["ema_{fast_window} crosses_above ema_{slow_window}"],
+        ["ema_{fast_window} crosses_below ema_{slow_window}"],
+        {"fast_window": 12.0, "slow_window": 26.0},
+    ),
+    "trend": (
+        ["price > ma_{trend_window}", "returns_{trend_window} > 0"],
+        ["price < ma_{trend_window}"],
+        {"trend_window": 50.0},
+    ),
+}
+
+# Extra indicators the agent may add: name -> function source (numpy/pandas only, no look-ahead).
+_INDICATORS: dict[str, str] = {
+    "range_position": '''
+def range_position(frame: pd.DataFrame, window: int) -> np.ndarray:
+    """Where price sits in its rolling high-low range of the last `window` rows (0 to 1)."""
+    price = frame["price"].astype(np.float64)
+    high = price.rolling(window).max()
+    low = price.rolling(window).min()
+    span = (high - low).where(high > low)
+    return ((price - low) / span).to_numpy(dtype=np.float64)
+
+
+CUSTOM_INDICATORS["range_position"] = range_position
+''',
+    "efficiency": '''
+def efficiency(frame: pd.DataFrame, window: int) -> np.ndarray:
+    """Kaufman's efficiency ratio: net move over the path travelled in `window` rows (0 to 1)."""
+    price = frame["price"].astype(np.float64)
+    net = (price - price.shift(window)).abs()
+    path = price.diff().abs().rolling(window).sum()
+    return (net / path.where(path > 0.0)).to_numpy(dtype=np.float64)
+
+
+CUSTOM_INDICATORS["efficiency"] = efficiency
+''',
+}
+
+_GUIDANCE: dict[str, str] = {
+    "trades": (
+        "Prefer conditions that hold often enough to give many closed trades on every asset: "
+        "a strategy with too few trades cannot be told apart from luck."
+    ),
+    "decay": (
+        "Prefer few, simple conditions with windows that are parameters, so the optimizer can "
+        "tune them: rules that fit the past closely tend to fail out of sample."
+    ),
+    "risk": (
+        "Always include an exit that limits losses (a stop_loss and a condition on drawdown) "
+        "so that one bad move cannot erase many winning trades."
+    ),
+}
+
+
+def _tried(ctx: ImprovementContext) -> set[str]:
+    return {m for item in ctx.history for m in _TAG.findall(str(item.get("reason", "")))}
+
+
+def _module_source(ctx: ImprovementContext, name: str) -> str:
+    if name in ctx.modules:
+        return ctx.modules[name]
+    from vantageadapt.agent.workspace import template_sources
+
+    return template_sources()[name]
+
+
+def _constant(source: str, name: str) -> object:
+    """The literal value assigned to a top-level `name` in a module source."""
+    for node in ast.parse(source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == name and node.value is not None:
+            return ast.literal_eval(node.value)
+    raise KeyError(name)
+
+
+def _metric(metrics: dict[str, float], name: str) -> float:
+    return float(metrics.get(name, 0.0))
+
+
+def _widen(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    source = _module_source(ctx, "search_space.py")
+    widen = dict(_constant(source, "WIDEN"))  # type: ignore[call-overload]
+    for name, edge in sorted(ctx.parameters_at_edge.items()):
+        low, high = widen.get(name, (1.0, 1.0))
+        low, high = (round(low * 0.5, 4), high) if edge == "low" else (low, round(high * 1.5, 4))
+        new = {**widen, name: (low, high)}
+        key = f"widen:{name}:{edge}:{low}:{high}"
+        yield (
+            key,
+            CodePatch(
+                target="search_space.py",
+                op=PatchOp.modify_code,
+                name="WIDEN",
+                code=f"WIDEN: dict[str, tuple[float, float]] = {new!r}",
+                reason=(
+                    f"[offline:{key}] the best {name}={ctx.parameters.get(name, float('nan')):g} "
+                    f"sits on the {edge} edge of its range; widen that side so the search can "
+                    "look past it"
+                ),
+            ),
+        )
+
+
+def _weight(
+    ctx: ImprovementContext, name: str, factor: float, why: str
+) -> Iterator[tuple[str, CodePatch]]:
+    value = float(_constant(_module_source(ctx, "scoring.py"), name))  # type: ignore[arg-type]
+    new = round(value * factor, 4)
+    key = f"weight:{name}:{new}"
+    yield (
+        key,
+        CodePatch(
+            target="scoring.py",
+            op=PatchOp.modify_code,
+            name=name,
+            code=f"{name} = {new!r}",
+            reason=f"[offline:{key}] {why}; {name} {value:g} -> {new:g}",
+        ),
+    )
+
+
+def _trades(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    if any(u.startswith("total_trades") for u in ctx.unmet):
+        yield from _weight(
+            ctx, "TRADE_PENALTY", 2.0, "total_trades is unmet: make the search punish few trades"
+        )
+        yield from _weight(
+            ctx, "MIN_TRADES_PER_ASSET", 2.0, "total_trades is unmet: ask the search for more"
+        )
+
+
+def _decay(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    gap = _metric(ctx.in_sample, "sortino_ratio") - _metric(ctx.out_of_sample, "sortino_ratio")
+    if gap > 0.5:
+        yield from _weight(
+            ctx,
+            "DECAY_PENALTY",
+            2.0,
+            f"in-sample sortino beats validation by {gap:.2f}: punish holdout decay harder",
+        )
+        yield from _weight(
+            ctx, "SORTINO_CAP", 0.6, "cap sortino lower so sets with a few lucky trades rank lower"
+        )
+
+
+def _drawdown(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    depth = abs(_metric(ctx.out_of_sample, "max_drawdown"))
+    if depth > 0.1:
+        yield from _weight(
+            ctx, "DRAWDOWN_PENALTY", 1.5, f"validation drawdown is {depth:.2f}: punish it harder"
+        )
+
+
+def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    source = _module_source(ctx, "strategy_generator.py")
+    current = dict(_constant(source, "THEME_RULES"))  # type: ignore[call-overload]
+    theme = ctx.theme.lower()
+    for key_word, rule_set in _THEME_SETS.items():
+        if key_word not in theme or key_word in current:
+            continue
+        new = {**current, key_word: rule_set}
+        key = f"compose:{key_word}"
+        yield (
+            key,
+            CodePatch(
+                target="strategy_generator.py",
+                op=PatchOp.modify_code,
+                name="THEME_RULES",
+                code=f"THEME_RULES: {_THEME_TYPE} = {new!r}",
+                reason=(
+                    f"[offline:{key}] compose {key_word} rules whose windows are parameters, "
+                    "so the search tunes the signal itself rather than only exits and sizes"
+                ),
+            ),
+        )
+
+
+def _indicator(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    have = _module_source(ctx, "indicators.py")
+    for name, code in _INDICATORS.items():
+        if f'CUSTOM_INDICATORS["{name}"]' in have:
+            continue
+        key = f"indicator:{name}"
+        yield (
+            key,
+            CodePatch(
+                target="indicators.py",
+                op=PatchOp.insert_code,
+                after="CUSTOM_INDICATORS",
+                code=code,
+                reason=f"[offline:{key}] add {name}_N to the rule language for later strategies",
+            ),
+        )
+
+
+_IDEAS: tuple[Callable[[ImprovementContext], Iterator[tuple[str, CodePatch]]], ...] = (
+    _widen,
+    _trades,
+    _compose,
+    _decay,
+    _drawdown,
+    _indicator,
+)
+
+
+def propose_patch_offline(ctx: ImprovementContext, seed: int) -> CodePatch:
+    """The most relevant untried idea for this context (seed breaks ties among edges)."""
+    tried = _tried(ctx)
+    for idea in _IDEAS:
+        fresh = [(k, p) for k, p in idea(ctx) if k not in tried]
+        if fresh:
+            return fresh[seed % len(fresh)][1] if idea is _widen else fresh[0][1]
+    # Every idea tried: tighten the trade requirement once more, a fresh, honest variant.
+    value = float(_constant(_module_source(ctx, "scoring.py"), "TRADE_PENALTY"))  # type: ignore[arg-type]
+    new = round(value + 0.5 * ctx.iteration, 4)
+    return CodePatch(
+        target="scoring.py",
+        op=PatchOp.modify_code,
+        name="TRADE_PENALTY",
+        code=f"TRADE_PENALTY = {new!r}",
+        reason=f"[offline:weight:TRADE_PENALTY:{new}] retune the few-trades penalty",
+    )
+
+
+def propose_prompt_change_offline(ctx: ImprovementContext, seed: int) -> PromptChange:
+    """Append one guidance paragraph, picked from what fell short, to the rules prompt."""
+    name = "rules/generate" if "rules/generate" in ctx.prompts or not ctx.prompts else None
+    name = name or sorted(ctx.prompts)[seed % len(ctx.prompts)]
+    if name in ctx.prompts:
+        template = ctx.prompts[name]
+    else:
+        from vantageadapt.prompts import PromptManager
+
+        template = PromptManager().get(name)[0]
+    tried = _tried(ctx)
+    wanted = []
+    if any(u.startswith("total_trades") for u in ctx.unmet):
+        wanted.append("trades")
+    wanted += ["decay", "risk"]
+    fresh = [
+        k for k in wanted if f"prompt:{name}:{k}" not in tried and _GUIDANCE[k] not in template
+    ]
+    key = fresh[0] if fresh else wanted[seed % len(wanted)]
+    return PromptChange(
+        name=name,
+        template=template.rstrip("\n") + "\n\n" + _GUIDANCE[key] + "\n",
+        reason=f"[offline:prompt:{name}:{key}] ask the strategist: {_GUIDANCE[key][:60]}...",
+    )

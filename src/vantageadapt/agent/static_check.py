@@ -1,0 +1,218 @@
+"""Static checks on a patched workspace module, by `ast`, before anything of it runs."""
+
+from __future__ import annotations
+
+import ast
+
+from vantageadapt.errors import PatchRejected
+
+# Import roots a workspace module may use; vantageadapt modules are listed one by one below.
+ALLOWED_IMPORTS = frozenset({"numpy", "pandas", "math", "numba", "__future__", "typing"})
+ALLOWED_SUBMODULES = frozenset({"collections.abc"})
+# Package modules with no file, process or network access (data reads files, agent sandboxes).
+ALLOWED_PACKAGE = frozenset(
+    {
+        "vantageadapt.models",
+        "vantageadapt.errors",
+        "vantageadapt.rules",
+        "vantageadapt.backtest",
+        "vantageadapt.optimize",
+        "vantageadapt.optimize.space",
+        "vantageadapt.optimize.scoring",
+    }
+)
+FORBIDDEN_CALLS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "open",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
+        "memoryview",
+        "setattr",
+        "delattr",
+    }
+)
+# Names and attributes that reach the OS, the interpreter or files, whatever module holds them.
+FORBIDDEN_NAMES = frozenset(
+    {
+        "os",
+        "sys",
+        "subprocess",
+        "socket",
+        "ctypes",
+        "importlib",
+        "builtins",
+        "shutil",
+        "pathlib",
+        "io",
+        "pickle",
+        "marshal",
+        "signal",
+        "multiprocessing",
+        "threading",
+        "ctypeslib",
+        "system",
+        "popen",
+        "spawn",
+        "fork",
+        "load",
+        "loads",
+        "save",
+        "savez",
+        "savez_compressed",
+        "savetxt",
+        "loadtxt",
+        "genfromtxt",
+        "fromfile",
+        "tofile",
+        "memmap",
+        "read_pickle",
+        "query",
+        "f2py",
+        "testing",
+    }
+)
+_DUNDER_OK = frozenset({"__all__", "__name__", "__doc__"})
+_SAFE_TO = frozenset({"to_numpy", "to_list", "to_dict", "to_frame"})
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and name not in _DUNDER_OK
+
+
+def _import_allowed(module: str) -> bool:
+    root = module.split(".")[0]
+    if root == "vantageadapt":
+        return module in ALLOWED_PACKAGE
+    return root in ALLOWED_IMPORTS or module in ALLOWED_SUBMODULES
+
+
+def _where(filename: str, node: ast.AST) -> str:
+    return f"{filename}:{getattr(node, 'lineno', '?')}"
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def _reject(self, node: ast.AST, what: str) -> None:
+        raise PatchRejected(f"{_where(self.filename, node)}: {what}")
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if not _import_allowed(alias.name):
+                self._reject(node, f"import of {alias.name!r} is not allowed; {_ALLOWED_TEXT}")
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level or not _import_allowed(module):
+            self._reject(node, f"import from {module or '.'!r} is not allowed; {_ALLOWED_TEXT}")
+        for alias in node.names:
+            if alias.name == "*" or _is_dunder(alias.name) or alias.name in FORBIDDEN_NAMES:
+                self._reject(node, f"importing {alias.name!r} from {module!r} is not allowed")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in FORBIDDEN_CALLS:
+            self._reject(node, f"use of {node.id!r} is forbidden in workspace code")
+        if node.id in FORBIDDEN_NAMES or _is_dunder(node.id):
+            self._reject(node, f"name {node.id!r} is forbidden in workspace code")
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if _is_dunder(node.attr) or node.attr.startswith("_"):
+            self._reject(node, f"attribute {node.attr!r} (private or dunder) is forbidden")
+        if node.attr in FORBIDDEN_NAMES or node.attr in FORBIDDEN_CALLS:
+            self._reject(node, f"attribute {node.attr!r} is forbidden in workspace code")
+        if node.attr.startswith("read_") or (
+            node.attr.startswith("to_") and node.attr not in _SAFE_TO
+        ):
+            self._reject(node, f"attribute {node.attr!r} reads or writes files; not allowed")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in {"getattr", "hasattr"}:
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                self._reject(node, f"{func.id} needs a literal attribute name")
+            elif name.value.startswith("_"):
+                self._reject(node, f"{func.id} on private/dunder name {name.value!r} is forbidden")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        # "__" in any string: format strings like "{0.__class__}" reach attributes too.
+        if isinstance(node.value, str) and "__" in node.value:
+            self._reject(node, f"string {node.value[:40]!r} contains '__'; not allowed")
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self._reject(node, "`global` is not allowed; keep module state in module constants")
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self._reject(node, "`nonlocal` is not allowed")
+
+
+_ALLOWED_TEXT = "allowed: numpy, pandas, math, numba, typing, collections.abc and " + ", ".join(
+    sorted(ALLOWED_PACKAGE)
+)
+
+
+def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    args = node.args
+    parts = [
+        "pos:" + ",".join(a.arg for a in args.posonlyargs),
+        "args:" + ",".join(a.arg for a in args.args),
+        f"defaults:{len(args.defaults)}",
+        "vararg:" + (args.vararg.arg if args.vararg else ""),
+        "kw:" + ",".join(a.arg for a in args.kwonlyargs),
+        "kwdefaults:" + ",".join(str(d is not None) for d in args.kw_defaults),
+        "kwarg:" + (args.kwarg.arg if args.kwarg else ""),
+        "async" if isinstance(node, ast.AsyncFunctionDef) else "sync",
+    ]
+    return " ".join(parts)
+
+
+def public_api(tree: ast.Module) -> dict[str, str]:
+    """Public top-level names with a signature (functions), 'class' or 'value' (assignments)."""
+    api: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            api[node.name] = _signature(node)
+        elif isinstance(node, ast.ClassDef):
+            api[node.name] = "class"
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    api[target.id] = "value"
+    return {k: v for k, v in api.items() if not k.startswith("_")}
+
+
+def check_source(source: str, *, filename: str, original: str | None = None) -> None:
+    """Reject a module that does not parse, uses a forbidden thing, or changes its public API."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        raise PatchRejected(f"{filename}:{exc.lineno}: does not parse: {exc.msg}") from None
+    _Checker(filename).visit(tree)
+    if original is None:
+        return
+    before = public_api(ast.parse(original, filename=filename))
+    after = public_api(tree)
+    for name, signature in before.items():
+        if name not in after:
+            raise PatchRejected(
+                f"{filename}: public {name!r} was removed; the pipeline calls it, keep it"
+            )
+        if after[name] != signature:
+            raise PatchRejected(
+                f"{filename}: public {name!r} changed its signature ({signature} -> "
+                f"{after[name]}); keep the signature, change the body"
+            )
