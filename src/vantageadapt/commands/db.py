@@ -1,7 +1,98 @@
-"""`vantage db` commands."""
+"""`vantage db`: upgrade, downgrade and inspect the database schema (Alembic migrations)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import typer
 
+_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
+
+
+async def _on_database(url: str | None, action: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Open the database without upgrading it, run `work(engine)`, map failures to StoreError."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vantageadapt.store import DatabaseConnection
+    from vantageadapt.store.url import store_error
+
+    db = DatabaseConnection(url, upgrade=False)
+    await db.connect()
+    try:
+        return await work(db.engine)
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        raise store_error(action, db.url, exc) from exc
+    finally:
+        await db.close()
+
+
+def _status_line(url: str | None, revision: str | None) -> str:
+    from vantageadapt.store import mask_url, resolve_database_url
+    from vantageadapt.store.migrate import head_revision
+
+    where = mask_url(resolve_database_url(url))
+    if revision is None:
+        return f"{where}: empty (no schema); run `vantage db upgrade`"
+    mark = " (head)" if revision == head_revision() else f" (head is {head_revision()})"
+    return f"{where}: at revision {revision}{mark}"
+
 
 def register(app: typer.Typer) -> None:
-    """Add the `db` commands to the root app (filled in by its issue)."""
+    """Add the `db` commands to the root app."""
+    db_app = typer.Typer(
+        help="Manage the database schema (Alembic migrations shipped with the package).",
+        no_args_is_help=True,
+    )
+    app.add_typer(db_app, name="db")
+
+    @db_app.command("upgrade")
+    def upgrade(
+        revision: str = typer.Argument("head", help="Target revision."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Upgrade the schema to REVISION (default: the newest)."""
+        typer.echo(asyncio.run(_migrate(db, "upgrade", revision)))
+
+    @db_app.command("downgrade")
+    def downgrade(
+        revision: str = typer.Argument("-1", help="Target revision: an id, -1, or base."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Downgrade the schema to REVISION (default: one step back; `base` empties it)."""
+        typer.echo(asyncio.run(_migrate(db, "downgrade", revision)))
+
+    @db_app.command("current")
+    def current(db: str | None = typer.Option(None, "--db", help=_DB_HELP)) -> None:
+        """Show the revision the database is at."""
+        from vantageadapt.store.migrate import current_revision
+
+        revision = asyncio.run(_on_database(db, "reading the revision", current_revision))
+        typer.echo(_status_line(db, revision))
+
+    @db_app.command("history")
+    def history(db: str | None = typer.Option(None, "--db", help=_DB_HELP)) -> None:
+        """List the migrations, newest first, marking the database's current one."""
+        from vantageadapt.store import migrate
+
+        revision = asyncio.run(_on_database(db, "reading the revision", migrate.current_revision))
+        for item in migrate.history():
+            marks = [
+                m
+                for m, on in (("head", item.is_head), ("current", item.revision == revision))
+                if on
+            ]
+            suffix = f" ({', '.join(marks)})" if marks else ""
+            parent = item.down_revision or "<base>"
+            typer.echo(f"{parent} -> {item.revision}{suffix}: {item.message.splitlines()[0]}")
+
+
+async def _migrate(url: str | None, name: str, revision: str) -> str:
+    from vantageadapt.store.migrate import current_revision, migrate
+
+    async def work(engine: Any) -> str | None:
+        await migrate(engine, name, revision)
+        return await current_revision(engine)
+
+    return _status_line(url, await _on_database(url, f"{name} to {revision}", work))

@@ -1,7 +1,181 @@
-"""`vantage strategies` commands."""
+"""`vantage strategies`: list, show and export the rule sets runs have stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
 import typer
 
+_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
+
+
+async def _query(url: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
+    from vantageadapt.store import DatabaseConnection
+
+    async with DatabaseConnection(url) as db:
+        return await getattr(db, method)(*args, **kwargs)
+
+
+def _regime_name(value: str | None) -> str | None:
+    from vantageadapt.errors import ConfigError
+    from vantageadapt.models import MarketRegime
+
+    if value is None:
+        return None
+    name = value.strip().upper().replace("-", "_").replace(" ", "_")
+    if name not in MarketRegime.__members__:
+        raise ConfigError(
+            f"--regime {value!r} is not a market regime; use one of "
+            f"{', '.join(MarketRegime.__members__)}"
+        )
+    return name
+
+
+def _strategy(url: str | None, strategy_id: int) -> Any:
+    from vantageadapt.errors import ConfigError
+    from vantageadapt.store import mask_url, resolve_database_url
+
+    found = asyncio.run(_query(url, "get_strategy", strategy_id))
+    if found is None:
+        raise ConfigError(
+            f"strategy {strategy_id} not found in {mask_url(resolve_database_url(url))}; "
+            "see `vantage strategies list`"
+        )
+    return found
+
+
+def _num(value: float | None, digits: str = ".3g") -> str:
+    return "-" if value is None else format(value, digits)
+
+
+def _print_list(items: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(items)} strategies (best validation sortino first)")
+    for column in (
+        "id",
+        "theme",
+        "regime",
+        "run / iter",
+        "entry",
+        "exit",
+        "sortino in",
+        "sortino val",
+        "return val",
+        "trades val",
+    ):
+        table.add_column(column, overflow="fold")
+    for s in items:
+        table.add_row(
+            str(s.id),
+            s.theme,
+            s.regime,
+            f"{s.run_id[:8]} / {s.iteration or '-'}",
+            " & ".join(s.entry),
+            " | ".join(s.exit),
+            _num(s.in_sample_sortino),
+            _num(s.out_of_sample_sortino),
+            _num(s.out_of_sample_return),
+            _num(s.out_of_sample_trades, "d"),
+        )
+    Console(soft_wrap=False).print(table)
+
+
+def _print_strategy(item: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]strategy {item.id}[/]  theme {item.theme!r}  regime {item.regime.value}  "
+        f"run {item.run_id}  iteration {item.iteration or '-'}",
+        highlight=False,
+    )
+    console.print("entry (all): " + " & ".join(item.conditions.entry), highlight=False)
+    console.print("exit (any):  " + " | ".join(item.conditions.exit), highlight=False)
+    console.print(
+        "parameters:  " + ", ".join(f"{k}={v:.4g}" for k, v in sorted(item.parameters.items())),
+        highlight=False,
+    )
+    if item.insight is not None:
+        console.print(f"rationale:   {item.insight.rationale}", highlight=False)
+    table = Table(title="performance (aggregate rows, then per asset)")
+    names = (
+        "total_return",
+        "sharpe_ratio",
+        "sortino_ratio",
+        "max_drawdown",
+        "win_rate",
+        "total_trades",
+        "profit_factor",
+    )
+    for column in ("window", "asset", *names):
+        table.add_column(column)
+    rows = sorted(item.performance, key=lambda r: (r.asset is not None, r.window, r.asset or ""))
+    for row in rows:
+        values = [format(getattr(row, n), "d" if n == "total_trades" else ".4g") for n in names]
+        table.add_row(row.window, row.asset or "(all)", *values)
+    console.print(table)
+
 
 def register(app: typer.Typer) -> None:
-    """Add the `strategies` commands to the root app (filled in by its issue)."""
+    """Add the `strategies` commands to the root app."""
+    group = typer.Typer(help="List, show and export stored strategies.", no_args_is_help=True)
+    app.add_typer(group, name="strategies")
+
+    @group.command("list")
+    def list_(
+        theme: str | None = typer.Option(None, "--theme", help="Theme contains this text."),
+        regime: str | None = typer.Option(None, "--regime", help="Market regime, e.g. BREAKOUT."),
+        min_sortino: float | None = typer.Option(
+            None, "--min-sortino", help="Minimum validation (out-of-sample) sortino ratio."
+        ),
+        limit: int = typer.Option(100, "--limit", min=1, help="Show at most this many."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """List stored strategies, best validation sortino first."""
+        items = asyncio.run(
+            _query(
+                db,
+                "list_strategies",
+                theme=theme,
+                regime=_regime_name(regime),
+                min_sortino=min_sortino,
+                limit=limit,
+            )
+        )
+        if as_json:
+            typer.echo(json.dumps({"strategies": [s.model_dump(mode="json") for s in items]}))
+        else:
+            _print_list(items)
+
+    @group.command("show")
+    def show(
+        strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Show one strategy: rules, parameters, insight and every performance row."""
+        item = _strategy(db, strategy_id)
+        if as_json:
+            typer.echo(json.dumps(item.model_dump(mode="json")))
+        else:
+            _print_strategy(item)
+
+    @group.command("export")
+    def export(
+        strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
+        out: Path | None = typer.Option(None, "--out", help="Write to this file, not stdout."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
+        text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text + "\n", encoding="utf-8")

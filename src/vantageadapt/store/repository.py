@@ -130,7 +130,7 @@ class DatabaseConnection:
         met: bool | None = None,
         best_iteration: int | None = None,
         unmet: Sequence[str] = (),
-        test: Metrics | Mapping[str, float] | None = None,
+        test_metrics: Metrics | Mapping[str, float] | None = None,
         test_per_asset: Mapping[str, Metrics | Mapping[str, float]] | None = None,
         test_fingerprint: str | None = None,
         message: str = "",
@@ -148,8 +148,8 @@ class DatabaseConnection:
             run.finished_at = utcnow()
             if test_fingerprint is not None:
                 run.test_fingerprint = test_fingerprint
-            if test is not None:
-                aggregate = PerformanceRecord.from_metrics("test", test)
+            if test_metrics is not None:
+                aggregate = PerformanceRecord.from_metrics("test", test_metrics)
                 run.test_metrics = aggregate.metrics()
                 records = [aggregate] + [
                     PerformanceRecord.from_metrics("test", values, asset=asset)
@@ -165,25 +165,6 @@ class DatabaseConnection:
                         )
                     )
                     session.add_all(rows.performance_rows(strategy_id, records))
-
-    async def resume_run(self, run_id: str) -> ResumeState:
-        """Mark a cut-off run running again and return what the pipeline needs to carry on."""
-        async with self._transaction(f"resuming run {run_id}") as session:
-            run = await session.get(RunRow, run_id, with_for_update=True)
-            if run is None:
-                raise ConfigError(f"run {run_id} not found; pass an id `vantage run` printed")
-            if run.status == "finished":
-                raise ConfigError(
-                    f"run {run_id} already finished; start a new run instead of --resume"
-                )
-            run.status = "running"
-            run.finished_at = None
-            iterations = await queries.list_iterations(session, run_id)
-            patches = await queries.list_patches(session, run_id=run_id)
-            record = rows.run_record(run)
-        return ResumeState(
-            run=record, iterations=iterations, best=best_of(iterations), patches=patches
-        )
 
     async def save_iteration(self, run_id: str, item: IterationRecord) -> str:
         """Store one iteration and all it learned in ONE transaction; returns its id."""
@@ -310,6 +291,22 @@ class DatabaseConnection:
     async def get_patch(self, patch_id: str) -> PatchRecord | None:
         """One patch, or None."""
         return await self._read(f"reading patch {patch_id}", queries.get_patch, patch_id)
+
+    async def resume_state(self, run_id: str) -> ResumeState:
+        """What the pipeline needs to carry on a cut-off run (or rebuild a finished one's
+        report): the run, its iterations with all they saved, the best so far, its patches."""
+        async with self._transaction(f"reading run {run_id}") as session:
+            run = await queries.get_run(session, run_id)
+            if run is None:
+                raise ConfigError(
+                    f"run {run_id} not found in {mask_url(self.url)}; pass an id `vantage run` "
+                    "printed, with the same --db"
+                )
+            iterations = await queries.list_iterations(session, run_id)
+            patches = await queries.list_patches(session, run_id=run_id)
+        return ResumeState(
+            run=run, iterations=iterations, best=best_of(iterations), patches=patches
+        )
 
     async def llm_calls(self, run_id: str) -> list[LLMCall]:
         """Every strategist call saved with a run, oldest first."""
