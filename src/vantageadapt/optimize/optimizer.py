@@ -20,7 +20,6 @@ from vantageadapt.optimize.result import (
     OptimizationResult,
     aggregate_rows,
     row_mapping,
-    row_to_metrics,
 )
 from vantageadapt.optimize.samplers import ParamSet, make_sampler
 from vantageadapt.optimize.scoring import ScoreFn, get_score, validation_score
@@ -34,7 +33,6 @@ from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts,
 
 logger = logging.getLogger(__name__)
 _SHARPE = METRIC_NAMES.index("sharpe_ratio")
-_SECONDS_PER_YEAR = 365.25 * 24 * 3600
 _LANDSCAPE_METRICS = (
     "total_return",
     "sharpe_ratio",
@@ -62,13 +60,6 @@ def pick_subset(symbols: Sequence[str], size: int, seed: int) -> list[str]:
         return ordered
     rng = np.random.default_rng(seed)
     return sorted(rng.choice(ordered, size=size, replace=False).tolist())
-
-
-def periods_per_year(frame: pd.DataFrame) -> float:
-    """Rows per year from the median row spacing (how the engine annualizes)."""
-    steps = np.diff(frame.index.asi8) / 1e9 if len(frame) > 1 else np.array([])
-    steps = steps[steps > 0]
-    return _SECONDS_PER_YEAR / float(np.median(steps)) if len(steps) else 1.0
 
 
 def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[str, int]) -> None:
@@ -141,15 +132,17 @@ def _final_metrics(
     best_full: Mapping[str, float],
 ) -> tuple[dict[str, Metrics], dict[str, Metrics]]:
     """Best parameters on every asset: train rows in-sample, validation rows out-of-sample."""
+    from vantageadapt.backtest import metrics_from_row
+
     symbols = sorted(frames)
     jobs = [Job(sym, 0, validation_start[sym], (best_full,)) for sym in symbols]
     tails = [s for s in symbols if validation_start[s] < len(frames[s])]
     jobs += [Job(sym, validation_start[sym], len(frames[sym]), (best_full,)) for sym in tails]
     arrays = runner.run(jobs)
-    per_in = {sym: row_to_metrics(a[0]) for sym, a in zip(symbols, arrays, strict=False)}
+    per_in = {sym: metrics_from_row(a[0]) for sym, a in zip(symbols, arrays, strict=False)}
     per_out = {sym: Metrics() for sym in symbols}
     per_out.update(
-        {sym: row_to_metrics(a[0]) for sym, a in zip(tails, arrays[len(symbols) :], strict=True)}
+        {sym: metrics_from_row(a[0]) for sym, a in zip(tails, arrays[len(symbols) :], strict=True)}
     )
     return per_in, per_out
 
@@ -167,7 +160,7 @@ def run_parameter_optimization(
     progress: Callable[[int, int], None] | None = None,
 ) -> OptimizationResult:
     """Tune the rules' parameters on train rows; score the best once on validation rows."""
-    from vantageadapt.backtest import EngineConfig, aggregate_metrics
+    from vantageadapt.backtest import EngineConfig, aggregate_metrics, periods_per_year
 
     began = time.perf_counter()
     settings = settings or OptimizeSettings()
@@ -232,7 +225,7 @@ def run_parameter_optimization(
         executor.close()
     in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
 
-    ppy = float(np.median([periods_per_year(f) for f in frames.values()]))
+    ppy = float(np.median([periods_per_year(f.index) for f in frames.values()]))
     n_obs = int(np.mean([validation_start[s] for s in frames]))
     dsr = deflated_sharpe_ratio(
         in_sample.sharpe_ratio / math.sqrt(ppy),

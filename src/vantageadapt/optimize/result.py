@@ -13,15 +13,8 @@ from vantageadapt.models import METRIC_NAMES, AggregateMetrics, Metrics
 _COL = {name: i for i, name in enumerate(METRIC_NAMES)}
 
 
-def row_to_metrics(row: np.ndarray) -> Metrics:
-    """One evaluate_grid row as Metrics (total_trades as int)."""
-    values = {name: float(row[i]) for name, i in _COL.items()}
-    values["total_trades"] = round(values["total_trades"])
-    return Metrics(**values)
-
-
 def aggregate_rows(stack: np.ndarray) -> np.ndarray:
-    """(assets, sets, metrics) -> (sets, metrics): means, summed trades, trade-weighted wins.
+    """(assets, sets, metrics) -> (sets, metrics): means, summed trades, pooled per-trade stats.
 
     Mirrors `aggregate_metrics` for many sets at once, without building pydantic objects.
     """
@@ -29,8 +22,11 @@ def aggregate_rows(stack: np.ndarray) -> np.ndarray:
     trades = stack[:, :, _COL["total_trades"]]
     total = trades.sum(axis=0)
     out[:, _COL["total_trades"]] = total
-    wins = (stack[:, :, _COL["win_rate"]] * trades).sum(axis=0)
-    out[:, _COL["win_rate"]] = np.divide(wins, total, out=np.zeros_like(wins), where=total > 0)
+    for name in ("win_rate", "avg_trade_return"):
+        weighted = (stack[:, :, _COL[name]] * trades).sum(axis=0)
+        out[:, _COL[name]] = np.divide(
+            weighted, total, out=np.zeros_like(weighted), where=total > 0
+        )
     return out
 
 

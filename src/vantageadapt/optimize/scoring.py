@@ -30,20 +30,22 @@ def seed_score(
 
 
 def _quality(metrics: Mapping[str, float]) -> float:
-    """Capped sortino (shrunk when trades are few) less trade and drawdown penalties."""
+    """Capped sortino (shrunk when trades are few) plus return, less trade and drawdown costs."""
     sortino = max(-SORTINO_CAP, min(SORTINO_CAP, metrics["sortino_ratio"]))
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
     trade_share = min(1.0, metrics["total_trades"] / (MIN_TRADES_PER_ASSET * assets))
     drawdown = min(1.0, abs(metrics["max_drawdown"]))
     # A good ratio over too few trades is mostly luck: shrink it toward zero as well.
     edge = sortino * trade_share if sortino > 0 else sortino
-    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
+    # The return term orders sets whose capped ratios tie; drawdown costs twice as much.
+    gain = max(-1.0, min(1.0, metrics["total_return"]))
+    return edge + gain - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
 
 
 def default_score(
     in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
 ) -> float:
-    """Capped sortino, less penalties for few trades, deep drawdowns and holdout decay.
+    """Capped sortino plus return, less penalties for few trades, drawdown and holdout decay.
 
     With a holdout the score is the mean quality of both windows less half the quality lost
     from in-sample to holdout, so a set that only fits the in-sample rows ranks low.
