@@ -1,0 +1,136 @@
+"""Read trade files (.pkl guarded, .parquet, .csv, folders of them) into raw per-symbol frames."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from vantageadapt.data.safe_pickle import safe_load, trusted_load
+from vantageadapt.errors import DataError
+
+log = logging.getLogger("vantageadapt.data")
+
+PICKLE_SUFFIXES = (".pkl", ".pickle")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+CSV_SUFFIXES = (".csv", ".csv.gz")
+SUFFIXES = PICKLE_SUFFIXES + PARQUET_SUFFIXES + CSV_SUFFIXES
+SYMBOL_COLUMN = "symbol"
+
+
+def data_suffix(path: Path) -> str | None:
+    """The supported suffix `path` ends with (".csv.gz" counts as one), or None."""
+    name = path.name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def _stem(path: Path) -> str:
+    suffix = data_suffix(path) or path.suffix
+    return path.name[: len(path.name) - len(suffix)]
+
+
+def _split_by_symbol(frame: pd.DataFrame, path: Path) -> dict[str, pd.DataFrame]:
+    """One table -> {symbol: frame}: by its `symbol` column, or the whole table as the file stem."""
+    if SYMBOL_COLUMN not in frame.columns:
+        return {_stem(path): frame}
+    if frame[SYMBOL_COLUMN].isna().any():
+        raise DataError(f"{path}: column 'symbol' has empty values; fill or drop those rows")
+    groups = frame.groupby(SYMBOL_COLUMN, sort=True, observed=True)
+    return {
+        str(name): part.drop(columns=SYMBOL_COLUMN).reset_index(drop=True) for name, part in groups
+    }
+
+
+def _from_pickled(obj: object, path: Path) -> dict[str, pd.DataFrame]:
+    if isinstance(obj, pd.DataFrame):
+        return _split_by_symbol(obj, path)
+    if not isinstance(obj, Mapping):
+        raise DataError(
+            f"{path}: the pickle holds a {type(obj).__name__}; expected a dict "
+            "{symbol: DataFrame} or one DataFrame"
+        )
+    return {str(symbol): frame for symbol, frame in obj.items()}
+
+
+def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
+    """A pickled {symbol: DataFrame} dict (or one DataFrame), through the guarded reader."""
+    with path.open("rb") as stream:
+        if trust_pickle:
+            obj = trusted_load(stream, source=str(path))
+        else:
+            obj = safe_load(stream, source=str(path))
+    return _from_pickled(obj, path)
+
+
+def read_parquet(path: Path) -> dict[str, pd.DataFrame]:
+    """A parquet table; a `symbol` column splits it into assets."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for a bad file
+        raise DataError(f"{path}: not a readable parquet file ({exc})") from exc
+    return _split_by_symbol(frame, path)
+
+
+def read_csv(path: Path) -> dict[str, pd.DataFrame]:
+    """A CSV table with a header row; a `symbol` column splits it into assets."""
+    try:
+        frame = pd.read_csv(path, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty CSV (no header, no rows)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc})") from exc
+    return _split_by_symbol(frame, path)
+
+
+def _read_file(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
+    suffix = data_suffix(path)
+    if suffix in PICKLE_SUFFIXES:
+        return read_pickle(path, trust_pickle=trust_pickle)
+    if suffix in PARQUET_SUFFIXES:
+        return read_parquet(path)
+    if suffix in CSV_SUFFIXES:
+        return read_csv(path)
+    raise DataError(
+        f"{path}: unknown file type {path.suffix or '(none)'!r}; use "
+        f"{', '.join(SUFFIXES)} or a folder of such files"
+    )
+
+
+def _read_folder(path: Path, *, trust_pickle: bool) -> dict[str, tuple[Path, pd.DataFrame]]:
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    data_files = [p for p in files if data_suffix(p) is not None]
+    skipped = [p.name for p in files if data_suffix(p) is None]
+    if skipped:
+        log.warning(
+            "%s: skipped %d files of unknown type: %s", path, len(skipped), ", ".join(skipped[:5])
+        )
+    if not data_files:
+        raise DataError(f"{path}: folder holds no {', '.join(SUFFIXES)} files")
+    out: dict[str, tuple[Path, pd.DataFrame]] = {}
+    for file in data_files:
+        for symbol, frame in _read_file(file, trust_pickle=trust_pickle).items():
+            if symbol in out:
+                raise DataError(
+                    f"{file}: symbol {symbol!r} also comes from {out[symbol][0].name}; "
+                    "rename one of the files"
+                )
+            out[symbol] = (file, frame)
+    return out
+
+
+def read_raw(path: Path, *, trust_pickle: bool = False) -> dict[str, tuple[Path, pd.DataFrame]]:
+    """{symbol: (file it came from, raw frame)} for a file or a folder of files."""
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; check the --data path")
+    if path.is_dir():
+        raw = _read_folder(path, trust_pickle=trust_pickle)
+    else:
+        raw = {s: (path, f) for s, f in _read_file(path, trust_pickle=trust_pickle).items()}
+    if not raw:
+        raise DataError(f"{path}: holds no symbols (empty dict); expected {{symbol: DataFrame}}")
+    return raw
