@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vantageadapt.errors import BudgetExceeded
+from vantageadapt.errors import BudgetExceeded, ConfigError
 from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.finish import choose_best, score_sealed_test
@@ -51,12 +51,32 @@ def run_dir_for(run_id: str) -> Path:
     return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "runs" / run_id
 
 
+def load_split(settings: RunSettings) -> Any:
+    """Load the run's data and split it: train | validation | sealed test."""
+    from vantageadapt.data import load_trade_data, split_frames
+
+    section = settings.data
+    if section.path is None:
+        raise ConfigError("no data given; pass --data PATH")
+    frames = load_trade_data(section.path, trust_pickle=section.trust_pickle, bar=section.bar)
+    return split_frames(
+        frames,
+        validation_fraction=section.validation_fraction,
+        test_fraction=section.test_fraction,
+    )
+
+
 def train_frames(split: Any) -> dict[str, Any]:
     """Rows before validation: the only rows the strategist's statistics are built from."""
     return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
 
 
-def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int) -> Any:
+def iteration_seed(settings: RunSettings, index: int) -> int:
+    """The seed of iteration `index` (1-based): the run's seed for the first one."""
+    return settings.seed + index - 1
+
+
+def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, seed: int) -> Any:
     """The optimize part's own section, as its OptimizeSettings.
 
     `prior_trials` counts every backtest the run made before this search, so the deflated
@@ -70,7 +90,7 @@ def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int) 
         trials=trials,
         score=section.score,
         subset_size=section.subset_size,
-        seed=settings.seed,
+        seed=seed,
         executor=section.executor,
         prior_trials=prior_trials,
     )
@@ -95,7 +115,10 @@ async def _optimize(
             parts.split.dev,
             rules,
             settings=optimize_settings(
-                parts.settings, trials=trials, prior_trials=parts.trials_so_far
+                parts.settings,
+                trials=trials,
+                prior_trials=parts.trials_so_far,
+                seed=parts.llm.seed,
             ),
             validation_start=parts.split.validation_start,
             space=space,
@@ -119,6 +142,67 @@ def _metrics(aggregate: Any) -> dict[str, float]:
     return {k: float(v) for k, v in aggregate.model_dump().items()}
 
 
+@dataclass
+class _Plan:
+    """The strategist's answers of one iteration (re-asked only when a prompt changed)."""
+
+    context: Any
+    insight: Any
+    proposed: TradingRules
+
+
+def _prompt_state(prompts: Any) -> dict[str, int]:
+    return {name: prompts.get(name)[1] for name in prompts.names()}
+
+
+async def _improve(
+    parts: _Parts,
+    index: int,
+    history: list[IterationResult],
+    plan: _Plan,
+    result: Any,
+    unmet: list[str],
+) -> list[PatchSummary]:
+    """One Gödel round: each candidate is judged by the fixed evaluator on validation rows."""
+    from vantageadapt.optimize import validation_score
+
+    settings = parts.settings
+    ctx = ImprovementContext(
+        theme=settings.theme,
+        regime=MarketRegime.parse(plan.context.regime),
+        in_sample=_metrics(result.in_sample),
+        out_of_sample=_metrics(result.out_of_sample),
+        unmet=unmet,
+        parameters=dict(result.best_parameters),
+        parameters_at_edge=dict(result.parameters_at_edge),
+        history=[
+            p.model_dump(include={"target", "op", "status", "reason"})
+            for item in history
+            for p in item.patches
+        ],
+        iteration=index,
+    )
+    prompts_then = _prompt_state(parts.prompts)
+
+    async def evaluate(candidate: Any) -> float:
+        """Re-tune with the candidate's hooks; score with package code on validation rows."""
+        proposed = plan.proposed
+        if _prompt_state(parts.prompts) != prompts_then:
+            # A prompt change can only help through what the strategist answers with it.
+            insight = await parts.trader.generate_strategy(settings.theme, plan.context)
+            proposed = await parts.trader.generate_trading_rules(
+                insight, plan.context, settings.theme
+            )
+        rules = _compose(candidate, plan.insight, plan.context, settings.theme, proposed)
+        tuned = await _optimize(
+            parts, rules, candidate, trials=settings.optimize.eval_trials, label="patch check"
+        )
+        return float(validation_score(tuned.out_of_sample, tuned.in_sample))
+
+    outcomes = await parts.agent.improve(ctx, evaluate)
+    return [persist.patch_summary(o) for o in outcomes]
+
+
 async def run_iteration(parts: _Parts, index: int, history: list[IterationResult]):
     """One pass of the loop; returns the iteration and the LLM calls it made."""
     from vantageadapt.llm import compute_market_stats
@@ -126,6 +210,8 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
 
     settings, progress = parts.settings, parts.progress
     progress.note(f"[bold]iteration {index}/{settings.iterations}[/]")
+    # Each iteration asks and searches afresh (deterministic per run seed and iteration).
+    parts.llm.seed = iteration_seed(settings, index)
     with progress.stage("market stats"):
         stats = compute_market_stats(train_frames(parts.split))
     with progress.stage("analyze market"):
@@ -148,37 +234,8 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
     last = index >= settings.iterations
     if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
         with progress.stage("self-improve"):
-            ctx = ImprovementContext(
-                theme=settings.theme,
-                regime=MarketRegime.parse(context.regime),
-                in_sample=in_sample,
-                out_of_sample=out_of_sample,
-                unmet=unmet,
-                parameters=dict(result.best_parameters),
-                parameters_at_edge=dict(result.parameters_at_edge),
-                history=[
-                    p.model_dump(include={"target", "op", "status", "reason"})
-                    for item in history
-                    for p in item.patches
-                ],
-                iteration=index,
-            )
-
-            async def evaluate(candidate: Any) -> float:
-                """The fixed evaluator: validation rows the search never saw, package code."""
-                candidate.register_indicators()  # the kept ones are re-registered next pass
-                trial_rules = _compose(candidate, insight, context, settings.theme, proposed)
-                tuned = await _optimize(
-                    parts,
-                    trial_rules,
-                    candidate,
-                    trials=settings.optimize.eval_trials,
-                    label="patch check",
-                )
-                return float(validation_score(tuned.out_of_sample, tuned.in_sample))
-
-            outcomes = await parts.agent.improve(ctx, evaluate)
-            patches = [persist.patch_summary(o) for o in outcomes]
+            plan = _Plan(context, insight, proposed)
+            patches = await _improve(parts, index, history, plan, result, unmet)
     iteration = IterationResult(
         index=index,
         regime=MarketRegime.parse(context.regime).value,
@@ -213,6 +270,7 @@ async def _loop(parts: _Parts, done: list[IterationResult], usage: dict[str, flo
         with parts.progress.stage("persist"):
             record = persist.iteration_record(iteration, calls, settings, versions)
             iteration.iteration_id = await parts.db.save_iteration(parts.run_id, record)
+        iteration.timings.update(parts.progress.take_timings())
         _add_usage(usage, calls)
         done.append(iteration)
         parts.progress.iteration_done(iteration)
@@ -244,7 +302,7 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace
-    from vantageadapt.data import data_fingerprint, load_trade_data, split_frames
+    from vantageadapt.data import data_fingerprint
     from vantageadapt.llm import Budget, LLMInterface
     from vantageadapt.prompts import PromptManager
     from vantageadapt.report import write_report
@@ -263,14 +321,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             for item in state.iterations:
                 _add_usage(usage, item.llm_calls)
         with progress.stage("load data"):
-            frames = load_trade_data(
-                settings.data.path, trust_pickle=settings.data.trust_pickle, bar=settings.data.bar
-            )
-            split = split_frames(
-                frames,
-                validation_fraction=settings.data.validation_fraction,
-                test_fraction=settings.data.test_fraction,
-            )
+            split = load_split(settings)
         if state is not None:
             persist.check_same_data(state.run, split.test_fingerprint)
         run_id = state.run.id if state is not None else new_id()

@@ -1,4 +1,4 @@
-"""Rebuild a finished run's report from what the database holds."""
+"""Rebuild a run's report from what the database holds (and the run's data file)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ from vantageadapt.pipeline import persist
 async def rebuild_report(run_id: str, out: Path | None, database_url: str | None) -> Path:
     """Read the run back, re-split its data (fingerprint checked) and write the report."""
     from vantageadapt.agent import Workspace
-    from vantageadapt.pipeline.loop import run_dir_for
+    from vantageadapt.pipeline.loop import load_split, run_dir_for
     from vantageadapt.report import write_report
-    from vantageadapt.settings import load_settings
+    from vantageadapt.settings import RunSettings, load_settings
     from vantageadapt.store import DatabaseConnection
 
     url = database_url or load_settings().store.database_url
     async with DatabaseConnection(url) as db:
         state = await db.resume_state(run_id)
     result = persist.run_result(state)
+    split = load_split(RunSettings.model_validate(state.run.settings))
+    persist.check_same_data(state.run, split.test_fingerprint)
     run_dir = run_dir_for(run_id)
     indicators = (
         Workspace.create(run_dir).load().custom_indicators
         if (run_dir / "workspace").is_dir()
         else None
     )
-    return write_report(result, out or run_dir / "report.html", custom_indicators=indicators)
+    path = out or run_dir / "report.html"
+    return write_report(result, path, split=split, custom_indicators=indicators)

@@ -6,32 +6,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vantageadapt.errors import DataError
 from vantageadapt.pipeline.results import RunResult
-
-
-def _split_for(run: RunResult) -> Any:
-    """Reload and re-split the run's data, refusing data whose sealed test window changed."""
-    from vantageadapt.data import load_trade_data, split_frames
-
-    split = split_frames(load_trade_data(run.data_path))
-    if run.test_fingerprint and split.test_fingerprint != run.test_fingerprint:
-        raise DataError(
-            f"data {run.data_path}: its test rows no longer match run {run.run_id} "
-            f"(fingerprint {split.test_fingerprint[:12]} != {run.test_fingerprint[:12]}); "
-            "restore the original file to rebuild this report"
-        )
-    return split
 
 
 def write_report(
     run: RunResult,
     path: Path | str,
     *,
-    split: Any = None,
+    split: Any,
     custom_indicators: Mapping[str, Callable[..., Any]] | None = None,
 ) -> Path:
-    """Write the run's report to `path` (re-running the best strategy for its curves)."""
+    """Write the run's report to `path`, re-running the best strategy on `split` for its curves.
+
+    `split` is the run's vantageadapt.data.DataSplit (the sealed test window included: the
+    report shows the one test score the run made, and the curves it came from).
+    """
     import pandas as pd
 
     from vantageadapt.backtest import EngineConfig, run_backtest
@@ -44,7 +33,6 @@ def write_report(
     blocks: list[tuple[str, Any]] = []
     windows: dict[str, dict[str, float]] = {}
     if best is not None:
-        split = split if split is not None else _split_for(run)
         rules = tuned_rules(best)
         equities, trades = {}, {}
         for symbol, frame in split.full.items():

@@ -40,7 +40,7 @@ def portfolio_equity(equities: Mapping[str, pd.Series]) -> pd.Series:
         normalized.append(curve.rename(symbol))
     if not normalized:
         return pd.Series(dtype=float)
-    frame = pd.concat(normalized, axis=1).sort_index().ffill().bfill()
+    frame = pd.concat(normalized, axis=1, sort=True).ffill().bfill()
     return frame.mean(axis=1)
 
 
