@@ -6,10 +6,17 @@ import os
 from typing import Any
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.llm.base import ProviderReply, RetryPolicy, ToolSpec, scrub, with_retries
+from vantageadapt.llm.base import (
+    ProviderReply,
+    RetryPolicy,
+    ToolSpec,
+    scrub,
+    scrub_reply,
+    with_retries,
+)
 from vantageadapt.llm.openai_provider import safe_url
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 class AnthropicProvider:
@@ -24,7 +31,6 @@ class AnthropicProvider:
         *,
         api_key: str | None = None,
         retry: RetryPolicy | None = None,
-        temperature: float = 0.2,
         max_output_tokens: int = 2048,
     ) -> None:
         import anthropic
@@ -38,7 +44,6 @@ class AnthropicProvider:
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url
         self.retry = retry or RetryPolicy()
-        self.temperature = temperature
         self.max_output_tokens = max_output_tokens
         self._key = key
         self._client = anthropic.AsyncAnthropic(
@@ -52,7 +57,11 @@ class AnthropicProvider:
     async def complete(
         self, system: str, messages: list[dict[str, str]], tool: ToolSpec, *, seed: int
     ) -> ProviderReply:
-        """One message; the forced tool's input (Anthropic has no seed: `seed` is unused)."""
+        """One message; the forced tool's input.
+
+        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so `seed` is
+        unused and answers may vary between runs (the cache makes reruns repeatable).
+        """
         import anthropic
 
         body = {
@@ -63,7 +72,6 @@ class AnthropicProvider:
                 {"name": tool.name, "description": tool.description, "input_schema": tool.schema}
             ],
             "tool_choice": {"type": "tool", "name": tool.name},
-            "temperature": self.temperature,
             "max_tokens": self.max_output_tokens,
         }
 
@@ -95,9 +103,10 @@ class AnthropicProvider:
             elif block.type == "text":
                 texts.append(block.text)
         usage = response.usage
-        return ProviderReply(
+        reply = ProviderReply(
             arguments=arguments,
             text="\n".join(texts),
             prompt_tokens=int(usage.input_tokens or 0),
             completion_tokens=int(usage.output_tokens or 0),
         )
+        return scrub_reply(reply, self._key)

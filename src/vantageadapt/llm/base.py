@@ -135,6 +135,13 @@ def scrub(text: str, *secrets: str | None) -> str:
     return mask_secrets(text)
 
 
+def scrub_reply(reply: ProviderReply, *secrets: str | None) -> ProviderReply:
+    """The reply with secrets masked (a server may echo a key back in its answer)."""
+    original = json.dumps(reply.to_json())
+    masked = scrub(original, *secrets)
+    return reply if masked == original else ProviderReply.from_json(json.loads(masked))
+
+
 async def with_retries(
     call: Callable[[], Awaitable[T]],
     *,

@@ -321,8 +321,11 @@ class LLMInterface:
         """Ask the provider for one tool call; re-ask with the validation error, bounded."""
         assert self.provider is not None
         tool = tool_for(purpose)
-        category = prompt_name.split("/", 1)[0]
-        system = self.prompts.format_prompt(f"{category}/system")
+        # One system prompt for reading markets and writing rules, one for self-improvement.
+        improving = prompt_name.startswith("improvement/")
+        system = self.prompts.format_prompt(
+            "improvement/system" if improving else "analysis/system"
+        )
         _, version = self.prompts.get(prompt_name)
         messages = [{"role": "user", "content": user}]
         error = ""

@@ -15,6 +15,7 @@ from vantageadapt.llm.base import (
     ToolSpec,
     json_from_text,
     scrub,
+    scrub_reply,
     with_retries,
 )
 
@@ -184,7 +185,7 @@ class OpenAIProvider:
             describe=describe,
             what=f"OpenAI-compatible call to {self.model} ({self.backend})",
         )
-        return _reply(response, tool.name)
+        return scrub_reply(_reply(response, tool.name), self._key)
 
 
 def _reply(response: Any, tool_name: str) -> ProviderReply:
