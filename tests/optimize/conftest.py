@@ -7,6 +7,9 @@ import pandas as pd
 import pytest
 
 from vantageadapt.models import TradingRules
+from vantageadapt.optimize import ParamSpec, SearchSpace
+
+TP_CHOICES = (0.03, 0.06, 0.09, 0.12, 0.2)
 
 
 def _frame(price: np.ndarray, volume: np.ndarray) -> pd.DataFrame:
@@ -85,4 +88,15 @@ def ma_rules() -> TradingRules:
                 "max_drawdown": 0.1,
             },
         }
+    )
+
+
+@pytest.fixture
+def planted_space() -> SearchSpace:
+    """Five take_profit choices (0.09 is best on the sawtooth) and three stop losses."""
+    return SearchSpace(
+        params=(
+            ParamSpec(name="take_profit", kind="choice", choices=TP_CHOICES),
+            ParamSpec(name="stop_loss", kind="choice", choices=(0.02, 0.08, 0.3)),
+        )
     )

@@ -17,20 +17,14 @@ from vantageadapt.optimize import (
 from vantageadapt.optimize.result import aggregate_rows
 
 TP_CHOICES = (0.03, 0.06, 0.09, 0.12, 0.2)
-PLANTED = SearchSpace(
-    params=(
-        ParamSpec(name="take_profit", kind="choice", choices=TP_CHOICES),
-        ParamSpec(name="stop_loss", kind="choice", choices=(0.02, 0.08, 0.3)),
-    )
-)
 
 
 @pytest.mark.parametrize("sampler", ["random", "grid", "tpe"])
 @pytest.mark.parametrize("score", ["default", "seed"])
-def test_finds_the_planted_optimum(planted_frames, spike_rules, sampler, score):
+def test_finds_the_planted_optimum(planted_frames, spike_rules, planted_space, sampler, score):
     settings = OptimizeSettings(sampler=sampler, score=score, trials=15, tpe_batch=5, seed=1)
     result = run_parameter_optimization(
-        planted_frames, spike_rules, settings=settings, space=PLANTED
+        planted_frames, spike_rules, settings=settings, space=planted_space
     )
     assert result.best_parameters["take_profit"] == 0.09
     assert result.best_parameters["spike"] == 5  # fixed parameters come back unchanged
@@ -39,7 +33,7 @@ def test_finds_the_planted_optimum(planted_frames, spike_rules, sampler, score):
     assert not result.interrupted
 
 
-def test_brute_force_reference_agrees(planted_frames, spike_rules):
+def test_brute_force_reference_agrees(planted_frames, spike_rules, planted_space):
     """Slow obvious reference: score every choice by hand with evaluate_grid on train rows."""
     sets = [{**spike_rules.parameters, "take_profit": tp, "stop_loss": 0.08} for tp in TP_CHOICES]
     returns = []
@@ -102,7 +96,7 @@ def test_walk_forward_and_edges(walks, ma_rules):
         assert edge in ("low", "high") and name in result.best_parameters
 
 
-def test_parameters_at_edge_reports_the_range_end(planted_frames, spike_rules):
+def test_parameters_at_edge_reports_the_range_end(planted_frames, spike_rules, planted_space):
     space = SearchSpace(params=(ParamSpec(name="take_profit", kind="float", low=0.02, high=0.09),))
     settings = OptimizeSettings(sampler="grid", trials=8)
     result = run_parameter_optimization(planted_frames, spike_rules, settings=settings, space=space)
@@ -110,15 +104,17 @@ def test_parameters_at_edge_reports_the_range_end(planted_frames, spike_rules):
     assert result.parameters_at_edge == {"take_profit": "high"}
 
 
-def test_more_trials_deflate_more(planted_frames, spike_rules):
+def test_more_trials_deflate_more(planted_frames, spike_rules, planted_space):
     base = OptimizeSettings(sampler="grid", trials=15)
-    a = run_parameter_optimization(planted_frames, spike_rules, settings=base, space=PLANTED)
+    a = run_parameter_optimization(planted_frames, spike_rules, settings=base, space=planted_space)
     heavier = base.model_copy(update={"prior_trials": 100_000})
-    b = run_parameter_optimization(planted_frames, spike_rules, settings=heavier, space=PLANTED)
+    b = run_parameter_optimization(
+        planted_frames, spike_rules, settings=heavier, space=planted_space
+    )
     assert b.deflated_sharpe <= a.deflated_sharpe
 
 
-def test_custom_score_fn_is_used(planted_frames, spike_rules):
+def test_custom_score_fn_is_used(planted_frames, spike_rules, planted_space):
     def lowest_return(in_sample, holdout, rows):
         return -in_sample["total_return"]
 
@@ -126,13 +122,13 @@ def test_custom_score_fn_is_used(planted_frames, spike_rules):
         planted_frames,
         spike_rules,
         settings=OptimizeSettings(sampler="grid", trials=15),
-        space=PLANTED,
+        space=planted_space,
         score_fn=lowest_return,
     )
     assert result.best_parameters["take_profit"] != 0.09
 
 
-def test_ctrl_c_returns_best_so_far(planted_frames, spike_rules):
+def test_ctrl_c_returns_best_so_far(planted_frames, spike_rules, planted_space):
     calls = []
 
     def progress(done: int, total: int) -> None:
@@ -142,7 +138,7 @@ def test_ctrl_c_returns_best_so_far(planted_frames, spike_rules):
 
     settings = OptimizeSettings(sampler="tpe", trials=15, tpe_batch=5)
     result = run_parameter_optimization(
-        planted_frames, spike_rules, settings=settings, space=PLANTED, progress=progress
+        planted_frames, spike_rules, settings=settings, space=planted_space, progress=progress
     )
     assert result.interrupted and result.trials == 5 and len(result.landscape) == 5
     assert result.in_sample.n_assets == 3

@@ -7,22 +7,9 @@ import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize.executors import Executor, Job
-
-
-def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """sha256 over the index and every numeric column of one frame."""
-    digest = hashlib.sha256()
-    digest.update(frame.index.asi8.tobytes() if hasattr(frame.index, "asi8") else b"")
-    for column in sorted(frame.columns):
-        values = frame[column].to_numpy()
-        if values.dtype.kind in "fiub":
-            digest.update(column.encode())
-            digest.update(np.ascontiguousarray(values).tobytes())
-    return digest.hexdigest()
 
 
 def rules_key(rules: TradingRules, fixed: Mapping[str, float]) -> str:

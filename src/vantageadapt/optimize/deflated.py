@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import norm
 
 EULER_GAMMA = 0.5772156649015329
+_NORMAL = NormalDist()
 
 
 def expected_max_sharpe(trials: int, variance: float) -> float:
     """Expected best per-period Sharpe of `trials` skill-less strategies with that variance."""
     if trials <= 1 or variance <= 0:
         return 0.0
-    a = norm.ppf(1.0 - 1.0 / trials)
-    b = norm.ppf(1.0 - 1.0 / (trials * math.e))
+    a = _NORMAL.inv_cdf(1.0 - 1.0 / trials)
+    b = _NORMAL.inv_cdf(1.0 - 1.0 / (trials * math.e))
     return math.sqrt(variance) * ((1.0 - EULER_GAMMA) * a + EULER_GAMMA * b)
 
 
@@ -29,7 +30,7 @@ def probabilistic_sharpe(
     if denom <= 0:
         return 0.0
     z = (sharpe - benchmark) * math.sqrt(n_obs - 1) / math.sqrt(denom)
-    return float(norm.cdf(z))
+    return _NORMAL.cdf(z)
 
 
 def deflated_sharpe_ratio(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -104,6 +105,19 @@ def parse_dask_address(spec: str) -> str:
     return f"tcp://{match['host']}:{match['port']}"
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast (ExecutorError) when nothing listens at the scheduler's address."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ExecutorError(
+            f"cannot reach the Dask scheduler at {address} ({exc.strerror or 'timed out'}); "
+            "start it or use --executor local"
+        ) from None
+
+
 class DaskExecutor:
     """Farms (asset x parameter chunk) evaluations out to a Dask cluster."""
 
@@ -117,15 +131,16 @@ class DaskExecutor:
         *,
         timeout: float = CONNECT_TIMEOUT_S,
     ) -> None:
+        _probe(address, timeout)
         from distributed import Client
 
         self._address = address
         try:
             self._client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+        except Exception as exc:  # anything that is not a Dask handshake means no scheduler
             raise ExecutorError(
-                f"cannot reach the Dask scheduler at {address} within {timeout:g}s "
-                f"({type(exc).__name__}); start it or use --executor local"
+                f"no Dask scheduler answered at {address} within {timeout:g}s "
+                f"({type(exc).__name__}); start one there or use --executor local"
             ) from None
         self._frames = {
             sym: self._client.scatter(frame, broadcast=False) for sym, frame in frames.items()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from vantageadapt.errors import ConfigError, DataError
 from vantageadapt.models import METRIC_NAMES, Metrics, TradingRules
-from vantageadapt.optimize.cache import CachedRunner, frame_fingerprint, params_key, rules_key
+from vantageadapt.optimize.cache import CachedRunner, params_key, rules_key
 from vantageadapt.optimize.deflated import deflated_sharpe_ratio
 from vantageadapt.optimize.executors import Job, make_executor
 from vantageadapt.optimize.result import (
@@ -161,6 +161,7 @@ def run_parameter_optimization(
 ) -> OptimizationResult:
     """Tune the rules' parameters on train rows; score the best once on validation rows."""
     from vantageadapt.backtest import EngineConfig, aggregate_metrics, periods_per_year
+    from vantageadapt.data import data_fingerprint
 
     began = time.perf_counter()
     settings = settings or OptimizeSettings()
@@ -181,7 +182,7 @@ def run_parameter_optimization(
         for sym in subset
     }
     executor = make_executor(settings.executor, frames, rules.conditions, config, custom_indicators)
-    fingerprints = {sym: frame_fingerprint(frame) for sym, frame in frames.items()}
+    fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
     search = _Search(runner, subset, folds, fixed, score_fn)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)

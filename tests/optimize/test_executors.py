@@ -1,0 +1,92 @@
+"""Executors and the cache: Dask gives the local results; repeats are not recomputed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vantageadapt.backtest import EngineConfig
+from vantageadapt.errors import ExecutorError
+from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
+from vantageadapt.optimize.cache import CachedRunner
+from vantageadapt.optimize.executors import DaskExecutor, Job, LocalExecutor
+
+
+@pytest.fixture(scope="module")
+def cluster_address():
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        yield cluster.scheduler_address.replace("tcp://", "dask://")
+
+
+def test_dask_matches_local(walks, ma_rules, cluster_address):
+    for sampler in ("random", "tpe"):
+        local = OptimizeSettings(sampler=sampler, trials=20, tpe_batch=10, seed=4, subset_size=3)
+        remote = local.model_copy(update={"executor": cluster_address})
+        a = run_parameter_optimization(walks, ma_rules, settings=local)
+        b = run_parameter_optimization(walks, ma_rules, settings=remote)
+        assert a.best_parameters == b.best_parameters
+        assert a.landscape.equals(b.landscape)
+        assert a.in_sample == b.in_sample and a.out_of_sample == b.out_of_sample
+
+
+def test_dask_chunks_stitch_in_order(walks, ma_rules, cluster_address):
+    sets = tuple({**ma_rules.parameters, "ma_window": w} for w in range(5, 30))
+    jobs = [Job("W0", 0, 2000, sets), Job("W1", 100, 3000, sets[:3])]
+    args = (walks, ma_rules.conditions, EngineConfig())
+    dask = DaskExecutor(cluster_address.replace("dask://", "tcp://"), *args)
+    try:
+        remote = dask.run(jobs)
+    finally:
+        dask.close()
+    local = LocalExecutor(*args).run(jobs)
+    for r, loc in zip(remote, local, strict=True):
+        np.testing.assert_array_equal(r, loc)
+
+
+@pytest.mark.timeout(30)
+def test_unreachable_scheduler_is_an_executor_error(walks, ma_rules):
+    settings = OptimizeSettings(executor="dask://127.0.0.1:1", trials=2)
+    message = r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:1 "
+    with pytest.raises(ExecutorError, match=message):
+        run_parameter_optimization(walks, ma_rules, settings=settings)
+
+
+class _Counting(LocalExecutor):
+    """The real local executor, counting the parameter sets it is asked to evaluate."""
+
+    evaluated = 0
+
+    def run(self, jobs):
+        _Counting.evaluated += sum(len(j.param_sets) for j in jobs)
+        return super().run(jobs)
+
+
+def test_cache_answers_repeats_without_recomputing(walks, ma_rules):
+    executor = _Counting(walks, ma_rules.conditions, EngineConfig())
+    runner = CachedRunner(executor, {s: s for s in walks}, "rules")
+    sets = tuple({**ma_rules.parameters, "ma_window": w} for w in (10, 20, 10, 30))
+    first = runner.run([Job("W0", 0, 1000, sets)])[0]
+    assert _Counting.evaluated == 3 and runner.hits == 1
+    second = runner.run([Job("W0", 0, 1000, sets[:2]), Job("W0", 0, 1500, sets[:1])])
+    assert _Counting.evaluated == 4 and runner.hits == 3
+    np.testing.assert_array_equal(first[0], first[2])
+    np.testing.assert_array_equal(second[0], first[:2])
+
+
+def test_optimizer_counts_distinct_sets_as_trials(planted_frames, spike_rules, planted_space):
+    settings = OptimizeSettings(sampler="tpe", trials=40, tpe_batch=10)
+    result = run_parameter_optimization(
+        planted_frames, spike_rules, settings=settings, space=planted_space
+    )
+    assert len(result.landscape) == 40
+    assert result.trials <= 15  # only 5 x 3 distinct sets exist
+    assert result.cache_hits > 0
