@@ -134,7 +134,9 @@ def _time_source(frame: pd.DataFrame) -> tuple[pd.Series | pd.Index, str | None]
     )
 
 
-def _dedupe_and_sort(frame: pd.DataFrame, where: str, unsorted: Unsorted) -> pd.DataFrame:
+def _dedupe_and_sort(
+    frame: pd.DataFrame, where: str, time_name: str, unsorted: Unsorted
+) -> pd.DataFrame:
     try:
         dup = frame.reset_index().duplicated(keep="first").to_numpy()
     except TypeError:  # unhashable cells (lists) in an extra column: compare the rest
@@ -150,8 +152,8 @@ def _dedupe_and_sort(frame: pd.DataFrame, where: str, unsorted: Unsorted) -> pd.
         if unsorted == "error":
             row = _first_bad(np.diff(stamps) < 0) + 1
             raise DataError(
-                f"{where}: timestamps go backwards at row {row} ({backwards} times); "
-                "sort the rows by time"
+                f"{where}, column {time_name!r}: timestamps go backwards at row {row} "
+                f"({backwards} times); sort the rows by time"
             )
         log.warning(
             "%s: timestamps went backwards %d times; rows sorted by time (stable)",
@@ -217,4 +219,4 @@ def canonical_frame(
             columns[str(col)] = raw[col].reset_index(drop=True)
     frame = pd.DataFrame(columns)
     frame.index = index
-    return _dedupe_and_sort(frame, _where(source, symbol), unsorted)
+    return _dedupe_and_sort(frame, _where(source, symbol), time_column or "<index>", unsorted)

@@ -45,18 +45,19 @@ def _spells(rng: np.random.Generator, rows: int) -> list[_Spell]:
     spells, pos = [], 0
     while pos < rows:
         length = int(np.clip(rng.lognormal(np.log(4_000), 0.6), 800, 20_000))
-        kind = str(rng.choice(["trend", "ranging", "volatile"], p=[0.45, 0.3, 0.25]))
+        kind = str(rng.choice(["trend", "ranging", "volatile"], p=[0.5, 0.3, 0.2]))
         spells.append(_Spell(kind, pos, min(rows, pos + length)))
         pos += length
     return spells
 
 
-def ar1(shocks: np.ndarray, phi: float, block: int = 256) -> np.ndarray:
-    """x[t] = phi * x[t-1] + shocks[t] from x[-1] = 0, vectorised in blocks.
+def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
+    """x[t] = phi * x[t-1] + shocks[t] from x[-1] = 0, for 0 <= phi < 1, vectorised in blocks.
 
-    Inside a block x[j] = phi**j * (phi * carry + cumsum(shocks / phi**i)[j]); blocks stay
-    short so phi**-block stays near 1 and no precision is lost.
+    Inside a block x[j] = phi**j * (phi * carry + cumsum(shocks / phi**i)[j]); a block is
+    short enough that phi**-block stays below about 4, so no precision is lost.
     """
+    block = 1 if phi <= 0 else int(np.clip(1.4 / -np.log(phi), 1, 512))
     out = np.empty(len(shocks))
     carry = 0.0
     for start in range(0, len(shocks), block):
@@ -89,7 +90,7 @@ def _log_returns(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.nd
         if spell.kind == "trend":
             # Trends lean back toward the starting level so the price stays bounded.
             up = rng.random() < 1.0 / (1.0 + np.exp(level))
-            drift = (1.0 if up else -1.0) * rng.uniform(3e-5, 1.2e-4)
+            drift = (1.0 if up else -1.0) * rng.uniform(5e-5, 1.5e-4)
             r = drift + 0.002 * z
         elif spell.kind == "ranging":
             wander = ar1(0.0025 * z, 0.997)
