@@ -114,6 +114,55 @@ def finish_metrics_nb(out, n, final_eq, init_cash, sums, mdd, exposed, trades_st
             out[i] = 0.0
 
 
+# Columns of the open-lot matrix (one row per open lot, oldest first).
+_UNITS, _COST, _NOTIONAL, _FEE, _FILL, _ROW, _PEAK, _TP, _SL = range(9)
+
+
+@njit(cache=True, nogil=True)
+def _close_lot_nb(lots, i, n_open, gross, fill, reason, t, fees, stats, record, trades, n_rec):
+    """Book the sale of lot i (gross quote before fees), remove it; returns the cash it adds."""
+    exit_fee = gross * fees
+    proceeds = gross - exit_fee
+    cost = lots[i, _COST]
+    pnl = proceeds - cost
+    stats[0] += 1.0
+    if pnl > 0.0:
+        stats[1] += 1.0
+        stats[2] += pnl
+    else:
+        stats[3] -= pnl
+    stats[4] += pnl / cost
+    if record:
+        rec = trades[n_rec]
+        rec["entry_row"] = int(lots[i, _ROW])
+        rec["exit_row"] = t
+        rec["entry_price"] = lots[i, _FILL]
+        rec["exit_price"] = fill
+        rec["units"] = lots[i, _UNITS]
+        rec["notional"] = lots[i, _NOTIONAL]
+        rec["fees"] = lots[i, _FEE] + exit_fee
+        rec["pnl"] = pnl
+        rec["return"] = pnl / cost
+        rec["reason"] = reason
+    for j in range(i, n_open - 1):
+        lots[j, :] = lots[j + 1, :]
+    return proceeds
+
+
+@njit(cache=True, nogil=True)
+def _position_terms_nb(lots, n_open, p, t):
+    """drawdown from the oldest lot's peak, bars held by it, and the open lots' return."""
+    if n_open == 0:
+        return 0.0, 0.0, 0.0
+    peak = lots[0, _PEAK]
+    value = 0.0
+    cost = 0.0
+    for i in range(n_open):
+        value += lots[i, _UNITS] * p
+        cost += lots[i, _COST]
+    return (peak - p) / peak, t - lots[0, _ROW], (value - cost) / cost
+
+
 @njit(cache=True, nogil=True)
 def simulate_nb(
     price, high, low, x_pool, y_pool, entry, exit_, leaves, e_ops, e_args, x_ops, x_args,
@@ -127,21 +176,13 @@ def simulate_nb(
     """
     record = equity_out.shape[0] > 0
     m = max(int(max_orders), 1)
-    l_units = np.zeros(m)
-    l_cost = np.zeros(m)
-    l_notional = np.zeros(m)
-    l_fee = np.zeros(m)
-    l_fill = np.zeros(m)
-    l_row = np.zeros(m, dtype=np.int64)
-    l_peak = np.zeros(m)
+    lots = np.zeros((m, 9))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
     has_e_prog = e_ops.shape[0] > 0
     has_x_prog = x_ops.shape[0] > 0
-    use_tp = tp > 0.0
-    use_sl = sl > 0.0
+    track_peak = has_e_prog or has_x_prog
     n_open = 0
     units_open = 0.0
-    cost_open = 0.0
     cash = init_cash
     prev_eq = init_cash
     peak_eq = init_cash
@@ -150,7 +191,7 @@ def simulate_nb(
     sum_r2 = 0.0
     sum_d2 = 0.0
     exposed = 0
-    stats = np.zeros(5)  # closed, wins, gross win, gross loss, sum of returns
+    stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
     n_rec = 0
     for t in range(start, stop):
         if n_open == 0 and not entry[t]:
@@ -158,118 +199,70 @@ def simulate_nb(
                 equity_out[t - start] = prev_eq
             continue
         p = price[t]
-        x = 0.0
-        y = 0.0
-        if amm:
-            x = x_pool[t]
-            y = y_pool[t]
+        x = x_pool[t] if amm else 0.0
+        y = y_pool[t] if amm else 0.0
         if n_open > 0:
-            for i in range(n_open):
-                if p > l_peak[i]:
-                    l_peak[i] = p
-            # step 1: per-lot take-profit / stop-loss; step 2: exit signal closes the rest
+            if track_peak:
+                for i in range(n_open):
+                    lots[i, _PEAK] = max(lots[i, _PEAK], p)
+            # step 1: per-lot take-profit / stop-loss
             i = 0
-            signal = False
             while i < n_open:
                 reason = 0
                 level = p
-                if signal:
-                    reason = 3
-                elif stop_level:
-                    if use_sl and low[t] <= l_fill[i] * (1.0 - sl):
+                if stop_level:
+                    if low[t] <= lots[i, _SL]:
                         reason = 2
-                        level = l_fill[i] * (1.0 - sl)
-                    elif use_tp and high[t] >= l_fill[i] * (1.0 + tp):
+                        level = lots[i, _SL]
+                    elif high[t] >= lots[i, _TP]:
                         reason = 1
-                        level = l_fill[i] * (1.0 + tp)
-                else:
-                    if use_tp and p >= l_fill[i] * (1.0 + tp):
-                        reason = 1
-                    elif use_sl and p <= l_fill[i] * (1.0 - sl):
-                        reason = 2
+                        level = lots[i, _TP]
+                elif p >= lots[i, _TP]:
+                    reason = 1
+                elif p <= lots[i, _SL]:
+                    reason = 2
                 if reason == 0:
                     i += 1
-                    if i == n_open and not signal:
-                        signal = exit_[t]
-                        if not signal and has_x_prog:
-                            peak = l_peak[0]
-                            dd = (peak - p) / peak if peak > 0.0 else 0.0
-                            pnl = (units_open * p - cost_open) / cost_open
-                            signal = run_program_nb(
-                                x_ops, x_args, leaves, t, dd, t - l_row[0], pnl, stack
-                            )
-                        if signal:
-                            i = 0
                     continue
-                u = l_units[i]
+                u = lots[i, _UNITS]
                 if amm:
                     gross = x - x * y / (y + u * (1.0 - pool_fee))
                     x -= gross
                     y += u
-                    fill = gross / u
                 else:
-                    fill = level * (1.0 - slippage)
-                    gross = u * fill
-                exit_fee = gross * fees
-                proceeds = gross - exit_fee
-                cash += proceeds
-                pnl_lot = proceeds - l_cost[i]
-                stats[0] += 1.0
-                if pnl_lot > 0.0:
-                    stats[1] += 1.0
-                    stats[2] += pnl_lot
-                else:
-                    stats[3] -= pnl_lot
-                stats[4] += pnl_lot / l_cost[i]
-                if record:
-                    rec = trades[n_rec]
-                    rec["entry_row"] = l_row[i]
-                    rec["exit_row"] = t
-                    rec["entry_price"] = l_fill[i]
-                    rec["exit_price"] = fill
-                    rec["units"] = u
-                    rec["notional"] = l_notional[i]
-                    rec["fees"] = l_fee[i] + exit_fee
-                    rec["pnl"] = pnl_lot
-                    rec["return"] = pnl_lot / l_cost[i]
-                    rec["reason"] = reason
-                    n_rec += 1
-                for j in range(i, n_open - 1):
-                    l_units[j] = l_units[j + 1]
-                    l_cost[j] = l_cost[j + 1]
-                    l_notional[j] = l_notional[j + 1]
-                    l_fee[j] = l_fee[j + 1]
-                    l_fill[j] = l_fill[j + 1]
-                    l_row[j] = l_row[j + 1]
-                    l_peak[j] = l_peak[j + 1]
+                    gross = u * level * (1.0 - slippage)
+                cash += _close_lot_nb(
+                    lots, i, n_open, gross, gross / u, reason, t, fees, stats, record, trades, n_rec
+                )
+                n_rec += record
                 n_open -= 1
-                units_open = 0.0
-                cost_open = 0.0
-                for j in range(n_open):
-                    units_open += l_units[j]
-                    cost_open += l_cost[j]
-                if i == n_open and n_open > 0 and not signal:
-                    signal = exit_[t]
-                    if not signal and has_x_prog:
-                        peak = l_peak[0]
-                        dd = (peak - p) / peak if peak > 0.0 else 0.0
-                        pnl = (units_open * p - cost_open) / cost_open
-                        signal = run_program_nb(
-                            x_ops, x_args, leaves, t, dd, t - l_row[0], pnl, stack
-                        )
-                    if signal:
-                        i = 0
+            # step 2: any exit condition closes every open lot
+            if n_open > 0:
+                signal = exit_[t]
+                if not signal and has_x_prog:
+                    dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
+                    signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
+                while signal and n_open > 0:
+                    u = lots[0, _UNITS]
+                    if amm:
+                        gross = x - x * y / (y + u * (1.0 - pool_fee))
+                        x -= gross
+                        y += u
+                    else:
+                        gross = u * p * (1.0 - slippage)
+                    cash += _close_lot_nb(
+                        lots, 0, n_open, gross, gross / u, 3, t, fees, stats, record, trades, n_rec
+                    )
+                    n_rec += record
+                    n_open -= 1
+            units_open = 0.0
+            for i in range(n_open):
+                units_open += lots[i, _UNITS]
         # step 3: at most one new lot per row
         if entry[t] and n_open < m:
             go = True
             if has_e_prog:
-                dd = 0.0
-                held = 0.0
-                pnl = 0.0
-                if n_open > 0:
-                    dd = (l_peak[0] - p) / l_peak[0] if l_peak[0] > 0.0 else 0.0
-                    held = t - l_row[0]
-                    pnl = (units_open * p - cost_open) / cost_open
+                dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
                 go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
             if go:
                 fill = p * (1.0 + slippage)
@@ -295,19 +288,18 @@ def simulate_nb(
                     else:
                         units = notional / fill
                     fee = notional * fees
-                    cash -= notional + fee
-                    if cash < 0.0:
-                        cash = 0.0
-                    l_units[n_open] = units
-                    l_cost[n_open] = notional + fee
-                    l_notional[n_open] = notional
-                    l_fee[n_open] = fee
-                    l_fill[n_open] = fill
-                    l_row[n_open] = t
-                    l_peak[n_open] = p
+                    cash = max(cash - (notional + fee), 0.0)
+                    lots[n_open, _UNITS] = units
+                    lots[n_open, _COST] = notional + fee
+                    lots[n_open, _NOTIONAL] = notional
+                    lots[n_open, _FEE] = fee
+                    lots[n_open, _FILL] = fill
+                    lots[n_open, _ROW] = t
+                    lots[n_open, _PEAK] = p
+                    lots[n_open, _TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
+                    lots[n_open, _SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
                     n_open += 1
                     units_open += units
-                    cost_open += notional + fee
         eq = cash + units_open * p
         if n_open > 0:
             exposed += 1
@@ -327,16 +319,16 @@ def simulate_nb(
         last = price[stop - 1]
         for i in range(n_open):
             rec = trades[n_rec]
-            value = l_units[i] * last
-            rec["entry_row"] = l_row[i]
+            value = lots[i, _UNITS] * last
+            rec["entry_row"] = int(lots[i, _ROW])
             rec["exit_row"] = stop - 1
-            rec["entry_price"] = l_fill[i]
+            rec["entry_price"] = lots[i, _FILL]
             rec["exit_price"] = last
-            rec["units"] = l_units[i]
-            rec["notional"] = l_notional[i]
-            rec["fees"] = l_fee[i]
-            rec["pnl"] = value - l_cost[i]
-            rec["return"] = (value - l_cost[i]) / l_cost[i]
+            rec["units"] = lots[i, _UNITS]
+            rec["notional"] = lots[i, _NOTIONAL]
+            rec["fees"] = lots[i, _FEE]
+            rec["pnl"] = value - lots[i, _COST]
+            rec["return"] = (value - lots[i, _COST]) / lots[i, _COST]
             rec["reason"] = 4
             n_rec += 1
     sums = np.array([sum_r, sum_r2, sum_d2])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vantageadapt.errors import RuleError
 
@@ -237,6 +238,12 @@ def parse_condition(text: str) -> Node:
     """Parse one condition string into an expression tree; RuleError on bad syntax."""
     if not isinstance(text, str):
         raise RuleError(f"condition {text!r} is not a string")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Node:
+    # Trees are immutable, so the optimizer's thousands of identical parses share one.
     return _Parser(text).parse()
 
 
