@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,12 +25,13 @@ def test_thin_keeps_ends_and_limit():
     assert figures.thin(series.iloc[:50], 100).equals(series.iloc[:50])
 
 
-def test_portfolio_equity_is_mean_of_normalized_curves():
+def test_portfolio_equity_is_mean_of_normalized_curves_on_the_row_share_axis():
     a = pd.Series([100.0, 110.0, 121.0], index=_times(3))
-    b = pd.Series([50.0, 50.0], index=_times(3)[[0, 2]])
-    out = figures.portfolio_equity({"A": a, "B": b})
-    # B has no row at t1: its last value carries forward.
-    assert out.tolist() == [1.0, (1.1 + 1.0) / 2, (1.21 + 1.0) / 2]
+    b = pd.Series([50.0, 60.0, 70.0, 80.0, 100.0], index=_times(5))
+    out = figures.portfolio_equity({"A": a, "B": b}, points=3)
+    assert out.index.tolist() == [0.0, 0.5, 1.0]
+    # Share 0.5 is row 1 of A (of 3) and row 2 of B (of 5).
+    assert out.tolist() == pytest.approx([1.0, (1.1 + 1.4) / 2, (1.21 + 2.0) / 2])
 
 
 @settings(max_examples=40, deadline=None)

@@ -42,6 +42,7 @@ class _Parts:
     run_dir: Path
     stop: threading.Event = field(default_factory=threading.Event)
     trials_so_far: int = 0
+    stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
 
 
 def run_dir_for(run_id: str) -> Path:
@@ -212,10 +213,11 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
     progress.note(f"[bold]iteration {index}/{settings.iterations}[/]")
     # Each iteration asks and searches afresh (deterministic per run seed and iteration).
     parts.llm.seed = iteration_seed(settings, index)
-    with progress.stage("market stats"):
-        stats = compute_market_stats(train_frames(parts.split))
+    if parts.stats is None:
+        with progress.stage("market stats"):
+            parts.stats = compute_market_stats(train_frames(parts.split))
     with progress.stage("analyze market"):
-        context = await parts.trader.analyze_market(stats)
+        context = await parts.trader.analyze_market(parts.stats)
     with progress.stage("strategy insight", context.regime.value):
         insight = await parts.trader.generate_strategy(settings.theme, context)
     with progress.stage("trading rules"):
@@ -400,6 +402,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
                 result.test, result.test_per_asset = score_sealed_test(
                     split, best, workspace.load()
                 )
+        result.wall_seconds = time.perf_counter() - started
         await db.finish_run(run_id, **persist.finish_fields(result))
         if status != "interrupted":
             with progress.stage("report"):
@@ -412,7 +415,6 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
                         custom_indicators=workspace.load().custom_indicators,
                     )
                 )
-        result.wall_seconds = time.perf_counter() - started
     return result
 
 

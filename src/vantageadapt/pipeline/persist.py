@@ -218,4 +218,15 @@ def run_result(state: Any) -> RunResult:
         test_fingerprint=run.test_fingerprint or "",
         thresholds={k: float(v) for k, v in stored.thresholds.model_dump().items()},
         message=run.message,
+        wall_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0,
+        llm_calls=sum(len(item.llm_calls) for item in state.iterations),
+        llm_tokens=sum(
+            c.prompt_tokens + c.completion_tokens
+            for item in state.iterations
+            for c in item.llm_calls
+            if not c.cached
+        ),
+        llm_cost_usd=sum(
+            c.cost_usd or 0.0 for item in state.iterations for c in item.llm_calls if not c.cached
+        ),
     )

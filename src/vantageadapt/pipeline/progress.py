@@ -60,6 +60,9 @@ class RichProgress(Progress):
         from rich.console import Console
 
         self.console = Console(stderr=True)
+        if not self.console.is_terminal:
+            # Logs and CI keep the final table readable instead of folding it at 80 columns.
+            self.console = Console(stderr=True, width=160)
 
     def _stage_done(self, name: str, detail: str, elapsed: float) -> None:
         extra = f"  [dim]{detail}[/]" if detail else ""

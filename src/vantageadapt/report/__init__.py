@@ -38,10 +38,6 @@ def write_report(
         for symbol, frame in split.full.items():
             result = run_backtest(frame, rules, EngineConfig(), custom_indicators=custom_indicators)
             equities[symbol], trades[symbol] = result.equity, result.trades
-        first = next(iter(split.full))
-        bounds = figures.boundaries_of(
-            split.full[first], split.validation_start[first], split.test_start[first]
-        )
         busiest = max(trades, key=lambda s: len(trades[s]))
         busiest_bounds = figures.boundaries_of(
             split.full[busiest], split.validation_start[busiest], split.test_start[busiest]
@@ -51,7 +47,7 @@ def write_report(
                 "Equity and drawdown (equal-weight portfolio)",
                 figures.equity_figure(
                     figures.portfolio_equity(equities),
-                    bounds,
+                    figures.share_boundaries(split),
                     f"Best strategy, iteration {best.index}",
                 ),
             ),

@@ -29,19 +29,23 @@ def thin(series: pd.Series, limit: int = MAX_POINTS) -> pd.Series:
     return series.iloc[idx]
 
 
-def portfolio_equity(equities: Mapping[str, pd.Series]) -> pd.Series:
-    """Equal-weight portfolio: each asset's equity normalized to 1, aligned in time, averaged."""
-    normalized = []
-    for symbol, equity in equities.items():
-        if len(equity) == 0:
+def portfolio_equity(equities: Mapping[str, pd.Series], points: int = MAX_POINTS) -> pd.Series:
+    """Equal-weight portfolio on a common axis: the share of each asset's rows (0 to 1).
+
+    Assets cover different spans of calendar time, but every asset is split at the same
+    shares of its rows, so on this axis train, validation and test line up exactly.
+    """
+    grid = np.linspace(0.0, 1.0, points)
+    curves = []
+    for equity in equities.values():
+        values = equity.to_numpy(dtype=float)
+        if len(values) == 0:
             continue
-        curve = equity / float(equity.iloc[0])
-        curve = curve[~curve.index.duplicated(keep="last")]
-        normalized.append(curve.rename(symbol))
-    if not normalized:
+        idx = np.rint(grid * (len(values) - 1)).astype(np.int64)
+        curves.append(values[idx] / values[0])
+    if not curves:
         return pd.Series(dtype=float)
-    frame = pd.concat(normalized, axis=1, sort=True).ffill().bfill()
-    return frame.mean(axis=1)
+    return pd.Series(np.mean(curves, axis=0), index=pd.Index(grid, name="share of rows"))
 
 
 def drawdown(equity: pd.Series) -> pd.Series:
@@ -50,9 +54,7 @@ def drawdown(equity: pd.Series) -> pd.Series:
     return equity / peak - 1.0
 
 
-def equity_figure(
-    equity: pd.Series, boundaries: Mapping[str, pd.Timestamp], title: str
-) -> go.Figure:
+def equity_figure(equity: pd.Series, boundaries: Mapping[str, Any], title: str) -> go.Figure:
     """Equity on top, drawdown below, with the validation and sealed test windows shaded."""
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05
@@ -100,6 +102,7 @@ def equity_figure(
     fig.update_layout(
         title=title, height=520, margin={"t": 60, "b": 30}, legend={"orientation": "h"}
     )
+    fig.update_xaxes(title_text=equity.index.name or "", row=2, col=1)
     fig.update_yaxes(title_text="equity", row=1, col=1)
     fig.update_yaxes(title_text="drawdown", tickformat=".0%", row=2, col=1)
     return fig
@@ -231,6 +234,15 @@ def history_figure(iterations: Sequence[IterationResult]) -> go.Figure:
     )
     fig.update_yaxes(title_text="trades", secondary_y=True)
     return fig
+
+
+def share_boundaries(split: Any) -> dict[str, float]:
+    """Where validation and the sealed test begin, as the mean share of each asset's rows."""
+    full = split.full
+    return {
+        "validation": float(np.mean([split.validation_start[s] / len(f) for s, f in full.items()])),
+        "test": float(np.mean([split.test_start[s] / len(f) for s, f in full.items()])),
+    }
 
 
 def boundaries_of(frame: pd.DataFrame, validation_start: int, test_start: int) -> dict[str, Any]:
