@@ -36,30 +36,35 @@ class CachedRunner:
         self.hits = 0
         self.misses = 0
 
-    def _key(self, job: Job, params: Mapping[str, float]) -> tuple:
-        fingerprint = self._fingerprints[job.symbol]
-        return (fingerprint, self._rules, job.start, job.stop, params_key(params))
-
     def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
         """One (n_sets, n_metrics) array per job; only unseen sets reach the executor."""
-        todo: list[Job] = []
+        param_keys: dict[int, list[tuple]] = {}  # jobs usually share one tuple of sets
         for job in jobs:
-            fresh, seen = [], set()
-            for p in job.param_sets:
-                key = self._key(job, p)
-                if key not in self._memory and key not in seen:
+            if id(job.param_sets) not in param_keys:
+                param_keys[id(job.param_sets)] = [params_key(p) for p in job.param_sets]
+        todo: list[tuple[Job, tuple, list[tuple]]] = []
+        for job in jobs:
+            window = (self._fingerprints[job.symbol], self._rules, job.start, job.stop)
+            fresh, fresh_keys, seen = [], [], set()
+            for p, key in zip(job.param_sets, param_keys[id(job.param_sets)], strict=True):
+                if (window, key) not in self._memory and key not in seen:
                     seen.add(key)
                     fresh.append(p)
+                    fresh_keys.append(key)
             if fresh:
-                todo.append(Job(job.symbol, job.start, job.stop, tuple(fresh)))
-        for job, rows in zip(todo, self._executor.run(todo), strict=True):
-            for p, row in zip(job.param_sets, rows, strict=True):
-                self._memory[self._key(job, p)] = row
+                todo.append(
+                    (Job(job.symbol, job.start, job.stop, tuple(fresh)), window, fresh_keys)
+                )
+        results = self._executor.run([job for job, _, _ in todo])
+        for (_, window, keys), rows in zip(todo, results, strict=True):
+            for key, row in zip(keys, rows, strict=True):
+                self._memory[(window, key)] = row
         out = []
         for job in jobs:
-            keys = [self._key(job, p) for p in job.param_sets]
-            out.append(np.stack([self._memory[k] for k in keys]) if keys else np.empty((0, 0)))
-        fresh_count = sum(len(j.param_sets) for j in todo)
+            window = (self._fingerprints[job.symbol], self._rules, job.start, job.stop)
+            rows = [self._memory[(window, key)] for key in param_keys[id(job.param_sets)]]
+            out.append(np.stack(rows) if rows else np.empty((0, 0)))
+        fresh_count = sum(len(keys) for _, _, keys in todo)
         self.misses += fresh_count
         self.hits += sum(len(j.param_sets) for j in jobs) - fresh_count
         return out

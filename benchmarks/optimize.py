@@ -1,0 +1,201 @@
+"""Whole-optimization throughput (10 assets x 1,000 sets) vs vectorbt and a numba ceiling.
+
+Prints one JSON line. `throughput` counts parameter-set evaluations (one set on one asset's
+history) per second of the whole `run_parameter_optimization` call: sampling, both windows of
+the inner holdout, scoring, the best set's re-run on train and validation rows, aggregation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+from numba import njit, prange
+
+from vantageadapt.backtest import EngineConfig, evaluate_grid
+from vantageadapt.models import TradingRules
+from vantageadapt.optimize import OptimizeSettings, ParamSpec, SearchSpace
+from vantageadapt.optimize import run_parameter_optimization as optimize
+from vantageadapt.rules.indicators import rolling_mean
+
+WINDOWS = tuple(float(10 * (i + 1)) for i in range(10))
+TAKE_PROFITS = tuple(round(0.01 * (i + 1), 3) for i in range(10))
+STOP_LOSSES = tuple(round(0.005 * (i + 1), 4) for i in range(10))
+FEES = 0.001
+RULES = TradingRules.model_validate(
+    {
+        "conditions": {
+            "entry": ["price > ma_{w}", "volume > volume_ma_{w}"],
+            "exit": ["price < ma_{w}"],
+        },
+        "parameters": {
+            "w": 20,
+            "take_profit": 0.05,
+            "stop_loss": 0.02,
+            "order_size": 1.0,
+            "max_orders": 1,
+        },
+    }
+)
+SPACE = SearchSpace(
+    params=(
+        ParamSpec(name="w", kind="choice", choices=WINDOWS),
+        ParamSpec(name="take_profit", kind="choice", choices=TAKE_PROFITS),
+        ParamSpec(name="stop_loss", kind="choice", choices=STOP_LOSSES),
+    )
+)
+
+
+def make_frames(assets: int, rows: int) -> dict[str, pd.DataFrame]:
+    """Random-walk prices and lognormal volumes at one-minute spacing."""
+    index = pd.date_range("2020-01-01", periods=rows, freq="min", tz="UTC", name="timestamp")
+    frames = {}
+    for a in range(assets):
+        rng = np.random.default_rng(a)
+        price = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, rows)))
+        frames[f"A{a:02d}"] = pd.DataFrame(
+            {"price": price, "volume": rng.lognormal(0.0, 1.0, rows)}, index=index
+        )
+    return frames
+
+
+def grid_sets() -> list[dict[str, float]]:
+    """The 1,000 sets the grid sampler proposes, window-major."""
+    return [
+        {**RULES.parameters, "w": w, "take_profit": tp, "stop_loss": sl}
+        for w in WINDOWS
+        for tp in TAKE_PROFITS
+        for sl in STOP_LOSSES
+    ]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def ceiling_nb(price, volume, mas, vmas, widx, tps, sls, fees, init_cash):
+    """The practical ceiling: this exact strategy, one lot, final equity only."""
+    out = np.empty(tps.shape[0])
+    for s in prange(tps.shape[0]):
+        ma, vma, tp, sl = mas[widx[s]], vmas[widx[s]], tps[s], sls[s]
+        cash, units, entry = init_cash, 0.0, 0.0
+        for t in range(price.shape[0]):
+            p = price[t]
+            if units > 0.0:
+                if p >= entry * (1 + tp) or p <= entry * (1 - sl) or p < ma[t]:
+                    cash += units * p * (1 - fees)
+                    units = 0.0
+                    continue
+            elif p > ma[t] and volume[t] > vma[t]:
+                notional = cash / (1 + fees)
+                units = notional / p
+                cash -= notional * (1 + fees)
+                entry = p
+        out[s] = cash + units * price[-1]
+    return out
+
+
+def ceiling_seconds(frames: dict[str, pd.DataFrame], sets: list[dict[str, float]]) -> float:
+    """Seconds for the minimal loop over every asset x set (indicators included, after JIT)."""
+    widx = np.array([WINDOWS.index(s["w"]) for s in sets], dtype=np.int64)
+    tps = np.array([s["take_profit"] for s in sets])
+    sls = np.array([s["stop_loss"] for s in sets])
+    tiny = np.ones((len(WINDOWS), 10))
+    ceiling_nb(np.ones(10), np.ones(10), tiny, tiny, widx, tps, sls, FEES, 1e4)
+    began = time.perf_counter()
+    for frame in frames.values():
+        price, volume = frame["price"].to_numpy(), frame["volume"].to_numpy()
+        mas = np.stack([rolling_mean(price, int(w)) for w in WINDOWS])
+        vmas = np.stack([rolling_mean(volume, int(w)) for w in WINDOWS])
+        ceiling_nb(price, volume, mas, vmas, widx, tps, sls, FEES, 1e4)
+    return time.perf_counter() - began
+
+
+def vectorbt_seconds(frame: pd.DataFrame, n_sets: int) -> float:
+    """Seconds for vectorbt's from_signals on the first window's tp x sl sets (one asset)."""
+    import vectorbt as vbt
+
+    price, volume = frame["price"], frame["volume"]
+    w = int(WINDOWS[0])
+    ma, vma = price.rolling(w).mean(), volume.rolling(w).mean()
+    entries = ((price > ma) & (volume > vma)).to_numpy()
+    exits = (price < ma).to_numpy()
+    tp = np.array([tp for tp in TAKE_PROFITS for _ in STOP_LOSSES])[:n_sets]
+    sl = np.array([sl for _ in TAKE_PROFITS for sl in STOP_LOSSES])[:n_sets]
+
+    def run(rows: int) -> None:
+        def wide(values: np.ndarray) -> pd.DataFrame:
+            return pd.DataFrame(np.repeat(values[:rows, None], n_sets, 1), index=price.index[:rows])
+
+        portfolio = vbt.Portfolio.from_signals(
+            wide(price.to_numpy()),
+            entries=wide(entries),
+            exits=wide(exits),
+            sl_stop=sl,
+            tp_stop=tp,
+            fees=FEES,
+            init_cash=10_000.0,
+            freq="1min",
+        )
+        portfolio.total_return()
+        portfolio.sortino_ratio()
+        portfolio.max_drawdown()
+        portfolio.trades.count()
+
+    run(500)  # compile vectorbt's kernels outside the timing, as ours are
+    began = time.perf_counter()
+    run(len(price))
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="20,000 rows instead of 200,000")
+    parser.add_argument("--vectorbt-sets", type=int, default=100)
+    args = parser.parse_args()
+    assets, rows = 10, 20_000 if args.quick else 200_000
+    frames = make_frames(assets, rows)
+    sets = grid_sets()
+    config = EngineConfig(fees=FEES)
+    settings = OptimizeSettings(sampler="grid", trials=len(sets), subset_size=assets)
+
+    began = time.perf_counter()
+    evaluate_grid(make_frames(1, 2_000)["A00"], RULES.conditions, sets[:2], config)
+    jit_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    result = optimize(frames, RULES, settings=settings, config=config, space=SPACE)
+    seconds = time.perf_counter() - began
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    evaluations = assets * result.trials
+    throughput = evaluations / seconds
+
+    ceiling = assets * len(sets) / ceiling_seconds(frames, sets)
+    n_vbt = min(args.vectorbt_sets, len(sets))
+    vectorbt_throughput = n_vbt / vectorbt_seconds(next(iter(frames.values())), n_vbt)
+    print(
+        json.dumps(
+            {
+                "assets": assets,
+                "rows": rows,
+                "sets": result.trials,
+                "seconds": round(seconds, 3),
+                "throughput": round(throughput, 1),
+                "vectorbt_sets": n_vbt,
+                "vectorbt_throughput": round(vectorbt_throughput, 1),
+                "ratio": round(throughput / vectorbt_throughput, 2),
+                "ceiling_throughput": round(ceiling, 1),
+                "ceiling_ratio": round(throughput / ceiling, 3),
+                "jit_seconds": round(jit_seconds, 2),
+                "peak_rss_mb": round(peak_rss_mb, 1),
+                "best_parameters": result.best_parameters,
+                "out_of_sample_trades": result.out_of_sample.total_trades,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
