@@ -134,23 +134,23 @@ def _time_source(frame: pd.DataFrame) -> tuple[pd.Series | pd.Index, str | None]
     )
 
 
+def _duplicated(rows: pd.DataFrame) -> np.ndarray:
+    flat = rows.reset_index()
+    try:
+        return flat.duplicated(keep="first").to_numpy()
+    except TypeError:  # unhashable cells (lists) in an extra column: compare the rest
+        hashable = [c for c in flat.columns if flat[c].dtype != object]
+        return flat.duplicated(subset=hashable, keep="first").to_numpy()
+
+
 def _dedupe_and_sort(
     frame: pd.DataFrame, where: str, time_name: str, unsorted: Unsorted
 ) -> pd.DataFrame:
-    try:
-        dup = frame.reset_index().duplicated(keep="first").to_numpy()
-    except TypeError:  # unhashable cells (lists) in an extra column: compare the rest
-        flat = frame.reset_index()
-        hashable = [c for c in flat.columns if flat[c].dtype != object]
-        dup = flat.duplicated(subset=hashable, keep="first").to_numpy()
-    if dup.any():
-        log.warning("%s: dropped %d exact duplicate rows", where, int(dup.sum()))
-        frame = frame.loc[~dup]
-    if not frame.index.is_monotonic_increasing:
-        stamps = frame.index.asi8
-        backwards = int(np.count_nonzero(np.diff(stamps) < 0))
+    steps = np.diff(frame.index.asi8)
+    if (steps < 0).any():
+        backwards = int(np.count_nonzero(steps < 0))
         if unsorted == "error":
-            row = _first_bad(np.diff(stamps) < 0) + 1
+            row = _first_bad(steps < 0) + 1
             raise DataError(
                 f"{where}, column {time_name!r}: timestamps go backwards at row {row} "
                 f"({backwards} times); sort the rows by time"
@@ -160,8 +160,22 @@ def _dedupe_and_sort(
             where,
             backwards,
         )
-        order = np.argsort(stamps, kind="stable")
-        frame = frame.iloc[order]
+        frame = frame.iloc[np.argsort(frame.index.asi8, kind="stable")]
+        steps = np.diff(frame.index.asi8)
+    # Exact duplicates share a timestamp, so after the stable sort (which keeps file order
+    # within a timestamp) only rows next to an equal timestamp need comparing.
+    same = steps == 0
+    if same.any():
+        candidates = np.zeros(len(frame), dtype=bool)
+        candidates[1:] |= same
+        candidates[:-1] |= same
+        rows = np.flatnonzero(candidates)
+        dup = rows[_duplicated(frame.iloc[rows])]
+        if len(dup):
+            log.warning("%s: dropped %d exact duplicate rows", where, len(dup))
+            keep = np.ones(len(frame), dtype=bool)
+            keep[dup] = False
+            frame = frame.iloc[keep]
     return frame
 
 
