@@ -92,9 +92,9 @@ def forced_tool(body: dict[str, Any]) -> str | None:
     return None
 
 
-def last_user_text(body: dict[str, Any]) -> str:
-    """The text of the last user message in an OpenAI or Anthropic request."""
-    for message in reversed(body.get("messages", [])):
+def first_user_text(body: dict[str, Any]) -> str:
+    """The text of the first user message (the question; later ones are repair requests)."""
+    for message in body.get("messages", []):
         if message.get("role") == "user":
             content = message.get("content")
             if isinstance(content, list):
@@ -313,9 +313,7 @@ TRADING_RULES: dict[str, Any] = {
     },
 }
 _MODULE = re.compile(r"^### (\S+\.py)$", re.MULTILINE)
-_PROMPT = re.compile(
-    r"^### ([a-z]+/[a-z_]+)\n(.*?)(?=\n\n### [a-z]+/|\Z)", re.MULTILINE | re.DOTALL
-)
+_PROMPT = re.compile(r"^### ([a-z]+/[a-z_]+)\n<<<\n(.*?)\n>>>$", re.MULTILINE | re.DOTALL)
 
 
 def strategist_responder(body: dict[str, Any]) -> Reply:
@@ -327,7 +325,7 @@ def strategist_responder(body: dict[str, Any]) -> Reply:
         return tool_reply(STRATEGY_INSIGHT)
     if name == "report_trading_rules":
         return tool_reply(TRADING_RULES)
-    text = last_user_text(body)
+    text = first_user_text(body)
     if name == "propose_code_patch":
         module = _MODULE.search(text)
         return tool_reply(

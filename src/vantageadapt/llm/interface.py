@@ -258,7 +258,7 @@ class LLMInterface:
         user = self.prompts.format_prompt(
             "improvement/prompt",
             **self._improvement_values(ctx),
-            prompts="\n\n".join(f"### {n}\n{t}" for n, t in sorted(ctx.prompts.items())),
+            prompts="\n\n".join(f"### {n}\n<<<\n{t}\n>>>" for n, t in sorted(ctx.prompts.items())),
         )
 
         def check(change: PromptChange) -> None:
