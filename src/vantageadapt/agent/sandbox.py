@@ -61,6 +61,8 @@ def _limit(limits: SandboxLimits) -> Callable[[], None]:
 def _environment(scratch: Path) -> dict[str, str]:
     """A minimal environment: no keys, no user paths; one thread per numeric library."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8"}
+    # Arrow's default pools reserve address space up front and fail under RLIMIT_AS.
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
     env.update(dict.fromkeys(_THREAD_VARS, "1"))
     if "NUMBA_CACHE_DIR" in os.environ:
         env["NUMBA_CACHE_DIR"] = os.environ["NUMBA_CACHE_DIR"]

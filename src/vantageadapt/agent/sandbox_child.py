@@ -33,7 +33,6 @@ _BLOCKED_EVENTS = frozenset(
         "socket.bind",
         "socket.getaddrinfo",
         "ctypes.dlopen",
-        "ctypes.dlsym",
         "webbrowser.open",
         "sys.addaudithook",
         "sys.settrace",
@@ -94,14 +93,12 @@ def install_guard(scratch: str) -> None:
 
 
 def _warm_up() -> None:
-    """Import trusted parts and compile the engine before any workspace code is loaded."""
-    import numba
-    import numpy as np
+    """Import trusted parts and compile the engine before any workspace code is loaded.
 
+    Either path loads LLVM's native library now: native loads are refused once the guard is on.
+    """
     from vantageadapt.agent import contracts
 
-    # Loads LLVM's native library now: native loads are refused once the guard is on.
-    numba.njit(lambda x: x + 1.0)(np.float64(1.0))
     for name in ("vantageadapt.rules", "vantageadapt.optimize", "vantageadapt.optimize.space"):
         contracts.optional_module(name)
     backtest = contracts.optional_module("vantageadapt.backtest", "run_backtest")
@@ -110,6 +107,11 @@ def _warm_up() -> None:
 
         rules = TradingRules.model_validate(contracts.FALLBACK_RULES)
         backtest.run_backtest(contracts.sample_frame(), rules)
+    else:
+        import numba
+        import numpy as np
+
+        numba.njit(lambda x: x + 1.0)(np.float64(1.0))
 
 
 def _load(folder: Path) -> dict:
