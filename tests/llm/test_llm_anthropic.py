@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import make_frames
 from helpers.fake_openai import MARKET_CONTEXT, STRATEGY_INSIGHT, TRADING_RULES, tool_reply
+from helpers.market_frames import make_frames
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm import LLMInterface, compute_market_stats
 from vantageadapt.models import MarketRegime

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import make_frames
 from helpers.fake_openai import MARKET_CONTEXT, strategist_responder, text_reply, tool_reply
+from helpers.market_frames import make_frames
 from vantageadapt.agent.strategic_trader import StrategicTrader
 from vantageadapt.llm import LLMInterface, compute_market_stats
 from vantageadapt.llm.openai_provider import OpenAIProvider, detect_backend, safe_url

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import vantageadapt.agent
-from conftest import make_frames
+from helpers.market_frames import make_frames
 from vantageadapt.backtest import run_backtest
 from vantageadapt.llm import LLMInterface, compute_market_stats
 from vantageadapt.llm.offline import offline_insight, offline_market_context, offline_rules

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from conftest import START, SYMBOLS, make_frames
 from helpers.fake_openai import (
     MARKET_CONTEXT,
     STRATEGY_INSIGHT,
@@ -16,6 +15,7 @@ from helpers.fake_openai import (
     text_reply,
     tool_reply,
 )
+from helpers.market_frames import START, SYMBOLS, make_frames
 from vantageadapt.errors import ProviderError
 from vantageadapt.llm import LLMInterface, compute_market_stats
 from vantageadapt.models import MarketRegime

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from conftest import make_frames
 from helpers.fake_openai import MARKET_CONTEXT, error_reply, strategist_responder, tool_reply
+from helpers.market_frames import make_frames
 from vantageadapt.errors import BudgetExceeded, ProviderError
 from vantageadapt.llm import Budget, LLMInterface, compute_market_stats
 from vantageadapt.logs import setup_logging

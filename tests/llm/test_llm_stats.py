@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_frames
+from helpers.market_frames import make_frames
 from vantageadapt.llm import compute_market_stats
 
 
