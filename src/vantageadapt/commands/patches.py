@@ -1,7 +1,183 @@
-"""`vantage patches` commands."""
+"""`vantage patches`: browse the Gödel agent's patches and export the kept ones as a patch file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
 import typer
 
+_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
+# Where each kind of workspace file lives in a source checkout of VantageAdapt.
+_CODE_HOME = "src/vantageadapt/agent/workspace_template"
+_PROMPT_HOME = "src/vantageadapt/prompts/templates"
+
+
+async def _query(url: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
+    from vantageadapt.store import DatabaseConnection
+
+    async with DatabaseConnection(url) as db:
+        return await getattr(db, method)(*args, **kwargs)
+
+
+def _where(url: str | None) -> str:
+    from vantageadapt.store import mask_url, resolve_database_url
+
+    return mask_url(resolve_database_url(url))
+
+
+def _patch(url: str | None, patch_id: str) -> Any:
+    """One patch by id or by a unique id prefix (as `list` shows them)."""
+    from vantageadapt.errors import ConfigError
+
+    found = asyncio.run(_query(url, "get_patch", patch_id))
+    if found is not None:
+        return found
+    matches = [p for p in asyncio.run(_query(url, "list_patches")) if p.id.startswith(patch_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigError(f"patch id prefix {patch_id!r} matches {len(matches)} patches; type more")
+    raise ConfigError(f"patch {patch_id!r} not found in {_where(url)}; see `vantage patches list`")
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _print_list(items: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    kept = sum(p.status == "kept" for p in items)
+    table = Table(title=f"{len(items)} patches ({kept} kept), oldest first")
+    for column in ("id", "run / iter", "kind", "target", "op", "status", "score", "reason"):
+        table.add_column(column, overflow="fold")
+    for p in items:
+        colour = "green" if p.status == "kept" else "red"
+        table.add_row(
+            p.id[:12],
+            f"{(p.run_id or '-')[:8]} / {p.iteration or '-'}",
+            p.kind,
+            p.target,
+            p.op,
+            f"[{colour}]{p.status}[/]",
+            f"{_score(p.score_before)} -> {_score(p.score_after)}",
+            p.reason,
+        )
+    Console(soft_wrap=False).print(table)
+
+
+def _print_patch(item: Any, *, diff: bool) -> None:
+    from rich.console import Console
+    from rich.syntax import Syntax
+
+    console = Console()
+    console.print(
+        f"[bold]patch {item.id}[/]  {item.status}  run {item.run_id}  "
+        f"iteration {item.iteration or '-'}",
+        highlight=False,
+    )
+    console.print(f"{item.kind} {item.op} on {item.target}", highlight=False)
+    console.print(f"parent:  {item.parent_id or '(pristine workspace)'}", highlight=False)
+    console.print(
+        f"score:   {_score(item.score_before)} -> {_score(item.score_after)} (validation)",
+        highlight=False,
+    )
+    console.print(f"reason:  {item.reason}", highlight=False)
+    if diff:
+        console.print(Syntax(item.diff or "(no diff)", "diff", background_color="default"))
+
+
+def _checkout_path(kind: str, target: str) -> str:
+    home = _PROMPT_HOME if kind == "prompt" else _CODE_HOME
+    return f"{home}/{target}" if kind == "code" else f"{home}/{target}.prompt"
+
+
+def export_text(run_id: str, patches: list[Any]) -> str:
+    """The run's kept patches, in order, as one patch file for `git apply` in a checkout."""
+    parts = [
+        f"VantageAdapt run {run_id}: {len(patches)} kept patch(es), oldest first.\n"
+        "Review, then apply in a checkout of VantageAdapt with `git apply FILE`.\n"
+    ]
+    for p in patches:
+        path = _checkout_path(p.kind, p.target)
+        body = []
+        for line in p.diff.splitlines(keepends=True):
+            if line.startswith("--- a/"):
+                line = f"--- a/{path}\n"
+            elif line.startswith("+++ b/"):
+                line = f"+++ b/{path}\n"
+            body.append(line)
+        score = f"{_score(p.score_before)} -> {_score(p.score_after)}"
+        reason = " ".join(p.reason.split())
+        parts.append(
+            f"\npatch {p.id} (iteration {p.iteration or '-'}, validation {score}): {reason}\n"
+            f"diff --git a/{path} b/{path}\n" + "".join(body)
+        )
+    return "".join(parts)
+
 
 def register(app: typer.Typer) -> None:
-    """Add the `patches` commands to the root app (filled in by its issue)."""
+    """Add the `patches` commands to the root app."""
+    group = typer.Typer(help="Browse the agent's code and prompt patches.", no_args_is_help=True)
+    app.add_typer(group, name="patches")
+
+    @group.command("list")
+    def list_(
+        run_id: str | None = typer.Option(None, "--run", help="Only this run's patches."),
+        status: str | None = typer.Option(None, "--status", help="kept or rejected."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """List patches, kept and rejected, oldest first."""
+        from vantageadapt.errors import ConfigError
+
+        if status not in (None, "kept", "rejected"):
+            raise ConfigError(f"--status {status!r}: use kept or rejected")
+        items = asyncio.run(_query(db, "list_patches", run_id=run_id, status=status))
+        if as_json:
+            typer.echo(json.dumps({"patches": [p.model_dump(mode="json") for p in items]}))
+        else:
+            _print_list(items)
+
+    @group.command("show")
+    def show(
+        patch_id: str = typer.Argument(..., metavar="ID", help="Patch id (or unique prefix)."),
+        diff: bool = typer.Option(False, "--diff", help="Print the unified diff too."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Show one patch: target, operation, status, scores, reason, parent (and diff)."""
+        item = _patch(db, patch_id)
+        if as_json:
+            typer.echo(json.dumps(item.model_dump(mode="json")))
+        else:
+            _print_patch(item, diff=diff)
+
+    @group.command("export")
+    def export(
+        run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `patches list`)."),
+        out: Path | None = typer.Option(None, "--out", help="Write to this file, not stdout."),
+        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+    ) -> None:
+        """Write the run's kept patches as one file you can review and `git apply` by hand."""
+        from vantageadapt.errors import ConfigError
+
+        if asyncio.run(_query(db, "get_run", run_id)) is None:
+            raise ConfigError(
+                f"run {run_id!r} not found in {_where(db)}; see `vantage patches list`"
+            )
+        kept = asyncio.run(_query(db, "list_patches", run_id=run_id, status="kept"))
+        if not kept:
+            raise ConfigError(
+                f"run {run_id} kept no patches; nothing to export "
+                f"(see `vantage patches list --run {run_id}` for the rejected ones)"
+            )
+        text = export_text(run_id, kept)
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
