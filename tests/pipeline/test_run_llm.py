@@ -1,0 +1,94 @@
+"""End to end through the fake OpenAI-compatible server: the SDK path, the budget, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+from conftest import fast_flags
+from helpers.fake_openai import FakeLLMServer, Reply, strategist_responder
+
+from vantageadapt.pipeline import run_pipeline
+from vantageadapt.settings import load_settings
+
+
+@pytest.fixture
+def server(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-123")
+    with FakeLLMServer(responder=strategist_responder) as fake:
+        yield fake
+
+
+def _llm(server: FakeLLMServer, **extra) -> dict:
+    return {"provider": "openai", "model": "gpt-4o-mini", "base_url": server.base_url, **extra}
+
+
+def _state(run_id: str):
+    from vantageadapt.store import DatabaseConnection
+
+    async def read():
+        async with DatabaseConnection(os.environ["VANTAGE_DATABASE_URL"]) as db:
+            return await db.resume_state(run_id)
+
+    return asyncio.run(read())
+
+
+def test_loop_through_openai_compatible_server(sample_path: Path, server: FakeLLMServer):
+    settings = load_settings(fast_flags(sample_path, llm=_llm(server)), dotenv=None)
+    result = run_pipeline(settings)
+
+    assert result.status == "finished" and result.provider == "openai"
+    assert result.model == "gpt-4o-mini"
+    assert len(result.iterations) == 2
+    tools = [body["tool_choice"]["function"]["name"] for body in server.bodies()]
+    assert tools[:3] == ["report_market_context", "report_strategy_insight", "report_trading_rules"]
+    assert "propose_code_patch" in tools and "propose_prompt_change" in tools
+    # The strategist is shown statistics, never symbols or dates.
+    sent = " ".join(str(body["messages"]) for body in server.bodies())
+    assert "TOKEN" not in sent and "2024-" not in sent
+    # Every call is in the ledger with its tokens; the key never reaches the database.
+    state = _state(result.run_id)
+    calls = [c for it in state.iterations for c in it.llm_calls]
+    assert len(calls) == len(server.bodies()) == result.llm_calls
+    assert result.llm_tokens == 150 * len(calls)
+    assert "sk-test-not-a-real-key-123" not in str(state.model_dump())
+    rules = result.iterations[0].rules["conditions"]
+    assert rules["entry"] and rules["exit"]
+
+
+def _costly(body: dict) -> Reply:
+    """Valid answers that each report 3,000 tokens used."""
+    return dataclasses.replace(
+        strategist_responder(body), prompt_tokens=2_000, completion_tokens=1_000
+    )
+
+
+def test_budget_stops_cleanly_and_resume_finishes(sample_path: Path, server: FakeLLMServer):
+    server.responder = _costly
+    # A call is allowed while spent + its estimate (prompt + 2,048 reply tokens) fits: with
+    # 3,000 spent a call, this budget runs out during the second iteration's three calls.
+    flags = fast_flags(
+        sample_path, iterations=3, llm=_llm(server, max_tokens=15_000), agent={"enabled": False}
+    )
+    first = run_pipeline(load_settings(flags, dotenv=None))
+    assert first.status == "budget_exceeded"
+    assert "--resume " + first.run_id in first.message
+    assert first.test == {} and first.best_iteration is None  # the sealed test stays sealed
+    saved = len(first.iterations)
+    assert 1 <= saved < 3
+    assert _state(first.run_id).run.status == "budget_exceeded"
+    # Resume with a bigger budget: the run carries on after its last saved iteration.
+    more = {"resume": first.run_id, "llm": {"max_tokens": 10**7}}
+    second = run_pipeline(load_settings(more, dotenv=None))
+    assert second.status == "finished" and second.run_id == first.run_id
+    assert [it.index for it in second.iterations] == [1, 2, 3]
+    same = {"timings"}  # the persist time is measured after saving
+    assert second.iterations[0].model_dump(exclude=same) == first.iterations[0].model_dump(
+        exclude=same
+    )
+    state = _state(first.run_id)
+    assert state.run.status == "finished" and len(state.iterations) == 3
+    assert second.test and second.test_fingerprint == state.run.test_fingerprint
