@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,15 +85,16 @@ def _command_sync(connection: Any, name: str, revision: str) -> None:
         ) from exc
 
 
-@contextlib.contextmanager
-def _file_lock(engine: AsyncEngine) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def _file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
     # SQLite files: processes migrating the same file take turns via a lock file beside it.
+    # flock blocks, so it waits in a thread: other tasks of this loop may hold the lock.
     database = engine.url.database
     if engine.url.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
         yield
         return
     with open(f"{database}.migrate-lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -108,10 +110,9 @@ async def _lock_postgres(conn: AsyncConnection) -> None:
 
 async def migrate(engine: AsyncEngine, name: str, revision: str) -> None:
     """Run `upgrade` or `downgrade` to `revision`, one process at a time per database."""
-    with _file_lock(engine):
-        async with engine.begin() as conn:
-            await _lock_postgres(conn)
-            await conn.run_sync(_command_sync, name, revision)
+    async with _file_lock(engine), engine.begin() as conn:
+        await _lock_postgres(conn)
+        await conn.run_sync(_command_sync, name, revision)
 
 
 async def ensure_schema(engine: AsyncEngine) -> bool:
