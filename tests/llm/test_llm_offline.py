@@ -6,6 +6,8 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vantageadapt.agent
 from helpers.market_frames import make_frames
@@ -188,3 +190,23 @@ async def test_offline_improvements_come_from_the_agent(prompts):
     assert isinstance(change, PromptChange) and change.name == "rules/generate"
     assert prompts.update_prompt(change.name, change.template, change.reason) == 2
     assert [c.purpose for c in llm.ledger] == ["propose_patch", "propose_prompt_change"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.floats(-0.003, 0.003), min_size=1, max_size=3),
+    st.floats(0.0002, 0.03),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=30),
+    st.integers(0, 50),
+)
+def test_any_market_and_theme_give_valid_rules(drifts, vol, theme, seed):
+    frames = {}
+    for i, drift in enumerate(drifts):
+        frames |= make_frames(drift, vol, rows=300, seed=i, symbols=(f"S{i}",))
+    context = offline_market_context(compute_market_stats(frames))
+    insight = offline_insight(theme, context)
+    rules = offline_rules(theme, insight, context, seed)  # validated by check_rules
+    assert rules == offline_rules(theme, insight, context, seed)
+    p = rules.parameters
+    assert 0.05 <= p["take_profit"] <= 0.3 and 0.02 <= p["stop_loss"] <= 0.15
+    assert 0.05 <= insight.suggested_position_size <= 0.5

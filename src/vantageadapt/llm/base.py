@@ -151,13 +151,14 @@ async def with_retries(
     what: str,
 ) -> T:
     """Run `call`, retrying retryable failures with backoff; ProviderError when they persist."""
-    for attempt in range(1, policy.attempts + 1):
+    attempt = 1
+    while True:
         try:
             return await call()
         except Exception as exc:
             if not retryable(exc):
                 raise ProviderError(f"{what} failed: {describe(exc)}") from None
-            if attempt == policy.attempts:
+            if attempt >= policy.attempts:
                 raise ProviderError(
                     f"{what} failed after {policy.attempts} attempts: {describe(exc)}; check the "
                     "server (--base-url) and your rate limits, or use --provider offline"
@@ -172,4 +173,4 @@ async def with_retries(
                 wait,
             )
             await asyncio.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
