@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import logging
@@ -13,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from vantageadapt.errors import ConfigError, ProviderError, RuleError
-from vantageadapt.llm.base import Provider, ProviderReply, RetryPolicy, ToolSpec, inline_refs
+from vantageadapt.llm.base import Provider, ProviderReply, RetryPolicy, ToolSpec
 from vantageadapt.llm.ledger import (
     Budget,
     ResponseCache,
@@ -28,6 +27,16 @@ from vantageadapt.llm.offline import (
     offline_market_context,
     offline_rules,
 )
+from vantageadapt.llm.questions import (
+    INDICATORS,
+    dump_json,
+    improvement_values,
+    patch_check,
+    prompt_change_check,
+    render_modules,
+    render_prompts,
+    tool_for,
+)
 from vantageadapt.llm.stats import RECENT_FRACTION, MarketStats
 from vantageadapt.models import (
     CodePatch,
@@ -35,36 +44,17 @@ from vantageadapt.models import (
     LLMCall,
     MarketContext,
     MarketRegime,
-    PatchOp,
     PromptChange,
     StrategyInsight,
     TradingRules,
 )
-from vantageadapt.prompts import PromptManager, placeholders
+from vantageadapt.prompts import PromptManager
 
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
 MAX_ERROR_CHARS = 1500
-INDICATORS = (
-    "ma_N, ema_N, rsi_N, std_N, atr_N, high_N, low_N, bb_upper_N, bb_lower_N, returns_N, "
-    "volatility_N, volume_ma_N, macd, macd_signal, macd_hist"
-)
-
-_TOOLS: dict[str, tuple[str, str, type[BaseModel]]] = {
-    "analyze_market": ("report_market_context", "Report the market regime.", MarketContext),
-    "generate_strategy": ("report_strategy_insight", "Report the strategy plan.", StrategyInsight),
-    "generate_trading_rules": ("report_trading_rules", "Report entry/exit rules.", TradingRules),
-    "propose_patch": ("propose_code_patch", "Propose one workspace code patch.", CodePatch),
-    "propose_prompt_change": ("propose_prompt_change", "Propose one new template.", PromptChange),
-}
-
-
-def tool_for(purpose: str) -> ToolSpec:
-    """The forced tool for a question, its schema generated from the pydantic model."""
-    name, description, model = _TOOLS[purpose]
-    return ToolSpec(name, description, inline_refs(model.model_json_schema()))
 
 
 class _Rejected(Exception):
@@ -74,12 +64,6 @@ class _Rejected(Exception):
 def _error_text(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + " ..."
-
-
-def _dump(value: Any) -> str:
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    return json.dumps(value, sort_keys=True)
 
 
 class LLMInterface:
@@ -166,7 +150,7 @@ class LLMInterface:
             n_assets=stats.n_assets,
             recent_fraction_pct=round(RECENT_FRACTION * 100),
             regimes=", ".join(r.value for r in MarketRegime),
-            stats_json=_dump(stats),
+            stats_json=dump_json(stats),
         )
         return await self._ask("analyze_market", MarketContext, "analysis/market", user)
 
@@ -180,7 +164,7 @@ class LLMInterface:
         user = self.prompts.format_prompt(
             "strategy/insight",
             theme=theme,
-            context_json=_dump(context),
+            context_json=dump_json(context),
             regimes=", ".join(r.value for r in MarketRegime),
             indicators=INDICATORS,
         )
@@ -206,8 +190,8 @@ class LLMInterface:
         user = self.prompts.format_prompt(
             "rules/generate",
             theme=theme,
-            context_json=_dump(context),
-            insight_json=_dump(insight),
+            context_json=dump_json(context),
+            insight_json=dump_json(insight),
             terms=", ".join(known_terms()),
         )
         return await self._ask("generate_trading_rules", TradingRules, "rules/generate", user)
@@ -222,28 +206,15 @@ class LLMInterface:
             )
         user = self.prompts.format_prompt(
             "improvement/code",
-            **self._improvement_values(ctx),
-            in_sample=_dump(ctx.in_sample),
-            parameters=_dump(ctx.parameters),
-            parameters_at_edge=_dump(ctx.parameters_at_edge),
-            modules="\n\n".join(
-                f"### {name}\n```python\n{src}\n```" for name, src in sorted(ctx.modules.items())
-            ),
+            **improvement_values(ctx),
+            in_sample=dump_json(ctx.in_sample),
+            parameters=dump_json(ctx.parameters),
+            parameters_at_edge=dump_json(ctx.parameters_at_edge),
+            modules=render_modules(ctx),
         )
-
-        def check(patch: CodePatch) -> None:
-            if ctx.modules and patch.target not in ctx.modules:
-                raise ConfigError(
-                    f"target {patch.target!r} is not a workspace module; one of "
-                    f"{sorted(ctx.modules)}"
-                )
-            if patch.op is not PatchOp.delete_code:
-                try:
-                    ast.parse(patch.code)
-                except SyntaxError as exc:
-                    raise ConfigError(f"code does not parse: {exc}") from None
-
-        return await self._ask("propose_patch", CodePatch, "improvement/code", user, check=check)
+        return await self._ask(
+            "propose_patch", CodePatch, "improvement/code", user, check=patch_check(ctx)
+        )
 
     async def propose_prompt_change(self, ctx: ImprovementContext) -> PromptChange:
         """A new version of one prompt template, keeping its placeholders."""
@@ -257,42 +228,22 @@ class LLMInterface:
             )
         user = self.prompts.format_prompt(
             "improvement/prompt",
-            **self._improvement_values(ctx),
-            prompts="\n\n".join(f"### {n}\n<<<\n{t}\n>>>" for n, t in sorted(ctx.prompts.items())),
+            **improvement_values(ctx),
+            prompts=render_prompts(ctx),
         )
-
-        def check(change: PromptChange) -> None:
-            current = ctx.prompts.get(change.name)
-            if current is None:
-                current = self.prompts.get(change.name)[0]  # ConfigError names the known ones
-            wanted = placeholders(current, name=change.name)
-            got = placeholders(change.template, name=f"{change.name} (proposed)")
-            if got != wanted:
-                raise ConfigError(
-                    f"template must keep exactly the placeholders {sorted(wanted)}; "
-                    f"missing {sorted(wanted - got)}, unknown {sorted(got - wanted)}"
-                )
-
         return await self._ask(
-            "propose_prompt_change", PromptChange, "improvement/prompt", user, check=check
+            "propose_prompt_change",
+            PromptChange,
+            "improvement/prompt",
+            user,
+            check=prompt_change_check(ctx, self.prompts),
         )
-
-    @staticmethod
-    def _improvement_values(ctx: ImprovementContext) -> dict[str, Any]:
-        return {
-            "iteration": ctx.iteration,
-            "theme": ctx.theme,
-            "regime": ctx.regime.value,
-            "unmet": "; ".join(ctx.unmet) or "none",
-            "out_of_sample": _dump(ctx.out_of_sample),
-            "history": _dump(ctx.history),
-        }
 
     # machinery -----------------------------------------------------------------------------
     def _offline(self, purpose: str, inputs: Any, produce: Callable[[], M]) -> M:
         """Answer with the offline strategist and ledger it as such."""
         started = time.perf_counter()
-        request = {"purpose": purpose, "seed": self.seed, "inputs": json.loads(_dump(inputs))}
+        request = {"purpose": purpose, "seed": self.seed, "inputs": json.loads(dump_json(inputs))}
         result = produce()
         self.ledger.append(
             LLMCall(
