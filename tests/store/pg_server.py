@@ -59,6 +59,7 @@ class PostgresServer:
 
     def start(self) -> None:
         """initdb and start on a free port (retried if the port was taken meanwhile)."""
+        self._start_watchdog()
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
         pwfile = self.base / "pwfile"
@@ -102,6 +103,24 @@ class PostgresServer:
                 if attempt == 4:
                     raise
                 time.sleep(0.2)
+
+    def _start_watchdog(self) -> None:
+        # If pytest is killed (timeout, ctrl-c twice) its teardown never runs: a detached shell
+        # stops the server (if it got as far as starting) and removes its files once this
+        # process is gone. Started before initdb, so no kill can fall between the two.
+        owner = " ".join(self._as_owner)
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{owner} {self.bin / 'pg_ctl'} -D {self.base / 'data'} -m immediate -w stop "
+            f">/dev/null 2>&1; rm -rf {self.base}"
+        )
+        subprocess.Popen(
+            ["sh", "-c", script],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         """Stop the server and delete its files."""
