@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from vantageadapt.backtest import aggregate_metrics, evaluate_grid, metrics_from_row
 from vantageadapt.errors import ConfigError
@@ -150,3 +154,22 @@ def test_unknown_override_and_bad_validation_start(walks, ma_rules):
         run_parameter_optimization(walks, ma_rules, settings=bad)
     with pytest.raises(ConfigError, match="validation_start has no row for symbol"):
         run_parameter_optimization(walks, ma_rules, validation_start={"W0": 10})
+
+
+@hypothesis_settings(max_examples=30, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(1, 5), st.just(len(METRIC_NAMES))),
+        elements=st.floats(0.0, 50.0),
+    )
+)
+def test_array_aggregation_property(stack):
+    stack[:, :, METRIC_NAMES.index("total_trades")] = np.round(
+        stack[:, :, METRIC_NAMES.index("total_trades")]
+    )
+    fast = aggregate_rows(stack.copy())
+    for j in range(stack.shape[1]):
+        slow = aggregate_metrics({str(a): metrics_from_row(stack[a, j]) for a in range(len(stack))})
+        for i, name in enumerate(METRIC_NAMES):
+            assert fast[j, i] == pytest.approx(getattr(slow, name), rel=1e-9, abs=1e-9)
