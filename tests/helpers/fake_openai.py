@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -64,8 +64,7 @@ def error_reply(status: int, message: str = "scripted failure", *, delay: float 
 
 def slow_reply(seconds: float, reply: Reply | None = None) -> Reply:
     """`reply` (default: an empty answer) sent after `seconds`, to trip client timeouts."""
-    base = reply or Reply(content="")
-    return Reply(**{**base.__dict__, "delay": seconds})
+    return replace(reply or Reply(content=""), delay=seconds)
 
 
 @dataclass
