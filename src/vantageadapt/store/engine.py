@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from vantageadapt.store.url import normalize_url
+from vantageadapt.errors import StoreError
+from vantageadapt.store.url import mask_url, normalize_url
 
 CONNECT_TIMEOUT_S = 5.0
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -24,6 +26,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _check_sqlite_path(url: str, path: Path) -> None:
+    # Checked here, not left to sqlite: a clearer message, and aiosqlite leaves a worker
+    # thread behind when its connect fails.
+    if not path.parent.is_dir():
+        raise StoreError(
+            f"database {mask_url(url)}: folder {path.parent} does not exist; create it or "
+            "point --db / VANTAGE_DATABASE_URL at another file"
+        )
+    if path.is_dir():
+        raise StoreError(
+            f"database {mask_url(url)}: {path} is a folder; give a file path such as "
+            f"sqlite+aiosqlite:///{path / 'vantage.db'}"
+        )
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for the URL (switched to an async driver); StoreError when unusable."""
     parsed = normalize_url(url)
@@ -32,6 +49,8 @@ def create_engine(url: str) -> AsyncEngine:
         if parsed.database in (None, "", ":memory:"):
             # An in-memory SQLite database lives in one connection: share it.
             options["poolclass"] = StaticPool
+        else:
+            _check_sqlite_path(url, Path(parsed.database))
         engine = create_async_engine(parsed, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
