@@ -4,207 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from vantageadapt.errors import BudgetExceeded, ConfigError
-from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
+from vantageadapt.errors import BudgetExceeded
+from vantageadapt.models import MarketRegime
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.finish import choose_best, score_sealed_test
+from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.pipeline.stages import (
+    RunParts,
+    Stopped,
+    compose,
+    iteration_seed,
+    load_split,
+    metric_dict,
+    optimize,
+    run_dir_for,
+    train_frames,
+)
 from vantageadapt.settings import RunSettings
 
 logger = logging.getLogger(__name__)
 
 
-class _Stopped(Exception):
-    """Raised from the optimizer's progress callback once the run is interrupted."""
-
-
-@dataclass
-class _Parts:
-    """The objects one run wires together (built once, used by every iteration)."""
-
-    settings: RunSettings
-    split: Any  # vantageadapt.data.DataSplit
-    db: Any  # vantageadapt.store.DatabaseConnection
-    llm: Any
-    trader: Any
-    agent: Any
-    workspace: Any
-    prompts: Any
-    progress: Progress
-    run_id: str
-    run_dir: Path
-    stop: threading.Event = field(default_factory=threading.Event)
-    trials_so_far: int = 0
-    stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
-
-
-def run_dir_for(run_id: str) -> Path:
-    """$VANTAGE_HOME/runs/<run_id>: the run's workspace and report."""
-    import os
-
-    return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "runs" / run_id
-
-
-def load_split(settings: RunSettings) -> Any:
-    """Load the run's data and split it: train | validation | sealed test."""
-    from vantageadapt.data import load_trade_data, split_frames
-
-    section = settings.data
-    if section.path is None:
-        raise ConfigError("no data given; pass --data PATH")
-    frames = load_trade_data(section.path, trust_pickle=section.trust_pickle, bar=section.bar)
-    return split_frames(
-        frames,
-        validation_fraction=section.validation_fraction,
-        test_fraction=section.test_fraction,
-    )
-
-
-def train_frames(split: Any) -> dict[str, Any]:
-    """Rows before validation: the only rows the strategist's statistics are built from."""
-    return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
-
-
-def iteration_seed(settings: RunSettings, index: int) -> int:
-    """The seed of iteration `index` (1-based): the run's seed for the first one."""
-    return settings.seed + index - 1
-
-
-def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, seed: int) -> Any:
-    """The optimize part's own section, as its OptimizeSettings.
-
-    `prior_trials` counts every backtest the run made before this search, so the deflated
-    Sharpe ratio accounts for earlier iterations and patch checks too.
-    """
-    from vantageadapt.optimize import OptimizeSettings
-
-    section = settings.optimize
-    return OptimizeSettings.build(
-        sampler=section.sampler,
-        trials=trials,
-        score=section.score,
-        subset_size=section.subset_size,
-        seed=seed,
-        executor=section.executor,
-        prior_trials=prior_trials,
-    )
-
-
-async def _optimize(
-    parts: _Parts, rules: TradingRules, modules: Any, *, trials: int, label: str
-) -> Any:
-    """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks."""
-    from vantageadapt.optimize import default_search_space, run_parameter_optimization
-
-    space = modules.adjust_search_space(default_search_space(rules))
-    with parts.progress.trials(label) as bar:
-
-        def on_trial(done: int, total: int) -> None:
-            if parts.stop.is_set():
-                raise _Stopped()
-            bar(done, total)
-
-        result = await asyncio.to_thread(
-            run_parameter_optimization,
-            parts.split.dev,
-            rules,
-            settings=optimize_settings(
-                parts.settings,
-                trials=trials,
-                prior_trials=parts.trials_so_far,
-                seed=parts.llm.seed,
-            ),
-            validation_start=parts.split.validation_start,
-            space=space,
-            score_fn=modules.score,
-            custom_indicators=modules.custom_indicators,
-            progress=on_trial,
-        )
-    parts.trials_so_far += int(result.trials)
-    return result
-
-
-def _compose(modules: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
-    """The workspace strategy generator may rewrite the strategist's rules; None keeps them."""
-    composed = modules.compose_rules(insight, context, theme)
-    if composed is None:
-        return fallback
-    return TradingRules.model_validate(composed)
-
-
-def _metrics(aggregate: Any) -> dict[str, float]:
-    return {k: float(v) for k, v in aggregate.model_dump().items()}
-
-
-@dataclass
-class _Plan:
-    """The strategist's answers of one iteration (re-asked only when a prompt changed)."""
-
-    context: Any
-    insight: Any
-    proposed: TradingRules
-
-
-def _prompt_state(prompts: Any) -> dict[str, int]:
-    return {name: prompts.get(name)[1] for name in prompts.names()}
-
-
-async def _improve(
-    parts: _Parts,
-    index: int,
-    history: list[IterationResult],
-    plan: _Plan,
-    result: Any,
-    unmet: list[str],
-) -> list[PatchSummary]:
-    """One Gödel round: each candidate is judged by the fixed evaluator on validation rows."""
-    from vantageadapt.optimize import validation_score
-
-    settings = parts.settings
-    ctx = ImprovementContext(
-        theme=settings.theme,
-        regime=MarketRegime.parse(plan.context.regime),
-        in_sample=_metrics(result.in_sample),
-        out_of_sample=_metrics(result.out_of_sample),
-        unmet=unmet,
-        parameters=dict(result.best_parameters),
-        parameters_at_edge=dict(result.parameters_at_edge),
-        history=[
-            p.model_dump(include={"target", "op", "status", "reason"})
-            for item in history
-            for p in item.patches
-        ],
-        iteration=index,
-    )
-    prompts_then = _prompt_state(parts.prompts)
-
-    async def evaluate(candidate: Any) -> float:
-        """Re-tune with the candidate's hooks; score with package code on validation rows."""
-        proposed = plan.proposed
-        if _prompt_state(parts.prompts) != prompts_then:
-            # A prompt change can only help through what the strategist answers with it.
-            insight = await parts.trader.generate_strategy(settings.theme, plan.context)
-            proposed = await parts.trader.generate_trading_rules(
-                insight, plan.context, settings.theme
-            )
-        rules = _compose(candidate, plan.insight, plan.context, settings.theme, proposed)
-        tuned = await _optimize(
-            parts, rules, candidate, trials=settings.optimize.eval_trials, label="patch check"
-        )
-        return float(validation_score(tuned.out_of_sample, tuned.in_sample))
-
-    outcomes = await parts.agent.improve(ctx, evaluate)
-    return [persist.patch_summary(o) for o in outcomes]
-
-
-async def run_iteration(parts: _Parts, index: int, history: list[IterationResult]):
+async def run_iteration(parts: RunParts, index: int, history: list[IterationResult]):
     """One pass of the loop; returns the iteration and the LLM calls it made."""
     from vantageadapt.llm import compute_market_stats
     from vantageadapt.optimize import validation_score
@@ -224,11 +50,11 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
         modules = parts.workspace.load()
         modules.register_indicators()  # custom indicators become rule terms before parsing
         proposed = await parts.trader.generate_trading_rules(insight, context, settings.theme)
-        rules = _compose(modules, insight, context, settings.theme, proposed)
+        rules = compose(modules, insight, context, settings.theme, proposed)
     with progress.stage("optimize"):
         trials = settings.optimize.trials
-        result = await _optimize(parts, rules, modules, trials=trials, label="trials")
-    in_sample, out_of_sample = _metrics(result.in_sample), _metrics(result.out_of_sample)
+        result = await optimize(parts, rules, modules, trials=trials, label="trials")
+    in_sample, out_of_sample = metric_dict(result.in_sample), metric_dict(result.out_of_sample)
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
     parts.agent.track_performance(out_of_sample, result.best_parameters, context.regime)
@@ -236,8 +62,8 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
     last = index >= settings.iterations
     if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
         with progress.stage("self-improve"):
-            plan = _Plan(context, insight, proposed)
-            patches = await _improve(parts, index, history, plan, result, unmet)
+            plan = Plan(context, insight, proposed)
+            patches = await improve(parts, index, history, plan, result, unmet)
     iteration = IterationResult(
         index=index,
         regime=MarketRegime.parse(context.regime).value,
@@ -260,7 +86,7 @@ async def run_iteration(parts: _Parts, index: int, history: list[IterationResult
     return iteration, parts.llm.drain_ledger()
 
 
-async def _loop(parts: _Parts, done: list[IterationResult], usage: dict[str, float]):
+async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, float]):
     """Iterate until thresholds are met or iterations run out; returns (status, message)."""
     settings = parts.settings
     for index in range(len(done) + 1, settings.iterations + 1):
@@ -364,7 +190,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         )
         for item in done:
             agent.track_performance(item.out_of_sample, item.parameters, item.regime)
-        parts = _Parts(
+        parts = RunParts(
             settings,
             split,
             db,
@@ -389,7 +215,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         )
         try:
             status, message = await _loop(parts, done, usage)
-        except (asyncio.CancelledError, KeyboardInterrupt, _Stopped):
+        except (asyncio.CancelledError, KeyboardInterrupt, Stopped):
             parts.stop.set()
             status, message = "interrupted", f"resume with --resume {run_id}"
         result.iterations, result.status, result.message = done, status, message

@@ -10,7 +10,7 @@ from vantageadapt.pipeline import persist
 async def rebuild_report(run_id: str, out: Path | None, database_url: str | None) -> Path:
     """Read the run back, re-split its data (fingerprint checked) and write the report."""
     from vantageadapt.agent import Workspace
-    from vantageadapt.pipeline.loop import load_split, run_dir_for
+    from vantageadapt.pipeline.stages import load_split, run_dir_for
     from vantageadapt.report import write_report
     from vantageadapt.settings import RunSettings, load_settings
     from vantageadapt.store import DatabaseConnection

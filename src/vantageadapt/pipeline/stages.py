@@ -1,0 +1,135 @@
+"""The pieces every iteration uses: the run's parts, data split, seeds and the search."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vantageadapt.errors import ConfigError
+from vantageadapt.models import TradingRules
+from vantageadapt.pipeline.progress import Progress
+from vantageadapt.settings import RunSettings
+
+
+class Stopped(Exception):
+    """Raised from the optimizer's progress callback once the run is interrupted."""
+
+
+@dataclass
+class RunParts:
+    """The objects one run wires together (built once, used by every iteration)."""
+
+    settings: RunSettings
+    split: Any  # vantageadapt.data.DataSplit
+    db: Any  # vantageadapt.store.DatabaseConnection
+    llm: Any
+    trader: Any
+    agent: Any
+    workspace: Any
+    prompts: Any
+    progress: Progress
+    run_id: str
+    run_dir: Path
+    stop: threading.Event = field(default_factory=threading.Event)
+    trials_so_far: int = 0
+    stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
+
+
+def run_dir_for(run_id: str) -> Path:
+    """$VANTAGE_HOME/runs/<run_id>: the run's workspace and report."""
+    return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "runs" / run_id
+
+
+def load_split(settings: RunSettings) -> Any:
+    """Load the run's data and split it: train | validation | sealed test."""
+    from vantageadapt.data import load_trade_data, split_frames
+
+    section = settings.data
+    if section.path is None:
+        raise ConfigError("no data given; pass --data PATH")
+    frames = load_trade_data(section.path, trust_pickle=section.trust_pickle, bar=section.bar)
+    return split_frames(
+        frames,
+        validation_fraction=section.validation_fraction,
+        test_fraction=section.test_fraction,
+    )
+
+
+def train_frames(split: Any) -> dict[str, Any]:
+    """Rows before validation: the only rows the strategist's statistics are built from."""
+    return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
+
+
+def iteration_seed(settings: RunSettings, index: int) -> int:
+    """The seed of iteration `index` (1-based): the run's seed for the first one."""
+    return settings.seed + index - 1
+
+
+def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, seed: int) -> Any:
+    """The optimize part's own section, as its OptimizeSettings.
+
+    `prior_trials` counts every backtest the run made before this search, so the deflated
+    Sharpe ratio accounts for earlier iterations and patch checks too.
+    """
+    from vantageadapt.optimize import OptimizeSettings
+
+    section = settings.optimize
+    return OptimizeSettings.build(
+        sampler=section.sampler,
+        trials=trials,
+        score=section.score,
+        subset_size=section.subset_size,
+        seed=seed,
+        executor=section.executor,
+        prior_trials=prior_trials,
+    )
+
+
+async def optimize(
+    parts: RunParts, rules: TradingRules, modules: Any, *, trials: int, label: str
+) -> Any:
+    """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks."""
+    from vantageadapt.optimize import default_search_space, run_parameter_optimization
+
+    space = modules.adjust_search_space(default_search_space(rules))
+    with parts.progress.trials(label) as bar:
+
+        def on_trial(done: int, total: int) -> None:
+            if parts.stop.is_set():
+                raise Stopped()
+            bar(done, total)
+
+        result = await asyncio.to_thread(
+            run_parameter_optimization,
+            parts.split.dev,
+            rules,
+            settings=optimize_settings(
+                parts.settings,
+                trials=trials,
+                prior_trials=parts.trials_so_far,
+                seed=parts.llm.seed,
+            ),
+            validation_start=parts.split.validation_start,
+            space=space,
+            score_fn=modules.score,
+            custom_indicators=modules.custom_indicators,
+            progress=on_trial,
+        )
+    parts.trials_so_far += int(result.trials)
+    return result
+
+
+def compose(modules: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
+    """The workspace strategy generator may rewrite the strategist's rules; None keeps them."""
+    composed = modules.compose_rules(insight, context, theme)
+    if composed is None:
+        return fallback
+    return TradingRules.model_validate(composed)
+
+
+def metric_dict(aggregate: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in aggregate.model_dump().items()}
