@@ -52,32 +52,25 @@ def _num(value: float | None, digits: str = ".3g") -> str:
 
 
 def _print_list(items: list[Any]) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(items)} strategies (best validation sortino first)")
-    for column in (
-        "id",
-        "theme",
-        "regime",
-        "run / iter",
-        "entry",
-        "exit",
-        "sortino in",
-        "sortino val",
-        "return val",
-        "trades val",
-    ):
-        table.add_column(column, overflow="fold")
+    table = Table(
+        title=f"{len(items)} strategies, best validation sortino first", box=box.SIMPLE_HEAD
+    )
+    table.add_column("id", justify="right")
+    table.add_column("theme", no_wrap=True)
+    table.add_column("regime", no_wrap=True)
+    table.add_column("run:iter", no_wrap=True)
+    for column in ("sortino\n(val)", "return\n(val)", "trades\n(val)"):
+        table.add_column(column, justify="right")
     for s in items:
         table.add_row(
             str(s.id),
             s.theme,
             s.regime,
-            f"{s.run_id[:8]} / {s.iteration or '-'}",
-            " & ".join(s.entry),
-            " | ".join(s.exit),
-            _num(s.in_sample_sortino),
+            f"{s.run_id[:8]}:{s.iteration or '-'}",
             _num(s.out_of_sample_sortino),
             _num(s.out_of_sample_return),
             _num(s.out_of_sample_trades, "d"),
@@ -138,7 +131,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
-        """List stored strategies, best validation sortino first."""
+        """List stored strategies, best validation sortino first (rules: `show ID`)."""
         items = asyncio.run(
             _query(
                 db,
