@@ -146,3 +146,15 @@ def test_getattr_is_limited_to_zoneinfo():
 def test_garbage_is_a_data_error(data):
     with pytest.raises(DataError, match=r"bad\.pkl"):
         safe_loads(data, source="bad.pkl")
+
+
+def test_arrow_arrays_with_bad_offsets_are_refused():
+    """A string column whose offsets were tampered with is rejected, not read out of bounds."""
+    strings = pd.Series(pd.array(["ab", "cd"], dtype="string"))
+    data = pickle.dumps(strings, protocol=5)
+    assert safe_loads(data).tolist() == ["ab", "cd"]
+    offsets = np.array([0, 2, 4], dtype=np.int64).tobytes()
+    assert data.count(offsets) == 1
+    tampered = data.replace(offsets, np.array([0, 4, 2], dtype=np.int64).tobytes())
+    with pytest.raises(DataError, match="invalid arrow array"):
+        safe_loads(tampered)

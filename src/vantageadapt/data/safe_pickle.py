@@ -140,6 +140,19 @@ def _zoneinfo_getattr(obj: object, name: str) -> Any:
     raise pickle.UnpicklingError(f"getattr({type(obj).__name__}, {name!r}) is not allowed")
 
 
+def _validated_arrow_array(*args: Any) -> Any:
+    """pyarrow's array rebuild, then a full check: crafted buffers must not reach pandas."""
+    import pyarrow as pa
+    import pyarrow.lib
+
+    array = pyarrow.lib._restore_array(*args)
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid as exc:
+        raise pickle.UnpicklingError(f"invalid arrow array in the pickle: {exc}") from None
+    return array
+
+
 def _build_table() -> dict[tuple[str, str], Any]:
     table: dict[tuple[str, str], Any] = {}
     for module_name, names in _ALLOWED.items():
@@ -158,6 +171,8 @@ def _build_table() -> dict[tuple[str, str], Any]:
             if isinstance(value, type) and issubclass(value, BaseOffset):
                 table[(module_name, name)] = value
     table[("builtins", "getattr")] = _zoneinfo_getattr
+    if ("pyarrow.lib", "_restore_array") in table:
+        table[("pyarrow.lib", "_restore_array")] = _validated_arrow_array
     return table
 
 
