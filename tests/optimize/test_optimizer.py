@@ -56,7 +56,15 @@ def test_same_seed_same_result_and_holdout_is_unseen(walks, ma_rules):
     assert a.landscape.equals(b.landscape)
     assert a.subset == b.subset and len(a.subset) == 3
     assert a.trials == 24 and len(a.landscape) == 24
-    assert set(a.landscape.columns) >= {"take_profit", "ma_window", "score", "sharpe_ratio"}
+    space_names = [
+        "take_profit",
+        "stop_loss",
+        "order_size",
+        "max_orders",
+        "max_drawdown",
+        "ma_window",
+    ]
+    assert sorted(a.landscape.columns) == sorted([*space_names, "score"])
     # validation rows never reach the search: changing them leaves the search unchanged
     changed = {k: v.copy() for k, v in walks.items()}
     for frame in changed.values():

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from vantageadapt.optimize.result import (
     aggregate_rows,
     row_mapping,
 )
-from vantageadapt.optimize.samplers import ParamSet, make_sampler
+from vantageadapt.optimize.samplers import ParamSet, Sampler, make_sampler
 from vantageadapt.optimize.scoring import ScoreFn, get_score, validation_score
 from vantageadapt.optimize.settings import OptimizeSettings
 from vantageadapt.optimize.space import (
@@ -33,13 +34,6 @@ from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts,
 
 logger = logging.getLogger(__name__)
 _SHARPE = METRIC_NAMES.index("sharpe_ratio")
-_LANDSCAPE_METRICS = (
-    "total_return",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "total_trades",
-)
 
 
 def resolve_space(
@@ -97,7 +91,7 @@ class _Search:
     def evaluate(
         self, sets: list[ParamSet], on_asset: Callable[[int], None]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (n_sets,) and first-fold in-sample aggregates (n_sets, n_metrics)."""
+        """Scores (n_sets,) and the last fold's in-sample aggregates (n_sets, n_metrics)."""
         full = tuple({**self.fixed, **p} for p in sets)
         fit, check = [], []
         for i, sym in enumerate(self.subset):
@@ -111,18 +105,17 @@ class _Search:
             on_asset(i + 1)
         n = len(self.subset)
         scores = np.zeros(len(sets))
-        first_fit = None
+        last_fit = np.empty(0)
         for k in range(len(self.rows)):
             agg_fit = aggregate_rows(np.stack([fit[a][k] for a in range(n)]))
             agg_check = aggregate_rows(np.stack([check[a][k] for a in range(n)]))
-            first_fit = agg_fit if first_fit is None else first_fit
+            last_fit = agg_fit
             for j in range(len(sets)):
                 value = self.score_fn(
                     row_mapping(agg_fit[j], n), row_mapping(agg_check[j], n), round(self.rows[k])
                 )
                 scores[j] += value if math.isfinite(value) else -math.inf
-        assert first_fit is not None
-        return scores / len(self.rows), first_fit
+        return scores / len(self.rows), last_fit
 
 
 def _final_metrics(
@@ -145,6 +138,63 @@ def _final_metrics(
         {sym: metrics_from_row(a[0]) for sym, a in zip(tails, arrays[len(symbols) :], strict=True)}
     )
     return per_in, per_out
+
+
+@dataclass
+class _Trace:
+    """What the search saw: one landscape record, score and Sharpe per trial."""
+
+    records: list[dict[str, float]] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    sharpes: list[float] = field(default_factory=list)
+    keys: set[tuple] = field(default_factory=set)
+    interrupted: bool = False
+
+    @property
+    def best(self) -> int:
+        """Index of the best-scoring trial (the first one on ties)."""
+        return int(np.argmax(self.scores))
+
+    @property
+    def distinct(self) -> int:
+        """Distinct parameter sets evaluated (each counts once for the deflated Sharpe)."""
+        return len(self.keys)
+
+
+def _run_search(
+    search: _Search,
+    sampler: Sampler,
+    settings: OptimizeSettings,
+    progress: Callable[[int, int], None] | None,
+) -> _Trace:
+    """Ask, evaluate, tell until the budget is spent; Ctrl-C keeps the trials finished so far."""
+    trace = _Trace()
+    batch = settings.tpe_batch if settings.sampler == "tpe" else settings.trials
+    total = settings.trials
+    try:
+        while len(trace.records) < total:
+            sets = sampler.ask(min(batch, total - len(trace.records)))
+            if not sets:
+                break
+            done, size = len(trace.records), len(sets)
+
+            def on_asset(k: int, done: int = done, size: int = size) -> None:
+                if progress is not None:
+                    progress(done + size * k // len(search.subset), total)
+
+            scores, fit = search.evaluate(sets, on_asset)
+            sampler.tell(sets, scores.tolist())
+            for params, score, row in zip(sets, scores, fit, strict=True):
+                trace.keys.add(params_key(params))
+                trace.records.append({**params, "score": float(score)})
+                trace.scores.append(float(score))
+                trace.sharpes.append(float(row[_SHARPE]))
+    except KeyboardInterrupt:
+        if not trace.records:
+            raise
+        trace.interrupted = True
+        logger.warning("interrupted after %d trials; keeping the best so far", len(trace.records))
+    return trace
 
 
 def run_parameter_optimization(
@@ -186,42 +236,11 @@ def run_parameter_optimization(
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
     search = _Search(runner, subset, folds, fixed, score_fn)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
-    batch = settings.tpe_batch if settings.sampler == "tpe" else settings.trials
 
-    tried: dict[tuple, int] = {}
-    records: list[dict[str, float]] = []
-    scores: list[float] = []
-    sharpes: list[float] = []
-    interrupted = False
     try:
-        while len(records) < settings.trials:
-            sets = sampler.ask(min(batch, settings.trials - len(records)))
-            if not sets:
-                break
-            done = len(records)
-
-            def on_asset(k: int, done: int = done, size: int = len(sets)) -> None:
-                if progress is not None:
-                    progress(done + size * k // len(subset), settings.trials)
-
-            batch_scores, fit = search.evaluate(sets, on_asset)
-            sampler.tell(sets, batch_scores.tolist())
-            for p, s, row in zip(sets, batch_scores, fit, strict=True):
-                tried.setdefault(params_key(p), len(records))
-                records.append({**p, "score": float(s), **_landscape_metrics(row)})
-                scores.append(float(s))
-                sharpes.append(float(row[_SHARPE]))
-    except KeyboardInterrupt:
-        interrupted = True
-        logger.warning("interrupted after %d trials; keeping the best so far", len(records))
-        if not records:
-            executor.close()
-            raise
-    try:
-        best_index = int(np.argmax(scores))
-        best = {name: records[best_index][name] for name in space.names}
-        best_full = {**fixed, **best}
-        per_in, per_out = _final_metrics(runner, frames, validation_start, best_full)
+        trace = _run_search(search, sampler, settings, progress)
+        best = {name: trace.records[trace.best][name] for name in space.names}
+        per_in, per_out = _final_metrics(runner, frames, validation_start, {**fixed, **best})
     finally:
         executor.close()
     in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
@@ -230,31 +249,25 @@ def run_parameter_optimization(
     n_obs = int(np.mean([validation_start[s] for s in frames]))
     dsr = deflated_sharpe_ratio(
         in_sample.sharpe_ratio / math.sqrt(ppy),
-        np.asarray(sharpes) / math.sqrt(ppy),
+        np.asarray(trace.sharpes) / math.sqrt(ppy),
         n_obs,
-        trials=len(tried) + settings.prior_trials,
+        trials=trace.distinct + settings.prior_trials,
     )
     edges = {name: e for name in space.names if (e := space.get(name).edge(best[name]))}
-    if progress is not None:
-        progress(len(records), settings.trials)
     return OptimizationResult(
         best_parameters={**rules.parameters, **best},
-        score=scores[best_index],
+        score=trace.scores[trace.best],
         in_sample=in_sample,
         out_of_sample=out_of_sample,
         per_asset_in=per_in,
         per_asset_out=per_out,
-        trials=len(tried),
+        trials=trace.distinct,
         deflated_sharpe=dsr,
-        landscape=pd.DataFrame.from_records(records),
+        landscape=pd.DataFrame.from_records(trace.records),
         parameters_at_edge=edges,
         wall_seconds=time.perf_counter() - began,
-        interrupted=interrupted,
+        interrupted=trace.interrupted,
         validation_score=validation_score(out_of_sample, in_sample),
         subset=subset,
         cache_hits=runner.hits,
     )
-
-
-def _landscape_metrics(row: np.ndarray) -> dict[str, float]:
-    return {name: float(row[METRIC_NAMES.index(name)]) for name in _LANDSCAPE_METRICS}
