@@ -127,3 +127,17 @@ async def test_strategic_trader_reads_frames_through_the_llm(prompts):
     assert "price > high_{breakout_window}" in rules.conditions.entry
     with pytest.raises(ValueError, match="analyze_market first"):
         await StrategicTrader(trader.llm).generate_strategy("x")
+
+
+def test_backoff_doubles_and_honours_retry_after_up_to_the_cap():
+    from types import SimpleNamespace
+
+    from vantageadapt.llm.base import RetryPolicy, retry_after
+
+    policy = RetryPolicy(base_delay=1.0, max_delay=10.0)
+    assert [policy.delay(n) for n in (1, 2, 3, 4, 5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
+    assert policy.delay(1, 3.0) == 3.0 and policy.delay(1, 99.0) == 10.0
+    error = SimpleNamespace(response=SimpleNamespace(headers={"retry-after": "2.5"}))
+    assert retry_after(error) == 2.5
+    dated = SimpleNamespace(response=SimpleNamespace(headers={"retry-after": "Wed, 21 Oct"}))
+    assert retry_after(dated) is None and retry_after(ValueError("x")) is None

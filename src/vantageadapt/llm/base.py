@@ -67,9 +67,21 @@ class RetryPolicy:
     max_delay: float = 20.0
     timeout: float = 60.0
 
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt `attempt` (1-based), Retry-After up to the cap."""
+        backoff = self.base_delay * 2 ** (attempt - 1)
+        return min(self.max_delay, max(backoff, retry_after or 0.0))
+
+
+def retry_after(exc: Exception) -> float | None:
+    """The Retry-After seconds an HTTP error response carries, if any."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 class Provider(Protocol):
@@ -163,7 +175,7 @@ async def with_retries(
                     f"{what} failed after {policy.attempts} attempts: {describe(exc)}; check the "
                     "server (--base-url) and your rate limits, or use --provider offline"
                 ) from None
-            wait = policy.delay(attempt)
+            wait = policy.delay(attempt, retry_after(exc))
             logger.warning(
                 "%s: %s; retry %d/%d in %.2fs",
                 what,
