@@ -56,3 +56,17 @@ def test_bad_names_and_versions_exit_2(_isolated_home):
             assert exc.code == 2
         else:
             raise AssertionError("expected exit 2")
+
+
+def test_root_points_at_a_workspace_folder(tmp_path):
+    root = tmp_path / "run" / "workspace" / "prompts"
+    (root / "rules").mkdir(parents=True)
+    (root / "rules" / "generate.prompt").write_text("{theme} {context_json} {insight_json} {terms}")
+    shown = _run("prompts", "show", "rules/generate", "--root", str(root), "--json")
+    assert json.loads(shown.stdout)["source"] == "override"
+    PromptManager(root).update_prompt(
+        "rules/generate", "Rules: {theme} {context_json} {insight_json} {terms}", "label"
+    )
+    listed = json.loads(_run("prompts", "list", "--root", str(root), "--json").stdout)
+    versions = {p["name"]: p["version"] for p in listed["prompts"]}
+    assert versions["rules/generate"] == 2 and versions["analysis/market"] == 1
