@@ -132,20 +132,26 @@ def test_strategies_input_errors_exit_two(capsys):
 
 
 @pytest.mark.postgres
-def test_bad_credentials_one_masked_line_exit_three(postgres_server: PostgresServer):
+def test_bad_credentials_one_masked_line_exit_three(postgres_server: PostgresServer, capsys):
     url = postgres_server.url("postgres", password="Wr0ng-Secret")
-    for argv in (["db", "current", "--db", url], ["strategies", "list", "--db", url]):
-        done = subprocess.run(
-            [sys.executable, "-m", "vantageadapt.cli", *argv],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 3
-        assert done.stdout == ""
-        lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1, done.stderr
-        assert "Wr0ng-Secret" not in done.stderr
+    # A real process once, for the exact stdout/stderr/exit code contract ...
+    done = subprocess.run(
+        [sys.executable, "-m", "vantageadapt.cli", "db", "current", "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # ... and in-process for another command using the store.
+    code, out, err = _cli(capsys, "strategies", "list", "--db", url)
+    for returncode, stdout, stderr in (
+        (done.returncode, done.stdout, done.stderr),
+        (code, out, err),
+    ):
+        assert returncode == 3
+        assert stdout == ""
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1, stderr
+        assert "Wr0ng-Secret" not in stderr
         assert "postgres:***@127.0.0.1" in lines[0]
         assert "password authentication failed" in lines[0]
 
