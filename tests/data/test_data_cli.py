@@ -42,39 +42,18 @@ class _Evil:
         return (os.system, (f"touch {self.marker}",))
 
 
-def test_sample_twice_is_byte_identical_and_info_reports_it(tmp_path):
-    first = _run(
-        "data",
-        "sample",
-        "--out",
-        "s.pkl",
-        "--assets",
-        "3",
-        "--rows",
-        "5000",
-        "--seed",
-        "1",
-        cwd=tmp_path,
-    )
-    assert first.returncode == 0, first.stderr
+def test_sample_twice_is_byte_identical_and_info_reports_it(tmp_path, capsys, monkeypatch):
+    """One write in this process, one in a fresh `vantage` process: the same bytes."""
+    monkeypatch.chdir(tmp_path)
+    args = ("data", "sample", "--out", "s.pkl", "--assets", "3", "--rows", "5000", "--seed", "1")
+    assert _cli(capsys, *args)[0] == 0
     copy = (tmp_path / "s.pkl").read_bytes()
-    second = _run(
-        "data",
-        "sample",
-        "--out",
-        "s.pkl",
-        "--assets",
-        "3",
-        "--rows",
-        "5000",
-        "--seed",
-        "1",
-        cwd=tmp_path,
-    )
-    assert second.returncode == 0 and (tmp_path / "s.pkl").read_bytes() == copy
-    info = _run("data", "info", "s.pkl", "--json", cwd=tmp_path)
-    assert info.returncode == 0, info.stderr
-    payload = json.loads(info.stdout)
+    second = _run(*args, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / "s.pkl").read_bytes() == copy
+    code, out, _ = _cli(capsys, "data", "info", "s.pkl", "--json")
+    assert code == 0
+    payload = json.loads(out)
     assert payload["n_symbols"] == 3
     assert {s: v["rows"] for s, v in payload["symbols"].items()} == {
         "TOKEN00": 5000,
@@ -95,10 +74,10 @@ def test_malicious_pickle_is_refused_by_the_real_cli(tmp_path):
     assert result.stdout == ""
 
 
-def test_debug_shows_the_traceback(tmp_path):
-    result = _run("--debug", "data", "info", "missing.pkl", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "Traceback" in result.stderr and "missing.pkl: no such file" in result.stderr
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    code, _, err = _cli(capsys, "--debug", "data", "info", str(tmp_path / "missing.pkl"))
+    assert code == 2
+    assert "Traceback" in err and "missing.pkl: no such file" in err
 
 
 def test_table_output(tmp_path, sample_pickle, capsys):
