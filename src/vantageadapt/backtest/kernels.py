@@ -183,6 +183,8 @@ def simulate_nb(
     track_peak = has_e_prog or has_x_prog
     n_open = 0
     units_open = 0.0
+    low_tp = np.inf  # nearest take-profit level of the open lots
+    top_sl = -np.inf  # nearest stop-loss level
     cash = init_cash
     prev_eq = init_cash
     peak_eq = init_cash
@@ -199,15 +201,20 @@ def simulate_nb(
                 equity_out[t - start] = prev_eq
             continue
         p = price[t]
+        changed = False
         x = x_pool[t] if amm else 0.0
         y = y_pool[t] if amm else 0.0
         if n_open > 0:
             if track_peak:
                 for i in range(n_open):
                     lots[i, _PEAK] = max(lots[i, _PEAK], p)
-            # step 1: per-lot take-profit / stop-loss
+            # step 1: per-lot take-profit / stop-loss (the nearest levels rule out most rows)
+            if stop_level:
+                touched = low[t] <= top_sl or high[t] >= low_tp
+            else:
+                touched = p <= top_sl or p >= low_tp
             i = 0
-            while i < n_open:
+            while touched and i < n_open:
                 reason = 0
                 level = p
                 if stop_level:
@@ -236,6 +243,7 @@ def simulate_nb(
                 )
                 n_rec += record
                 n_open -= 1
+                changed = True
             # step 2: any exit condition closes every open lot
             if n_open > 0:
                 signal = exit_[t]
@@ -255,9 +263,15 @@ def simulate_nb(
                     )
                     n_rec += record
                     n_open -= 1
-            units_open = 0.0
-            for i in range(n_open):
-                units_open += lots[i, _UNITS]
+                    changed = True
+            if changed:
+                units_open = 0.0
+                low_tp = np.inf
+                top_sl = -np.inf
+                for i in range(n_open):
+                    units_open += lots[i, _UNITS]
+                    low_tp = min(low_tp, lots[i, _TP])
+                    top_sl = max(top_sl, lots[i, _SL])
         # step 3: at most one new lot per row
         if entry[t] and n_open < m:
             go = True
@@ -300,17 +314,18 @@ def simulate_nb(
                     lots[n_open, _SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
                     n_open += 1
                     units_open += units
+                    low_tp = min(low_tp, lots[n_open - 1, _TP])
+                    top_sl = max(top_sl, lots[n_open - 1, _SL])
         eq = cash + units_open * p
-        if n_open > 0:
-            exposed += 1
+        exposed += n_open > 0
+        # branch-free streaming metrics: signs of returns are unpredictable
         r = eq / prev_eq - 1.0 if prev_eq > 0.0 else 0.0
         sum_r += r
         sum_r2 += r * r
-        if r < 0.0:
-            sum_d2 += r * r
-        if eq > peak_eq:
-            peak_eq = eq
-        elif peak_eq - eq > mdd * peak_eq:
+        d = min(r, 0.0)
+        sum_d2 += d * d
+        peak_eq = max(peak_eq, eq)
+        if peak_eq - eq > mdd * peak_eq:
             mdd = (peak_eq - eq) / peak_eq
         prev_eq = eq
         if record:
