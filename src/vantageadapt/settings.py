@@ -50,7 +50,7 @@ class OptimizeSection(_Section):
     subset_size: int = Field(default=5, ge=1)
     executor: str = "local"
     eval_trials: int = Field(
-        default=20, ge=1, description="trials per sandboxed patch evaluation by the agent"
+        default=12, ge=1, description="trials per sandboxed patch evaluation by the agent"
     )
 
 
