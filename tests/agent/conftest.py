@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
+import vantageadapt
 from vantageadapt.agent import Workspace
 from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
 
@@ -42,3 +49,51 @@ def make_context(**overrides) -> ImprovementContext:
 @pytest.fixture
 def workspace(tmp_path) -> Workspace:
     return Workspace.create(tmp_path / "run")
+
+
+PACKAGE = Path(vantageadapt.__file__).resolve().parent
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_recorders: list[list[str]] = []
+
+
+def _record_writes(event: str, args: tuple) -> None:
+    if event != "open" or not _recorders or isinstance(args[0], int):
+        return
+    mode, flags = args[1], args[2]
+    writing = bool(mode and any(c in str(mode) for c in "wax+")) or bool(flags & _WRITE_FLAGS)
+    path = os.path.realpath(os.fsdecode(args[0]))
+    if writing and path.startswith(str(PACKAGE)) and "__pycache__" not in path:
+        for found in _recorders:
+            found.append(path)
+
+
+sys.addaudithook(_record_writes)
+
+
+def _hashes(*folders: Path) -> dict[str, str]:
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in folders
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+@contextmanager
+def package_untouched():
+    """Assert the installed package is never written: no write opens, same bytes after.
+
+    Other engineers edit other parts of the tree while the suite runs, so the byte check covers
+    the folders the agent could reach (its own part and the prompt templates); the audit-hook
+    check covers every file of the package for this process.
+    """
+    folders = (PACKAGE / "agent", PACKAGE / "prompts")
+    before = _hashes(*folders)
+    writes: list[str] = []
+    _recorders.append(writes)
+    try:
+        yield
+    finally:
+        _recorders.remove(writes)
+    assert writes == []
+    assert _hashes(*folders) == before

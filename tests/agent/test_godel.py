@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
-import vantageadapt
 from vantageadapt.agent import GodelAgent
 from vantageadapt.agent.offline_improver import propose_patch_offline
 from vantageadapt.models import CodePatch, MarketRegime, PatchOp, PromptChange
 from vantageadapt.prompts import PromptManager
 
-from .conftest import ScriptedStrategist, make_context
-
-
-def _package_hashes() -> dict[str, str]:
-    root = Path(vantageadapt.__file__).parent
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in {".py", ".prompt", ".ini"} and "__pycache__" not in p.parts
-    }
+from .conftest import ScriptedStrategist, make_context, package_untouched
 
 
 async def _count_indicators(modules) -> float:
@@ -53,9 +41,8 @@ async def test_helpful_patch_is_kept_and_used_next_iteration(workspace):
     assert helpful.target == "indicators.py" and helpful.op is PatchOp.insert_code
     strategist = ScriptedStrategist([helpful, _weight_patch()])
     agent = GodelAgent(0.5, 5, workspace=workspace, llm=strategist)
-    hashes = _package_hashes()
-
-    [kept] = await agent.improve(make_context(iteration=1), _count_indicators)
+    with package_untouched():
+        [kept] = await agent.improve(make_context(iteration=1), _count_indicators)
     assert (kept.status, kept.score_before, kept.score_after) == ("kept", 1.0, 2.0)
     assert kept.parent_id is None and '+CUSTOM_INDICATORS["range_position"]' in kept.diff
     assert "range_position" in workspace.load().custom_indicators
@@ -79,7 +66,6 @@ async def test_helpful_patch_is_kept_and_used_next_iteration(workspace):
         json.loads(line) for line in (workspace.root / "lineage.jsonl").read_text().splitlines()
     ]
     assert [x["id"] for x in lineage] == [kept.id, rejected.id]
-    assert _package_hashes() == hashes  # the installed package was never written
 
 
 async def test_threshold_is_absolute_gain_and_ties_never_pass(workspace):

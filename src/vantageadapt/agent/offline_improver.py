@@ -16,29 +16,32 @@ from vantageadapt.models import CodePatch, ImprovementContext, PatchOp, PromptCh
 _THEME_TYPE = "dict[str, tuple[list[str], list[str], dict[str, float]]]"
 _TAG = re.compile(r"\[offline:([^\]]+)\]")
 
-# Theme keyword -> (entry, exit, extra parameters) the strategy generator can compose.
+# Theme keyword -> (entry, exit, windows as multiples of the base window). Slower signals than
+# the strategist's usual ones: on trade-by-trade data fees and noise eat fast signals.
 _THEME_SETS: dict[str, tuple[list[str], list[str], dict[str, float]]] = {
     "breakout": (
-        ["price > high_{breakout_window}", "volume > volume_ma"],
+        ["price > high_{breakout_window}"],
         ["price < low_{exit_window}"],
-        {"breakout_window": 20.0, "exit_window": 10.0},
+        {"breakout_window": 1.0, "exit_window": 0.5},
     ),
     "reversion": (
-        ["zscore_{z_window} < -1.5"],
+        ["zscore_{z_window} < -2"],
         ["zscore_{z_window} > 0"],
-        {"z_window": 20.0},
+        {"z_window": 1.0},
     ),
     "momentum": (
         ["ema_{fast_window} crosses_above ema_{slow_window}"],
         ["ema_{fast_window} crosses_below ema_{slow_window}"],
-        {"fast_window": 12.0, "slow_window": 26.0},
+        {"fast_window": 0.25, "slow_window": 1.0},
     ),
     "trend": (
         ["price > ma_{trend_window}", "returns_{trend_window} > 0"],
         ["price < ma_{trend_window}"],
-        {"trend_window": 50.0},
+        {"trend_window": 1.0},
     ),
 }
+_SLOWER = 4.0  # the composed base window: this many times the strategist's longest window
+_MIN_BASE_WINDOW = 50.0
 
 # Extra indicators the agent may add: name -> function source (numpy/pandas only, no look-ahead).
 _INDICATORS: dict[str, str] = {
@@ -184,15 +187,22 @@ def _drawdown(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
         )
 
 
+def _base_window(ctx: ImprovementContext) -> float:
+    windows = [v for k, v in ctx.parameters.items() if k.endswith("window") and v > 0]
+    return float(round(max(_MIN_BASE_WINDOW, _SLOWER * max(windows, default=0.0))))
+
+
 def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
     source = _module_source(ctx, "strategy_generator.py")
     current = dict(_constant(source, "THEME_RULES"))  # type: ignore[call-overload]
     theme = ctx.theme.lower()
-    for key_word, rule_set in _THEME_SETS.items():
+    base = _base_window(ctx)
+    for key_word, (entry, exit_, multiples) in _THEME_SETS.items():
         if key_word not in theme or key_word in current:
             continue
-        new = {**current, key_word: rule_set}
-        key = f"compose:{key_word}"
+        windows = {name: float(max(2, round(base * m))) for name, m in multiples.items()}
+        new = {**current, key_word: (entry, exit_, windows)}
+        key = f"compose:{key_word}:{base:g}"
         yield (
             key,
             CodePatch(
@@ -201,8 +211,9 @@ def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
                 name="THEME_RULES",
                 code=f"THEME_RULES: {_THEME_TYPE} = {new!r}",
                 reason=(
-                    f"[offline:{key}] compose {key_word} rules whose windows are parameters, "
-                    "so the search tunes the signal itself rather than only exits and sizes"
+                    f"[offline:{key}] compose slower {key_word} rules (base window {base:g}, "
+                    f"{_SLOWER:g}x the strategist's longest) so fees and noise weigh less; their "
+                    "windows are parameters the search tunes"
                 ),
             ),
         )
@@ -227,9 +238,9 @@ def _indicator(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
 
 
 _IDEAS: tuple[Callable[[ImprovementContext], Iterator[tuple[str, CodePatch]]], ...] = (
+    _compose,
     _widen,
     _trades,
-    _compose,
     _decay,
     _drawdown,
     _indicator,
