@@ -29,11 +29,27 @@ def _count(db: Path, table: str) -> int:
 def test_sigint_marks_run_interrupted_and_resume_completes(sample_path: Path, tmp_path: Path):
     db = Path(os.environ["VANTAGE_HOME"]) / "vantage.db"
     thresholds = ",".join(f"{k}={v}" for k, v in UNREACHABLE.items())
-    cmd = [sys.executable, "-m", "vantageadapt.cli", "run", "--theme", "breakout trading",
-           "--data", str(sample_path), "--iterations", "40", "--trials", "40", "--no-improve",
-           "--thresholds", thresholds, "--json"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "vantageadapt.cli",
+        "run",
+        "--theme",
+        "breakout trading",
+        "--data",
+        str(sample_path),
+        "--iterations",
+        "40",
+        "--trials",
+        "40",
+        "--no-improve",
+        "--thresholds",
+        thresholds,
+        "--json",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 120
         while _count(db, "iterations") < 1:

@@ -85,6 +85,7 @@ def test_cli_json_stops_early_when_met_and_exits_zero(sample_path: Path, capsys)
         thresholds,
         "--no-improve",
         "--json",
+        "-v",
     ]
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -107,6 +108,13 @@ def test_cli_json_stops_early_when_met_and_exits_zero(sample_path: Path, capsys)
     } <= set(first)
     assert payload["test"]["n_assets"] == 3 and len(payload["test_fingerprint"]) == 64
     assert Path(payload["report"]).is_file()
+    assert (Path(os.environ["VANTAGE_HOME"]) / "logs" / "vantage.log").stat().st_size > 0  # -v
+
+    # A finished run cannot be resumed.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--resume", payload["run_id"]])
+    assert exit_info.value.code == 2
+    assert "already finished" in capsys.readouterr().err
 
     # `vantage report` rebuilds the report from the database.
     out_file = Path("again.html")
@@ -129,3 +137,38 @@ def test_cli_usage_errors_exit_two(sample_path: Path, capsys):
         main(["run", "--resume", "no-such-run"])
     assert exit_info.value.code == 2
     assert "no-such-run" in capsys.readouterr().err
+
+
+def test_run_help_documents_every_setting():
+    from typer.testing import CliRunner
+
+    from vantageadapt.cli import app
+
+    text = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).output
+    for flag in (
+        "--theme",
+        "--data",
+        "--iterations",
+        "--provider",
+        "--model",
+        "--base-url",
+        "--db",
+        "--report",
+        "--seed",
+        "--json",
+        "--config",
+        "--thresholds",
+        "--sampler",
+        "--trials",
+        "--executor",
+        "--max-cost",
+        "--max-tokens",
+        "--cache",
+        "--resume",
+        "--verbose",
+        "VANTAGE_DATABASE_URL",
+        "VANTAGE_PROVIDER",
+        "VANTAGE_MODEL",
+        "VANTAGE_BASE_URL",
+    ):
+        assert flag in text, flag
