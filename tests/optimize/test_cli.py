@@ -68,3 +68,16 @@ def test_bad_rules_file(tmp_path, files, capsys):
     (tmp_path / "rules.json").write_text('{"conditions": {"entry": ["price >"]}}')
     got, _, err = _run(files, capsys)
     assert got == 2 and "rules file" in err
+
+
+def test_space_file_and_walk_forward(tmp_path, files, capsys):
+    space = {
+        "ma_window": {"type": "choice", "values": [15, 25]},
+        "max_orders": {"min": 1, "max": 1, "type": "int"},
+    }
+    (tmp_path / "space.json").write_text(json.dumps(space))
+    args = [*files, "--trials", "4", "--space", str(tmp_path / "space.json"), "--walk-forward", "2"]
+    code, out, _ = _run([*args, "--json"], capsys)
+    payload = json.loads(out)
+    assert code == 0 and payload["best_parameters"]["ma_window"] in (15, 25)
+    assert payload["best_parameters"]["max_orders"] == 1
