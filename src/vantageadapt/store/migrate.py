@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from vantageadapt.errors import StoreError
+from vantageadapt.errors import ConfigError, StoreError
 
 _HERE = Path(__file__).resolve().parent
 # Any constant works; it only has to be the same for every process migrating one database.
@@ -80,8 +80,9 @@ def _command_sync(connection: Any, name: str, revision: str) -> None:
     try:
         getattr(command, name)(config, revision)
     except CommandError as exc:
-        raise StoreError(
-            f"alembic {name} to {revision!r} failed: {exc}; see `vantage db history`"
+        # Alembic's command errors are about the revision asked for: the user's input.
+        raise ConfigError(
+            f"cannot {name} to revision {revision!r}: {exc}; see `vantage db history`"
         ) from exc
 
 
