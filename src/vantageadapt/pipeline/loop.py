@@ -224,6 +224,11 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         if status == "finished" and done:
             best = choose_best(done)
             result.best_iteration, result.unmet, result.met = best.index, best.unmet, not best.unmet
+            logger.info(
+                "best metrics (iteration %d, validation): %s",
+                best.index,
+                ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items()),
+            )
             with progress.stage("sealed test"):
                 result.test, result.test_per_asset = score_sealed_test(
                     split, best, workspace.load()
