@@ -37,6 +37,12 @@ HARMFUL = {
     "builtins": "import builtins\n    builtins.open(MARKER, 'w')",
     "private-package": "from vantageadapt.store import DatabaseConnection",
     "relative-import": "from . import secrets",
+    "frame-builtins": "(x for x in []).gi_frame.f_builtins['open'](MARKER, 'w')",
+    "dynamic-format": "('{0.' + '_' * 2 + 'class' + '_' * 2 + '}').format(metrics)",
+    "numba-extending": "from numba.extending import intrinsic",
+    "numba-attr": "import numba\n    numba.core.config",
+    "help-pager": "help(metrics)",
+    "memmap": "import numpy as np\n    np.lib.format.open_memmap(MARKER, mode='w+')",
 }
 
 

@@ -36,8 +36,37 @@ FORBIDDEN_CALLS = frozenset(
         "memoryview",
         "setattr",
         "delattr",
+        "help",
+        "exit",
+        "quit",
+        "license",
+        "credits",
+        "copyright",
     }
 )
+# Attributes that reach frames, code objects, native code or string-driven attribute access.
+FORBIDDEN_ATTRS = frozenset(
+    {
+        "format",
+        "format_map",
+        "extending",
+        "core",
+        "cfunc",
+        "carray",
+        "farray",
+        "intrinsic",
+        "experimental",
+        "open_memmap",
+        "DataSource",
+        "HDFStore",
+        "ExcelWriter",
+        "ExcelFile",
+        "npyio",
+    }
+)
+_FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "func_")
+# From numba only the compilers and parallel range: numba.extending & co. write raw LLVM IR.
+NUMBA_NAMES = frozenset({"njit", "jit", "prange", "vectorize", "guvectorize"})
 # Names and attributes that reach the OS, the interpreter or files, whatever module holds them.
 FORBIDDEN_NAMES = frozenset(
     {
@@ -106,6 +135,8 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
+            if alias.name.startswith("numba."):
+                self._reject(node, f"import of {alias.name!r} is not allowed; use `import numba`")
             if not _import_allowed(alias.name):
                 self._reject(node, f"import of {alias.name!r} is not allowed; {_ALLOWED_TEXT}")
         self.generic_visit(node)
@@ -117,6 +148,13 @@ class _Checker(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*" or _is_dunder(alias.name) or alias.name in FORBIDDEN_NAMES:
                 self._reject(node, f"importing {alias.name!r} from {module!r} is not allowed")
+            if module.split(".")[0] == "numba" and (
+                module != "numba" or alias.name not in NUMBA_NAMES
+            ):
+                self._reject(
+                    node,
+                    f"from numba import only {', '.join(sorted(NUMBA_NAMES))}; not {alias.name!r}",
+                )
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -129,7 +167,11 @@ class _Checker(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if _is_dunder(node.attr) or node.attr.startswith("_"):
             self._reject(node, f"attribute {node.attr!r} (private or dunder) is forbidden")
-        if node.attr in FORBIDDEN_NAMES or node.attr in FORBIDDEN_CALLS:
+        if (
+            node.attr in FORBIDDEN_NAMES
+            or node.attr in FORBIDDEN_CALLS
+            or (node.attr in FORBIDDEN_ATTRS or node.attr.startswith(_FRAME_PREFIXES))
+        ):
             self._reject(node, f"attribute {node.attr!r} is forbidden in workspace code")
         if node.attr.startswith("read_") or (
             node.attr.startswith("to_") and node.attr not in _SAFE_TO
