@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -113,7 +114,12 @@ class TPESampler:
         import optuna
 
         optuna.logging.set_verbosity(logging.WARNING)
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # constant_liar spreads the sets asked in one batch instead of repeating one guess
+            sampler = optuna.samplers.TPESampler(
+                seed=seed, n_startup_trials=startup, constant_liar=True
+            )
         self._study = optuna.create_study(direction="maximize", sampler=sampler)
         self._space = space
         self._pending: list[tuple[object, ParamSet]] = []
