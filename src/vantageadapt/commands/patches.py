@@ -50,11 +50,12 @@ def _score(value: float | None) -> str:
 def _print_list(items: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     kept = sum(p.status == "kept" for p in items)
     table = Table(title=f"{len(items)} patches ({kept} kept), oldest first")
     for column in ("id", "run / iter", "kind", "target", "op", "status", "score", "reason"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for p in items:
         colour = "green" if p.status == "kept" else "red"
         table.add_row(
@@ -63,16 +64,21 @@ def _print_list(items: list[Any]) -> None:
             p.kind,
             p.target,
             p.op,
-            f"[{colour}]{p.status}[/]",
+            Text(p.status, style=colour),
             f"{_score(p.score_before)} -> {_score(p.score_after)}",
-            p.reason,
+            # Plain text: reasons hold brackets rich would read as markup; `show` has the rest.
+            Text(p.reason if len(p.reason) <= 90 else p.reason[:89] + "…"),
         )
-    Console(soft_wrap=False).print(table)
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console.width = 240  # piped output: keep one patch per line
+    console.print(table)
 
 
 def _print_patch(item: Any, *, diff: bool) -> None:
     from rich.console import Console
     from rich.syntax import Syntax
+    from rich.text import Text
 
     console = Console()
     console.print(
@@ -86,7 +92,7 @@ def _print_patch(item: Any, *, diff: bool) -> None:
         f"score:   {_score(item.score_before)} -> {_score(item.score_after)} (validation)",
         highlight=False,
     )
-    console.print(f"reason:  {item.reason}", highlight=False)
+    console.print(Text(f"reason:  {item.reason}"))
     if diff:
         console.print(Syntax(item.diff or "(no diff)", "diff", background_color="default"))
 
