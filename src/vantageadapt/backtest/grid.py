@@ -15,8 +15,10 @@ from vantageadapt.rules import CompiledRules, IndicatorCache, compile_conditions
 from vantageadapt.rules.compiler import condition_parameters
 from vantageadapt.rules.indicators import CustomIndicator
 
-# Signal arrays held at once per chunk of distinct signal groups (keeps memory O(rows + sets)).
+# Signal arrays held at once per chunk of distinct signal groups, and indicator arrays kept
+# between groups: memory stays O(rows + sets) however many distinct windows a search tries.
 CHUNK_BYTES = 256 * 2**20
+CACHE_BYTES = 512 * 2**20
 
 
 def _group_key(params: Mapping[str, float], used: Sequence[str], sp: SetParams, vol: bool):
@@ -72,6 +74,8 @@ def evaluate_grid(
     for g, (params, sp) in enumerate(representative):
         compiled = compile_conditions(conditions.entry, conditions.exit, params, cache)
         size_vol = cache.get("volatility", sp.vol_window) if vol else np.empty(0)
+        if cache.nbytes > CACHE_BYTES:
+            cache.clear()
         chunk.append((g, compiled, size_vol))
         held += _group_bytes(compiled, vol)
         if held >= CHUNK_BYTES or g == len(representative) - 1:

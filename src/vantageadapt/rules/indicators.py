@@ -167,6 +167,15 @@ class IndicatorCache:
         self._cache: dict[tuple[str, int | tuple[int, ...]], np.ndarray] = {}
         self.price = frame["price"].to_numpy(dtype=np.float64)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cached arrays."""
+        return sum(array.nbytes for array in self._cache.values())
+
+    def clear(self) -> None:
+        """Drop every cached array (they are recomputed on demand)."""
+        self._cache.clear()
+
     def column(self, name: str) -> np.ndarray:
         """A raw column as float64 (price, volume, open, high, low)."""
         key = ("column:" + name, 0)
