@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-# Thresholds no strategy reaches: the loop runs every iteration and the agent gets its turn.
-UNREACHABLE = {
-    "total_return": 100.0,
-    "sortino_ratio": 100.0,
-    "win_rate": 1.0,
-    "total_trades": 10**6,
-}
-# Thresholds every strategy reaches: the loop stops after the first iteration.
-TRIVIAL = {"total_return": -1e9, "sortino_ratio": -1e9, "win_rate": 0.0, "total_trades": 0}
 
 
 @pytest.fixture
@@ -26,21 +15,3 @@ def sample_path(tmp_path: Path) -> Path:
     path = tmp_path / "sample.pkl"
     write_sample_data(path, assets=3, rows=3_000, seed=7)
     return path
-
-
-def fast_flags(data: Path, **extra: Any) -> dict[str, Any]:
-    """Settings flags for a quick offline run: 2 iterations, few trials."""
-    flags: dict[str, Any] = {
-        "theme": "breakout trading",
-        "iterations": 2,
-        "seed": 3,
-        "thresholds": UNREACHABLE,
-        "data": {"path": data},
-        "optimize": {"trials": 12, "eval_trials": 6, "subset_size": 2},
-    }
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(flags.get(key), dict):
-            flags[key] = {**flags[key], **value}
-        else:
-            flags[key] = value
-    return flags

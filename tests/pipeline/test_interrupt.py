@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import UNREACHABLE
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
+
+from .pipeline_support import UNREACHABLE
 
 
 def _count(db: Path, table: str) -> int:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fast_flags
 from helpers.fake_openai import FakeLLMServer, Reply, strategist_responder
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
+
+from .pipeline_support import fast_flags
 
 
 @pytest.fixture

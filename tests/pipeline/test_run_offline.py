@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TRIVIAL, fast_flags
 from vantageadapt.cli import main
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
+
+from .pipeline_support import TRIVIAL, fast_flags
 
 
 def _state(run_id: str):
