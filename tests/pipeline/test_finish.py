@@ -1,0 +1,54 @@
+"""Choosing the best iteration and the tuned rules it is tested with."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vantageadapt.pipeline.finish import choose_best, tuned_rules
+from vantageadapt.pipeline.results import IterationResult
+
+RULES = {
+    "conditions": {"entry": ["price > ma_{ma_window}"], "exit": ["price < ma_{ma_window}"]},
+    "parameters": {"ma_window": 20, "take_profit": 0.1, "stop_loss": 0.05},
+}
+
+
+def _it(index: int, score: float, unmet: list[str]) -> IterationResult:
+    return IterationResult(
+        index=index,
+        regime="UNKNOWN",
+        rules=RULES,
+        parameters={},
+        in_sample={},
+        out_of_sample={},
+        score=0.0,
+        validation_score=score,
+        unmet=unmet,
+    )
+
+
+def test_met_beats_a_higher_score_and_ties_go_to_the_earliest():
+    items = [_it(1, 5.0, ["x"]), _it(2, 1.0, []), _it(3, 1.0, []), _it(4, 9.0, ["y"])]
+    assert choose_best(items).index == 2
+    assert choose_best([_it(1, 1.0, ["a"]), _it(2, 3.0, ["b"])]).index == 2
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(-10, 10), st.booleans()), min_size=1, max_size=8))
+def test_best_matches_a_plain_reference(rows):
+    items = [_it(i + 1, s, [] if met else ["no"]) for i, (s, met) in enumerate(rows)]
+    met = [it for it in items if not it.unmet]
+    pool = met or items
+    top = max(it.validation_score for it in pool)
+    expected = min(it.index for it in pool if it.validation_score == top)
+    assert choose_best(items).index == expected
+
+
+def test_tuned_rules_fill_in_the_best_parameters():
+    item = _it(1, 0.0, []).model_copy(
+        update={"parameters": {"ma_window": 35.0, "take_profit": 0.2}}
+    )
+    rules = tuned_rules(item)
+    assert rules.parameters == {"ma_window": 35.0, "take_profit": 0.2, "stop_loss": 0.05}
+    assert rules.conditions.entry == ["price > ma_{ma_window}"]
