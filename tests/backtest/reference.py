@@ -112,6 +112,7 @@ def reference_backtest(
     size = params.get("order_size", 1.0)
     max_orders = round(params.get("max_orders", 1))
     price = frame["price"].to_numpy()
+    columns = {name: frame[name].to_numpy() for name in frame.columns}
     level_stops = config.stop_fill == "level" and {"high", "low"} <= set(frame.columns)
     amm = config.fill_model == "amm" and {"sol_pool", "coin_pool"} <= set(frame.columns)
     vol = None
@@ -143,7 +144,7 @@ def reference_backtest(
 
     for t in range(start, stop):
         p = price[t]
-        pool = [frame["sol_pool"].iloc[t], frame["coin_pool"].iloc[t]] if amm else []
+        pool = [columns["sol_pool"][t], columns["coin_pool"][t]] if amm else []
         for lot in lots:
             lot.peak = max(lot.peak, p)
         # 1. stops
@@ -151,9 +152,9 @@ def reference_backtest(
             tp_level = lot.fill * (1 + tp) if tp > 0 else math.inf
             sl_level = lot.fill * (1 - sl) if sl > 0 else -math.inf
             if level_stops:
-                if frame["low"].iloc[t] <= sl_level:
+                if columns["low"][t] <= sl_level:
                     hit, level = "stop_loss", sl_level
-                elif frame["high"].iloc[t] >= tp_level:
+                elif columns["high"][t] >= tp_level:
                     hit, level = "take_profit", tp_level
                 else:
                     hit = None
