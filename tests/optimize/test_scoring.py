@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from vantageadapt.errors import ConfigError
@@ -31,12 +33,16 @@ def test_seed_score_is_the_original_formula():
 
 
 def test_default_score_value_by_hand():
-    # sortino 2 + return 0.2 - 2*(1 - min(1, 50/10)) - 2*0.1 = 2.0
-    assert default_score(_m(), None, 100) == pytest.approx(2.0)
-    # holdout: q_in 2.0, q_out = 1 + 0.2 - 0 - 0.2 = 1.0 -> 0.5*3.0 - 0.5*1.0 = 1.0
-    assert default_score(_m(), _m(sortino_ratio=1.0), 100) == pytest.approx(1.0)
-    # a few trades shrink the ratio too: 3 trades -> 2*0.3 + 0.2 - 2*0.7 - 0.2 = -0.8
-    assert default_score(_m(total_trades=3), None, 100) == pytest.approx(-0.8)
+    ln = math.log1p  # ln(x) here is log(1 + x)
+    # ln(sortino 2) + return 0.2 - 2*(1 - min(1, 50/10)) - 2*drawdown 0.1
+    assert default_score(_m(), None, 100) == pytest.approx(ln(2))
+    # holdout: q_in = ln(2), q_out = ln(1) -> mean less half the decay
+    expected = 0.5 * (ln(2) + ln(1)) - 0.5 * (ln(2) - ln(1))
+    assert default_score(_m(), _m(sortino_ratio=1.0), 100) == pytest.approx(expected)
+    # a few trades shrink the ratio too: 3 trades -> 0.3*ln(2) + 0.2 - 2*0.7 - 0.2
+    assert default_score(_m(total_trades=3), None, 100) == pytest.approx(0.3 * ln(2) - 1.4)
+    # negative ratios keep their full (log) weight
+    assert default_score(_m(sortino_ratio=-3.0), None, 100) == pytest.approx(-ln(3))
 
 
 def test_default_score_punishes_few_trades_drawdown_and_decay():
@@ -55,11 +61,12 @@ def test_trade_minimum_scales_with_assets():
 
 
 def test_validation_score_uses_out_of_sample_and_decay():
+    ln = math.log1p  # ln(x) here is log(1 + x)
     ins = AggregateMetrics(sortino_ratio=3.0, total_trades=40, max_drawdown=0.1, n_assets=2)
     out = AggregateMetrics(sortino_ratio=1.0, total_trades=40, max_drawdown=0.1, n_assets=2)
-    # q_out = 1 + 0 - 0 - 0.2 = 0.8; q_in = 2.8; 0.8 - 0.5 * 2.0 = -0.2
-    assert validation_score(out, ins) == pytest.approx(-0.2)
-    assert validation_score(ins, ins) == pytest.approx(2.8)
+    q_in, q_out = ln(3) - 0.2, ln(1) - 0.2
+    assert validation_score(out, ins) == pytest.approx(q_out - 0.5 * (q_in - q_out))
+    assert validation_score(ins, ins) == pytest.approx(q_in)
 
 
 def test_unknown_score():

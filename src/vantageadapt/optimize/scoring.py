@@ -11,7 +11,6 @@ from vantageadapt.models import AggregateMetrics
 ScoreFn = Callable[[Mapping[str, float], Mapping[str, float] | None, int], float]
 """(in-sample metrics, inner-holdout metrics or None, rows) -> score; higher is better."""
 
-SORTINO_CAP = 5.0  # ratios beyond this come from a handful of trades, not skill
 MIN_TRADES_PER_ASSET = 10.0
 TRADE_PENALTY = 2.0
 DRAWDOWN_PENALTY = 2.0
@@ -30,14 +29,19 @@ def seed_score(
 
 
 def _quality(metrics: Mapping[str, float]) -> float:
-    """Capped sortino (shrunk when trades are few) plus return, less trade and drawdown costs."""
-    sortino = max(-SORTINO_CAP, min(SORTINO_CAP, metrics["sortino_ratio"]))
+    """Log-scaled sortino (shrunk when trades are few) plus return, less trade and drawdown costs.
+
+    Annualized ratios of short, fine-grained windows reach the hundreds; sign * log1p(|s|)
+    keeps their order without letting one lucky window dominate a sum or a mean.
+    """
+    ratio = metrics["sortino_ratio"]
+    sortino = math.copysign(math.log1p(abs(ratio)), ratio)
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
     trade_share = min(1.0, metrics["total_trades"] / (MIN_TRADES_PER_ASSET * assets))
     drawdown = min(1.0, abs(metrics["max_drawdown"]))
     # A good ratio over too few trades is mostly luck: shrink it toward zero as well.
     edge = sortino * trade_share if sortino > 0 else sortino
-    # The return term orders sets whose capped ratios tie; drawdown costs twice as much.
+    # The return term rewards size of gain, not only its smoothness; drawdown costs twice.
     gain = max(-1.0, min(1.0, metrics["total_return"]))
     return edge + gain - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
 
@@ -45,7 +49,7 @@ def _quality(metrics: Mapping[str, float]) -> float:
 def default_score(
     in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
 ) -> float:
-    """Capped sortino plus return, less penalties for few trades, drawdown and holdout decay.
+    """Log sortino plus return, less penalties for few trades, drawdown and holdout decay.
 
     With a holdout the score is the mean quality of both windows less half the quality lost
     from in-sample to holdout, so a set that only fits the in-sample rows ranks low.
