@@ -24,20 +24,8 @@ def landscape_rows(landscape: Any) -> list[dict[str, float]]:
 
 
 def patch_summary(outcome: Any) -> PatchSummary:
-    """An agent PatchOutcome as the result keeps it."""
-    op = getattr(outcome, "op", "")
-    return PatchSummary(
-        id=str(outcome.id),
-        target=str(outcome.target),
-        op=str(getattr(op, "value", op)),
-        status=outcome.status,
-        reason=str(outcome.reason),
-        kind=str(getattr(outcome, "kind", "code")),
-        diff=str(getattr(outcome, "diff", "") or ""),
-        parent_id=getattr(outcome, "parent_id", None),
-        score_before=getattr(outcome, "score_before", None),
-        score_after=getattr(outcome, "score_after", None),
-    )
+    """An agent PatchOutcome as the result keeps it (its stage is folded into the reason)."""
+    return PatchSummary.model_validate(outcome.model_dump(include=set(PatchSummary.model_fields)))
 
 
 def iteration_record(
@@ -67,10 +55,7 @@ def iteration_record(
             PerformanceRecord.from_metrics("out_of_sample", item.out_of_sample),
         ],
     )
-    patches = [
-        PatchRecord(**p.model_dump(exclude={"kind"}), kind=p.kind)  # type: ignore[arg-type]
-        for p in item.patches
-    ]
+    patches = [PatchRecord(**p.model_dump()) for p in item.patches]
     prompts = [
         PromptVersionRecord(name=name, version=version, template=template, reason=reason)
         for name, version, template, reason in prompt_versions
