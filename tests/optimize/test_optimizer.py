@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -181,3 +183,18 @@ def test_array_aggregation_property(stack):
         slow = aggregate_metrics({str(a): metrics_from_row(stack[a, j]) for a in range(len(stack))})
         for i, name in enumerate(METRIC_NAMES):
             assert fast[j, i] == pytest.approx(getattr(slow, name), rel=1e-9, abs=1e-9)
+
+
+def test_non_finite_scores_print_as_null(planted_frames, spike_rules, planted_space):
+    def broken(in_sample, holdout, rows):
+        return float("nan")
+
+    result = run_parameter_optimization(
+        planted_frames,
+        spike_rules,
+        settings=OptimizeSettings(sampler="grid", trials=3),
+        space=planted_space,
+        score_fn=broken,
+    )
+    payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert payload["score"] is None and payload["trials"] == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,8 +62,8 @@ class OptimizationResult:
         """JSON-ready summary (the landscape as a count; it can be large)."""
         return {
             "best_parameters": self.best_parameters,
-            "score": self.score,
-            "validation_score": self.validation_score,
+            "score": _finite_or_none(self.score),
+            "validation_score": _finite_or_none(self.validation_score),
             "in_sample": self.in_sample.model_dump(),
             "out_of_sample": self.out_of_sample.model_dump(),
             "per_asset": {
@@ -80,3 +81,8 @@ class OptimizationResult:
             "wall_seconds": self.wall_seconds,
             "interrupted": self.interrupted,
         }
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no infinities: a score that is not finite (a failed set) prints as null."""
+    return value if math.isfinite(value) else None
