@@ -43,7 +43,7 @@ async def test_infinite_loop_is_killed_and_rejected(workspace):
 async def test_unbounded_allocation_is_stopped_and_rejected(workspace):
     body = (
         "import numpy as np\n    hoard = []\n"
-        "    while True:\n        hoard.append(np.ones(10_000_000))"
+        "    while True:\n        hoard.append(np.empty(10_000_000))"
     )
     outcome = await _try(workspace, _scoring(body))
     assert outcome.status == "rejected" and outcome.stage == "sandbox"
