@@ -148,6 +148,10 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             done = [persist.iteration_result(item) for item in state.iterations]
             for item in state.iterations:
                 _add_usage(usage, item.llm_calls)
+        elif settings.data.path is not None:
+            # Stored absolute, so `--resume` and `vantage report` work from any folder.
+            data = settings.data.model_copy(update={"path": settings.data.path.resolve()})
+            settings = settings.model_copy(update={"data": data})
         with progress.stage("load data"):
             split = load_split(settings)
         if state is not None:
@@ -244,7 +248,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
                         path,
                         split=split,
                         custom_indicators=workspace.load().custom_indicators,
-                    )
+                    ).resolve()
                 )
     return result
 
