@@ -115,7 +115,8 @@ async def optimize(
             ),
             validation_start=parts.split.validation_start,
             space=space,
-            score_fn=modules.score,
+            # "default" ranks by the workspace's (patchable) score; "seed" by the package's.
+            score_fn=modules.score if parts.settings.optimize.score == "default" else None,
             custom_indicators=modules.custom_indicators,
             progress=on_trial,
         )
