@@ -97,3 +97,16 @@ def package_untouched():
         _recorders.remove(writes)
     assert writes == []
     assert _hashes(*folders) == before
+
+
+@pytest.fixture(autouse=True)
+def _restore_indicator_registry():
+    """Workspaces register their indicators process-wide; leave other parts' tests a clean slate."""
+    from vantageadapt.rules import register_indicator, registered_indicators, unregister_indicator
+
+    before = registered_indicators()
+    yield
+    for name in registered_indicators():
+        unregister_indicator(name)
+    for name, fn in before.items():
+        register_indicator(name, fn)
