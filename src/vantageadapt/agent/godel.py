@@ -18,12 +18,28 @@ from vantageadapt.agent.patch_ops import apply_patch, unified_diff
 from vantageadapt.agent.sandbox import SandboxLimits, clear_scratch, run_sandboxed
 from vantageadapt.agent.static_check import check_source
 from vantageadapt.agent.workspace import MODULE_FILES, Workspace, WorkspaceModules, load_modules
-from vantageadapt.errors import BudgetExceeded, ConfigError, PatchRejected, VantageError
+from vantageadapt.errors import (
+    BudgetExceeded,
+    ConfigError,
+    ExecutorError,
+    PatchRejected,
+    ProviderError,
+    StoreError,
+)
 from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
 
 logger = logging.getLogger(__name__)
 
 Evaluate = Callable[[WorkspaceModules], Awaitable[float]]
+# Failures of outside services or of the run itself propagate: they say nothing about a patch.
+_NOT_THE_PATCH = (
+    BudgetExceeded,
+    ProviderError,
+    StoreError,
+    ExecutorError,
+    asyncio.CancelledError,
+    KeyboardInterrupt,
+)
 _LINEAGE = "lineage.jsonl"
 
 
@@ -257,10 +273,10 @@ class GodelAgent:
             candidate = load_modules(candidate_dir)
             candidate.register_indicators()
             after = float(await evaluate(candidate))
-        except (BudgetExceeded, asyncio.CancelledError):
+        except _NOT_THE_PATCH:
             self._restore_indicators()
             raise
-        except (VantageError, Exception) as exc:  # workspace code failing here is a rejection
+        except Exception as exc:  # workspace code failing here is a rejection, not a crash
             self._restore_indicators()
             return self._reject(base, "evaluate", patch.reason, f"{type(exc).__name__}: {exc}")
         ok, verdict = self._accepts(before, after)
@@ -331,12 +347,12 @@ class GodelAgent:
             return self._reject(base, "static", change.reason, str(exc))
         try:
             after = float(await evaluate(self.workspace.load()))
-        except (BudgetExceeded, asyncio.CancelledError):
+        except _NOT_THE_PATCH:
             self.prompts.rollback(change.name, version)
             raise
-        except VantageError as exc:
+        except Exception as exc:
             self.prompts.rollback(change.name, version)
-            return self._reject(base, "evaluate", change.reason, str(exc))
+            return self._reject(base, "evaluate", change.reason, f"{type(exc).__name__}: {exc}")
         ok, verdict = self._accepts(before, after)
         base["score_after"] = after
         if not ok:
