@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from helpers.fake_openai import FakeLLMServer, Reply, strategist_responder
+from helpers.fake_openai import FakeLLMServer, Reply, error_reply, strategist_responder
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
 
@@ -96,3 +97,33 @@ def test_budget_stops_cleanly_and_resume_finishes(sample_path: Path, server: Fak
     state = _state(first.run_id)
     assert state.run.status == "finished" and len(state.iterations) == 3
     assert second.test and second.test_fingerprint == state.run.test_fingerprint
+
+
+def test_provider_failure_marks_the_run_failed_and_exits_three(
+    sample_path: Path, server: FakeLLMServer, capsys
+):
+    from vantageadapt.cli import main
+
+    server.responder = lambda body: error_reply(401, "invalid api key")
+    argv = [
+        "run",
+        "--theme",
+        "breakout",
+        "--data",
+        str(sample_path),
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--base-url",
+        server.base_url,
+        "--json",
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 3
+    assert capsys.readouterr().out == ""  # no half result on stdout
+    db = Path(os.environ["VANTAGE_HOME"]) / "vantage.db"
+    with sqlite3.connect(db) as conn:
+        status, message = conn.execute("select status, message from runs").fetchone()
+    assert status == "failed" and "--resume" in message

@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from vantageadapt.errors import BudgetExceeded
+from vantageadapt.errors import BudgetExceeded, VantageError
 from vantageadapt.models import MarketRegime
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.finish import choose_best, score_sealed_test
@@ -222,6 +222,12 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         except (asyncio.CancelledError, KeyboardInterrupt, Stopped):
             parts.stop.set()
             status, message = "interrupted", f"resume with --resume {run_id}"
+        except VantageError as exc:
+            # An outside service failed after retries (or bad input surfaced late): the saved
+            # iterations stand, the run is marked failed and stays resumable.
+            note = f"{exc}; resume with --resume {run_id}"
+            await db.finish_run(run_id, status="failed", message=note)
+            raise
         result.iterations, result.status, result.message = done, status, message
         result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
         result.llm_cost_usd = usage["cost_usd"]
