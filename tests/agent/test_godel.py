@@ -167,3 +167,25 @@ async def test_lineage_survives_a_new_agent_on_the_same_workspace(workspace):
     [kept] = await first.improve(make_context(), _count_indicators)
     again = GodelAgent(0.5, workspace=type(workspace).create(workspace.root.parent))
     assert again.parent_id == kept.id and again.outcomes[0].status == "kept"
+
+
+async def test_prompt_change_can_be_judged_by_its_own_evaluator(workspace):
+    prompts = PromptManager(workspace.prompts_dir)
+    name = "rules/generate"
+    template, _ = prompts.get(name)
+    change = PromptChange(name=name, template=template + "\nTrade often.\n", reason="more trades")
+    agent = GodelAgent(
+        workspace=workspace, llm=ScriptedStrategist([_noop_patch()], [change]), prompts=prompts
+    )
+    seen = []
+
+    async def evaluate(modules):
+        return 100.0  # the code evaluator's scale must not leak into the prompt decision
+
+    async def evaluate_prompts(modules):
+        seen.append(prompts.get(name)[1])
+        return 1.0 if "Trade often." in prompts.get(name)[0] else 0.5
+
+    _, outcome = await agent.improve(make_context(), evaluate, evaluate_prompts=evaluate_prompts)
+    assert seen == [1, 2]
+    assert (outcome.status, outcome.score_before, outcome.score_after) == ("kept", 0.5, 1.0)

@@ -167,8 +167,19 @@ class GodelAgent:
         return ctx.model_copy(update=update)
 
     # the round ----------------------------------------------------------------------------
-    async def improve(self, ctx: ImprovementContext, evaluate: Evaluate) -> list[PatchOutcome]:
-        """One round: a code patch, then a prompt change, each kept only if it helps."""
+    async def improve(
+        self,
+        ctx: ImprovementContext,
+        evaluate: Evaluate,
+        *,
+        evaluate_prompts: Evaluate | None = None,
+    ) -> list[PatchOutcome]:
+        """One round: a code patch, then a prompt change, each kept only if it helps.
+
+        `evaluate_prompts`, when given, judges the prompt change instead of `evaluate` (before
+        and after it, so both sides use one evaluator); it should re-ask the strategist with the
+        current prompts, which `evaluate` need not do.
+        """
         if not self.needs_improvement():
             return []
         self.rounds += 1
@@ -180,6 +191,11 @@ class GodelAgent:
         if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
             score = outcomes[0].score_after
         if self.prompts is not None:
+            if evaluate_prompts is not None:
+                evaluate, score = (
+                    evaluate_prompts,
+                    float(await evaluate_prompts(self.workspace.load())),
+                )
             outcomes.append(await self._prompt_round(ctx, evaluate, score))
         return outcomes
 
