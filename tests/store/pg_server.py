@@ -152,6 +152,19 @@ class PostgresServer:
         """Drop a database, closing whatever is still connected."""
         self._admin("dropdb", "--force", "--if-exists", name)
 
+    def terminate_connections(self, database: str) -> None:
+        """Cut every client connection to a database, as a server restart would."""
+        self._admin(
+            "psql",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+        )
+
     def url(self, database: str, *, password: str = PASSWORD) -> str:
         """The asyncpg URL of one database over TCP."""
         return f"postgresql+asyncpg://{USER}:{password}@127.0.0.1:{self.port}/{database}"

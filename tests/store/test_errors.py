@@ -74,3 +74,15 @@ def test_url_resolution_order(monkeypatch, tmp_path):
     monkeypatch.setenv("VANTAGE_DATABASE_URL", "sqlite+aiosqlite:///from-env.db")
     assert resolve_database_url(None) == "sqlite+aiosqlite:///from-env.db"
     assert resolve_database_url("sqlite+aiosqlite:///flag.db") == "sqlite+aiosqlite:///flag.db"
+
+
+@pytest.mark.postgres
+async def test_dropped_connections_are_replaced(postgres_server: PostgresServer, postgres_url):
+    from .builders import iteration_record, run_record
+
+    async with DatabaseConnection(postgres_url) as db:
+        run = run_record()
+        await db.save_run(run)
+        postgres_server.terminate_connections(postgres_url.rsplit("/", 1)[1])
+        await db.save_iteration(run.id, iteration_record(1))
+        assert await db.last_iteration(run.id) == 1

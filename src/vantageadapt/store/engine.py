@@ -58,6 +58,9 @@ def create_engine(url: str) -> AsyncEngine:
         parsed,
         pool_size=5,
         max_overflow=5,
+        # A run holds its pool for hours: a connection the server dropped meanwhile (restart,
+        # idle timeout) is replaced on checkout instead of failing the next save.
+        pool_pre_ping=True,
         connect_args={
             "timeout": CONNECT_TIMEOUT_S,
             "server_settings": {"application_name": "vantageadapt"},

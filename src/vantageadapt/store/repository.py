@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from vantageadapt.errors import ConfigError, StoreError
+from vantageadapt.errors import ConfigError, StoreError, VantageError
 from vantageadapt.models import LLMCall, Metrics
 from vantageadapt.store import queries, rows
 from vantageadapt.store.engine import create_engine
@@ -85,7 +85,7 @@ class DatabaseConnection:
             else:
                 async with engine.connect():
                     pass
-        except StoreError:
+        except VantageError:
             await engine.dispose()
             raise
         except _OUTSIDE_ERRORS as exc:
