@@ -126,10 +126,8 @@ class Workspace:
         return {n: (self.modules_dir / n).read_text(encoding="utf-8") for n in MODULE_FILES}
 
     def load(self) -> WorkspaceModules:
-        """Import the kept modules (importlib) and make their indicators rule-language terms."""
-        modules = load_modules(self.modules_dir)
-        modules.register_indicators()
-        return modules
+        """Import the kept modules (importlib); `.register_indicators()` makes them terms."""
+        return load_modules(self.modules_dir)
 
     def stage(self, patch_id: str, target: str, source: str) -> Path:
         """A candidate folder: the kept modules with `target` replaced by `source`."""
