@@ -67,7 +67,7 @@ async def test_helpful_patch_is_kept_and_used_next_iteration(workspace):
     [rejected] = await agent.improve(make_context(iteration=2), evaluate)
     # The next iteration starts from the kept module: its source, its indicators, its lineage.
     assert "range_position" in strategist.contexts[1].modules["indicators.py"]
-    assert seen[0] == ["range_position", "zscore"]
+    assert seen[0] == ["price_zscore", "range_position"]
     assert rejected.status == "rejected" and rejected.stage == "accept"
     assert rejected.parent_id == kept.id and "rolled back" in rejected.reason
     assert "TRADE_PENALTY = 2.0" in workspace.sources()["scoring.py"]

@@ -61,16 +61,16 @@ async def test_broken_contract_is_rejected_with_the_reason(workspace):
     [
         (
             "indicators.py",
-            "zscore",
-            "def zscore(frame, window):\n"
+            "price_zscore",
+            "def price_zscore(frame, window):\n"
             "    price = frame['price']\n"
             "    return (price.shift(-1) / price).to_numpy(dtype=np.float64)\n",
             "looks ahead",
         ),
         (
             "indicators.py",
-            "zscore",
-            "def zscore(frame, window):\n    return [1.0]\n",
+            "price_zscore",
+            "def price_zscore(frame, window):\n    return [1.0]\n",
             "float array",
         ),
         (
@@ -125,4 +125,4 @@ def test_runtime_guard_refuses_processes(workspace, tmp_path):
 def test_pristine_workspace_passes(workspace):
     result = run_sandboxed(workspace.modules_dir, workspace.scratch_dir / "ok", FAST)
     assert result.ok, result.reason
-    assert "indicator zscore ok" in result.notes
+    assert "indicator price_zscore ok" in result.notes

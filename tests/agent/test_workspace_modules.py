@@ -35,7 +35,7 @@ def _zscore_reference(prices: list[float], window: int) -> list[float]:
 def test_zscore_matches_a_slow_reference(tmp_path_factory, prices, window):
     modules = Workspace.create(tmp_path_factory.mktemp("run")).load()
     frame = pd.DataFrame({"price": prices, "volume": 1.0})
-    got = modules.custom_indicators["zscore"](frame, window)
+    got = modules.custom_indicators["price_zscore"](frame, window)
     want = np.array(_zscore_reference(prices, window))
     finite = np.isfinite(want) & np.isfinite(got)
     assert np.allclose(got[finite], want[finite], rtol=1e-6, atol=1e-6)
@@ -84,5 +84,5 @@ def test_shipped_modules_pass_their_contracts(workspace):
         == -1.0
     )
     assert modules.compose_rules(None, None, "anything") is None
-    values = modules.custom_indicators["zscore"](sample_frame(), 20)
+    values = modules.custom_indicators["price_zscore"](sample_frame(), 20)
     assert values.shape == (600,) and np.isnan(values[:19]).all() and np.isfinite(values[19:]).all()

@@ -25,8 +25,8 @@ _THEME_SETS: dict[str, tuple[list[str], list[str], dict[str, float]]] = {
         {"breakout_window": 1.0, "exit_window": 0.5},
     ),
     "reversion": (
-        ["zscore_{z_window} < -2"],
-        ["zscore_{z_window} > 0"],
+        ["price_zscore_{z_window} < -2"],
+        ["price_zscore_{z_window} > 0"],
         {"z_window": 1.0},
     ),
     "momentum": (

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 
-def zscore(frame: pd.DataFrame, window: int) -> np.ndarray:
+def price_zscore(frame: pd.DataFrame, window: int) -> np.ndarray:
     """Distance of price from its rolling mean, in rolling standard deviations."""
     price = frame["price"].astype(np.float64)
     mean = price.rolling(window).mean()
@@ -20,4 +20,6 @@ def zscore(frame: pd.DataFrame, window: int) -> np.ndarray:
     return ((price - mean) / std.where(std > 0.0)).to_numpy(dtype=np.float64)
 
 
-CUSTOM_INDICATORS: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = {"zscore": zscore}
+CUSTOM_INDICATORS: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = {
+    "price_zscore": price_zscore
+}
