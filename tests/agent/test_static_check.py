@@ -42,6 +42,7 @@ HARMFUL = {
     "numba-extending": "from numba.extending import intrinsic",
     "numba-attr": "import numba\n    numba.core.config",
     "help-pager": "help(metrics)",
+    "print": "print('corrupts --json stdout')",
     "memmap": "import numpy as np\n    np.lib.format.open_memmap(MARKER, mode='w+')",
 }
 

@@ -37,6 +37,7 @@ FORBIDDEN_CALLS = frozenset(
         "setattr",
         "delattr",
         "help",
+        "print",  # workspace code runs in `vantage run --json`, whose stdout is one JSON object
         "exit",
         "quit",
         "license",
