@@ -72,7 +72,7 @@ def run(
 ) -> None:
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
     from vantageadapt.logs import setup_logging
-    from vantageadapt.pipeline import Progress, RichProgress, run_pipeline
+    from vantageadapt.pipeline import RichProgress, run_pipeline
     from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
 
     if verbose:
@@ -101,7 +101,7 @@ def run(
         "store": {"database_url": db},
     }
     settings = load_settings(flags, config=config)
-    progress = Progress() if as_json else RichProgress()
+    progress = RichProgress()  # stderr only, so --json keeps stdout to the one object
     result = run_pipeline(settings, progress=progress)
     progress.run_done(result)
     if as_json:
