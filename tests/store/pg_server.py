@@ -161,7 +161,8 @@ class PostgresServer:
             "-v",
             "ON_ERROR_STOP=1",
             "-c",
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            # With a timeout it waits until each backend is gone (PostgreSQL 14+).
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
             f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
         )
 
