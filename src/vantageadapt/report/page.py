@@ -174,7 +174,9 @@ def render_page(
 <p>Thresholds on validation aggregates: {thresholds}</p>
 {metrics_table(windows)}
 <p class="muted">Train and validation are what the loop saw; the sealed test window was scored
-once, at the end, for this strategy only (fingerprint {_e(run.test_fingerprint[:16])}).</p>
+once, at the end, for this strategy only (fingerprint {_e(run.test_fingerprint[:16])}).
+The charts run the strategy once over all rows, so their test segment carries positions in
+from validation; the table's test row is the separate scoring from the test window's start.</p>
 {f"<p>Unmet:</p><ul>{unmet}</ul>" if unmet else ""}
 {"".join(blocks)}
 <h2>Iterations</h2>{iterations_table(run)}
