@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,9 @@ OP_AND, OP_OR, OP_NOT = 12, 13, 14
 _ARITH = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV}
 _CMP = {">": OP_GT, "<": OP_LT, ">=": OP_GE, "<=": OP_LE}
 POSITION_INDEX = {name: i for i, name in enumerate(POSITION_TERMS)}
+
+if TYPE_CHECKING:  # models imports this package to validate rules
+    from vantageadapt.models import TradingRules
 
 
 @dataclass(frozen=True)
@@ -289,7 +293,7 @@ def compile_conditions(
 
 
 def compile_rules(
-    rules,
+    rules: TradingRules,
     frame: pd.DataFrame,
     *,
     indicators: IndicatorCache | None = None,
