@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numba import set_parallel_chunksize
 
 from vantageadapt.backtest.config import EngineConfig, SetParams, frame_arrays, set_params
 from vantageadapt.backtest.engine import check_window
@@ -61,8 +62,12 @@ def evaluate_grid(
     keys: dict[tuple, int] = {}
     set_group = np.empty(len(param_sets), dtype=np.int64)
     representative: list[tuple[Mapping[str, float], SetParams]] = []
+    used_by_names: dict[frozenset[str], list[str]] = {}  # which names are parameters
     for s, params in enumerate(param_sets):
-        used = condition_parameters(every, params, custom=cache.custom)
+        names = frozenset(params)
+        if names not in used_by_names:
+            used_by_names[names] = condition_parameters(every, params, custom=cache.custom)
+        used = used_by_names[names]
         key = _group_key(params, used, set_list[s], vol)
         if key not in keys:
             keys[key] = len(keys)
@@ -105,7 +110,7 @@ def _run_chunk(chunk, set_group, set_list, arrays, config, start, stop, results)
     vols = [v for _, _, v in chunk]
     size_vols = np.stack(vols) if vols[0].shape[0] else np.empty((len(chunk), 0))
     chosen = [set_list[s] for s in members]
-    out = grid_nb(
+    args = (
         arrays.price, arrays.high, arrays.low, arrays.x_pool, arrays.y_pool, entries, exits,
         leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols,
         np.array([local[int(set_group[s])] for s in members], dtype=np.int64),
@@ -116,4 +121,10 @@ def _run_chunk(chunk, set_group, set_list, arrays, config, start, stop, results)
         config.slippage, SIZE_TYPES[config.size_type], arrays.stop_level, arrays.amm,
         config.pool_fee, arrays.ann, np.empty(0, dtype=TRADE_DTYPE),
     )  # fmt: skip
+    # Sets differ in cost (exposure, trades): hand them to threads one by one, not in halves.
+    previous = set_parallel_chunksize(1)
+    try:
+        out = grid_nb(*args)
+    finally:
+        set_parallel_chunksize(previous)
     results[members] = out

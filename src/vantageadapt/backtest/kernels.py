@@ -212,7 +212,7 @@ def simulate_nb(
             if stop_level:
                 touched = low[t] <= top_sl or high[t] >= low_tp
             else:
-                touched = p <= top_sl or p >= low_tp
+                touched = (p <= top_sl) | (p >= low_tp)
             i = 0
             while touched and i < n_open:
                 reason = 0
@@ -273,7 +273,7 @@ def simulate_nb(
                     low_tp = min(low_tp, lots[i, _TP])
                     top_sl = max(top_sl, lots[i, _SL])
         # step 3: at most one new lot per row
-        if entry[t] and n_open < m:
+        if n_open < m and entry[t]:
             go = True
             if has_e_prog:
                 dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
