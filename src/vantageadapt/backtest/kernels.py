@@ -195,11 +195,18 @@ def simulate_nb(
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
     n_rec = 0
-    for t in range(start, stop):
-        if n_open == 0 and not entry[t]:
+    t = start - 1
+    while t < stop - 1:
+        t += 1
+        if n_open == 0:
+            # flat: nothing changes until the next entry signal (a tight scan)
+            flat_from = t
+            while t < stop and not entry[t]:
+                t += 1
             if record:
-                equity_out[t - start] = prev_eq
-            continue
+                equity_out[flat_from - start : t - start] = prev_eq
+            if t == stop:
+                break
         p = price[t]
         changed = False
         x = x_pool[t] if amm else 0.0
