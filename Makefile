@@ -13,13 +13,13 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
 
 $(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
 	touch $@
 
 $(VENV)/.dev-deps: requirements-dev.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
 	touch $@
 
 $(SAMPLE): | $(VENV)/.run-deps
