@@ -15,11 +15,13 @@ $(BIN)/uv:
 $(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 $(VENV)/.dev-deps: requirements-dev.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 $(SAMPLE): | $(VENV)/.run-deps
