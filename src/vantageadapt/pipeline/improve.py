@@ -55,14 +55,14 @@ async def improve(
 
     async def evaluate(candidate: Any) -> float:
         """Re-tune with the candidate's hooks; score with package code on validation rows."""
-        proposed = plan.proposed
+        insight, proposed = plan.insight, plan.proposed
         if _prompt_state(parts.prompts) != prompts_then:
             # A prompt change can only help through what the strategist answers with it.
             insight = await parts.trader.generate_strategy(settings.theme, plan.context)
             proposed = await parts.trader.generate_trading_rules(
                 insight, plan.context, settings.theme
             )
-        rules = compose(candidate, plan.insight, plan.context, settings.theme, proposed)
+        rules = compose(candidate, insight, plan.context, settings.theme, proposed)
         tuned = await optimize(
             parts, rules, candidate, trials=settings.optimize.eval_trials, label="patch check"
         )

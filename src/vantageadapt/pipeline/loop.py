@@ -261,4 +261,14 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
 
 def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
     """Run (or resume) one full loop and return its outcome; the report is written by the CLI."""
-    return asyncio.run(_run(settings, progress or Progress()))
+    from vantageadapt.rules import register_indicator, registered_indicators, unregister_indicator
+
+    before = registered_indicators()
+    try:
+        return asyncio.run(_run(settings, progress or Progress()))
+    finally:
+        # The run's workspace indicators are rule terms only while the run lasts.
+        for name in registered_indicators():
+            unregister_indicator(name)
+        for name, fn in before.items():
+            register_indicator(name, fn)
