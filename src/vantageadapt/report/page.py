@@ -8,6 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from vantageadapt.models import METRIC_NAMES
 from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
 
 _CSS = """
@@ -21,17 +22,6 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;font-size:.8rem}
 .met{color:#1a7f37;font-weight:bold}.unmet{color:#cf222e;font-weight:bold}
 details{margin:.3rem 0}
 """
-_COLUMNS = (
-    "total_return",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "win_rate",
-    "total_trades",
-    "profit_factor",
-    "avg_trade_return",
-    "exposure",
-)
 
 
 def _e(value: object) -> str:
@@ -44,10 +34,10 @@ def _num(value: float) -> str:
 
 def metrics_table(windows: Mapping[str, Mapping[str, float]]) -> str:
     """Rows: train / validation / test; columns: the metrics."""
-    head = "".join(f"<th>{_e(c)}</th>" for c in _COLUMNS)
+    head = "".join(f"<th>{_e(c)}</th>" for c in METRIC_NAMES)
     rows = []
     for label, metrics in windows.items():
-        cells = "".join(f"<td>{_num(metrics.get(c, 0.0))}</td>" for c in _COLUMNS)
+        cells = "".join(f"<td>{_num(metrics.get(c, 0.0))}</td>" for c in METRIC_NAMES)
         rows.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
     return f"<table><tr><th>window</th>{head}</tr>{''.join(rows)}</table>"
 
