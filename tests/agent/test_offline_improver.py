@@ -68,6 +68,19 @@ def test_widening_compounds_on_the_current_module():
     assert again.op is PatchOp.modify_code
 
 
+def test_no_widening_past_a_hard_limit():
+    # max_orders=1 sits on its low edge, which is also its hard floor: widening is a no-op.
+    ctx = make_context(
+        theme="scalping",
+        parameters={"max_orders": 1.0, "take_profit": 0.3},
+        parameters_at_edge={"max_orders": "low", "take_profit": "high"},
+    )
+    for seed in range(4):
+        patch = propose_patch_offline(ctx, seed=seed)
+        assert patch.name == "WIDEN" and "'take_profit': (1.0, 1.5)" in patch.code
+        assert "max_orders" not in patch.code
+
+
 def test_prompt_change_keeps_placeholders_and_is_accepted(tmp_path):
     prompts = PromptManager(tmp_path / "prompts")
     name = "rules/generate"

@@ -116,7 +116,14 @@ def _metric(metrics: dict[str, float], name: str) -> float:
 def _widen(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
     source = _module_source(ctx, "search_space.py")
     widen = dict(_constant(source, "WIDEN"))  # type: ignore[call-overload]
+    limits = dict(_constant(source, "LIMITS"))  # type: ignore[call-overload]
+    window_limits = tuple(_constant(source, "WINDOW_LIMITS"))  # type: ignore[arg-type]
     for name, edge in sorted(ctx.parameters_at_edge.items()):
+        best = ctx.parameters.get(name)
+        whole = best is not None and float(best).is_integer()
+        floor, ceiling = limits.get(name, window_limits if whole else (1e-9, 1e9))
+        if best is not None and (best <= floor if edge == "low" else best >= ceiling):
+            continue  # already at the hard limit: widening that side would change nothing
         low, high = widen.get(name, (1.0, 1.0))
         low, high = (round(low * 0.5, 4), high) if edge == "low" else (low, round(high * 1.5, 4))
         new = {**widen, name: (low, high)}
