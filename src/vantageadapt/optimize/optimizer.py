@@ -69,6 +69,13 @@ def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[
             )
 
 
+def row_scale(frame: pd.DataFrame, stop: int) -> float:
+    """1/sqrt(rows per year) of rows [0, stop), as the engine annualized them: Sharpe -> per row."""
+    from vantageadapt.backtest import periods_per_year
+
+    return 1.0 / math.sqrt(periods_per_year(frame.index[:stop]))
+
+
 class _Search:
     """One search: sampler -> batched evaluations over subset assets and folds -> scores."""
 
@@ -79,9 +86,11 @@ class _Search:
         folds: dict[str, list[Fold]],
         fixed: Mapping[str, float],
         score_fn: ScoreFn,
+        sharpe_scale: np.ndarray,
     ) -> None:
         self.runner, self.subset, self.folds = runner, subset, folds
         self.fixed, self.score_fn = fixed, score_fn
+        self.sharpe_scale = sharpe_scale  # per subset asset: its last fit window's row_scale
         n_folds = len(next(iter(folds.values())))
         self.rows = [
             float(np.mean([folds[s][k].fit_stop - folds[s][k].fit_start for s in subset]))
@@ -91,7 +100,7 @@ class _Search:
     def evaluate(
         self, sets: list[ParamSet], on_asset: Callable[[int], None]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (n_sets,) and the last fold's in-sample aggregates (n_sets, n_metrics)."""
+        """Scores (n_sets,) and the last fold's in-sample per-row Sharpe, mean over assets."""
         full = tuple({**self.fixed, **p} for p in sets)
         fit, check = [], []
         for i, sym in enumerate(self.subset):
@@ -105,17 +114,16 @@ class _Search:
             on_asset(i + 1)
         n = len(self.subset)
         scores = np.zeros(len(sets))
-        last_fit = np.empty(0)
         for k in range(len(self.rows)):
             agg_fit = aggregate_rows(np.stack([fit[a][k] for a in range(n)]))
             agg_check = aggregate_rows(np.stack([check[a][k] for a in range(n)]))
-            last_fit = agg_fit
             for j in range(len(sets)):
                 value = self.score_fn(
                     row_mapping(agg_fit[j], n), row_mapping(agg_check[j], n), round(self.rows[k])
                 )
                 scores[j] += value if math.isfinite(value) else -math.inf
-        return scores / len(self.rows), last_fit
+        last = np.stack([fit[a][-1][:, _SHARPE] * self.sharpe_scale[a] for a in range(n)])
+        return scores / len(self.rows), last.mean(axis=0)
 
 
 def _final_metrics(
@@ -142,7 +150,7 @@ def _final_metrics(
 
 @dataclass
 class _Trace:
-    """What the search saw: one landscape record, score and Sharpe per trial."""
+    """What the search saw: one landscape record, score and per-row Sharpe per trial."""
 
     records: list[dict[str, float]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
@@ -182,13 +190,13 @@ def _run_search(
                 if progress is not None:
                     progress(done + size * k // len(search.subset), total)
 
-            scores, fit = search.evaluate(sets, on_asset)
+            scores, sharpes = search.evaluate(sets, on_asset)
             sampler.tell(sets, scores.tolist())
-            for params, score, row in zip(sets, scores, fit, strict=True):
+            for params, score, sharpe in zip(sets, scores, sharpes, strict=True):
                 trace.keys.add(params_key(params))
                 trace.records.append({**params, "score": float(score)})
                 trace.scores.append(float(score))
-                trace.sharpes.append(float(row[_SHARPE]))
+                trace.sharpes.append(float(sharpe))
     except KeyboardInterrupt:
         if not trace.records:
             raise
@@ -210,7 +218,7 @@ def run_parameter_optimization(
     progress: Callable[[int, int], None] | None = None,
 ) -> OptimizationResult:
     """Tune the rules' parameters on train rows; score the best once on validation rows."""
-    from vantageadapt.backtest import EngineConfig, aggregate_metrics, periods_per_year
+    from vantageadapt.backtest import EngineConfig, aggregate_metrics
     from vantageadapt.data import data_fingerprint
 
     began = time.perf_counter()
@@ -234,7 +242,8 @@ def run_parameter_optimization(
     executor = make_executor(settings.executor, frames, rules.conditions, config, custom_indicators)
     fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
-    search = _Search(runner, subset, folds, fixed, score_fn)
+    scale = np.array([row_scale(frames[s], folds[s][-1].fit_stop) for s in subset])
+    search = _Search(runner, subset, folds, fixed, score_fn, scale)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
 
     try:
@@ -245,11 +254,14 @@ def run_parameter_optimization(
         executor.close()
     in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
 
-    ppy = float(np.median([periods_per_year(f.index) for f in frames.values()]))
+    # The DSR compares per-row Sharpes: each asset's annualized one times its own row_scale.
+    chosen = np.mean(
+        [per_in[s].sharpe_ratio * row_scale(frames[s], validation_start[s]) for s in frames]
+    )
     n_obs = int(np.mean([validation_start[s] for s in frames]))
     dsr = deflated_sharpe_ratio(
-        in_sample.sharpe_ratio / math.sqrt(ppy),
-        np.asarray(trace.sharpes) / math.sqrt(ppy),
+        float(chosen),
+        np.asarray(trace.sharpes),
         n_obs,
         trials=trace.distinct + settings.prior_trials,
     )
