@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from vantageadapt.backtest import EngineConfig, periods_per_year
+from vantageadapt.backtest import EngineConfig
 from vantageadapt.rules import IndicatorCache, parse_condition
 from vantageadapt.rules.parser import Arith, BoolOp, Compare, Name, Neg, Not, Num
 from vantageadapt.rules.terms import macd_windows, resolve_term
@@ -81,6 +82,14 @@ class Evaluator:
         if isinstance(node, Not):
             return not self.value(node.operand, t, pos)
         raise TypeError(node)
+
+
+def rows_per_year(index: pd.DatetimeIndex) -> float:
+    """Seconds in a year over the median positive row spacing (1.0 when there is none)."""
+    spacings = [b - a for a, b in itertools.pairwise(index) if b > a]
+    if not spacings:
+        return 1.0
+    return 365.25 * 86_400.0 / pd.Series(spacings).median().total_seconds()
 
 
 def _position(lots: list[Lot], p: float, t: int) -> dict[str, float]:
@@ -188,7 +197,8 @@ def reference_backtest(
                     if vol[t] > target and target > 0:
                         frac = size * target / vol[t]
                 notional = frac * (cash + sum(lot.units for lot in lots) * p)
-            if notional * (1 + fees) > cash:
+            capped = notional * (1 + fees) > cash
+            if capped:
                 notional = cash / (1 + fees)
             if notional > 1e-12:
                 if amm:
@@ -197,7 +207,7 @@ def reference_backtest(
                     fill = notional / units
                 else:
                     units = notional / fill
-                cash = max(cash - notional * (1 + fees), 0.0)
+                cash = 0.0 if capped else max(cash - notional * (1 + fees), 0.0)
                 lots.append(Lot(units, notional, notional * fees, fill, t, p))
         exposed += bool(lots)
         equity.append(cash + sum(lot.units for lot in lots) * p)
@@ -210,7 +220,7 @@ def reference_backtest(
              "reason": "open"}
         )  # fmt: skip
     return Outcome(
-        _metrics(equity, trades, exposed, config.init_cash, periods_per_year(frame.index)),
+        _metrics(equity, trades, exposed, config.init_cash, rows_per_year(frame.index)),
         equity,
         trades,
     )

@@ -82,6 +82,9 @@ def set_params(parameters: Mapping[str, float], config: EngineConfig) -> SetPara
                 "e.g. 0.01) and optionally 'vol_window' (default 20)"
             )
         target_vol = _number(parameters, "target_vol", 0.0)
+        if target_vol <= 0:
+            # order_size * min(1, target_vol / volatility) would never open a lot
+            raise ConfigError(f"parameter 'target_vol' {target_vol} must be positive")
         vol_window = round(_number(parameters, "vol_window", DEFAULT_VOL_WINDOW))
         if vol_window < 2:
             raise ConfigError(f"parameter 'vol_window' {vol_window} must be at least 2")
@@ -99,7 +102,8 @@ def periods_per_year(index: pd.Index) -> float:
     """Rows per year from the median positive spacing of a DatetimeIndex (1 when undefined)."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return 1.0
-    steps = np.diff(index.asi8).astype(np.float64)
+    # asi8 counts the index's own unit (pandas 3 defaults to us): normalize to ns first.
+    steps = np.diff(index.as_unit("ns").asi8).astype(np.float64)
     steps = steps[steps > 0]
     if steps.size == 0:
         return 1.0

@@ -300,7 +300,8 @@ def simulate_nb(
                         if vol > target_vol and target_vol > 0.0:
                             frac = order_size * target_vol / vol
                     notional = frac * (cash + units_open * p)
-                if notional * (1.0 + fees) > cash:
+                spend_all = notional * (1.0 + fees) > cash
+                if spend_all:
                     notional = cash / (1.0 + fees)
                 if notional > 1e-12:
                     if amm:
@@ -309,7 +310,8 @@ def simulate_nb(
                     else:
                         units = notional / fill
                     fee = notional * fees
-                    cash = max(cash - (notional + fee), 0.0)
+                    # a lot capped by cash spends all of it: no rounding dust for a next lot
+                    cash = 0.0 if spend_all else max(cash - (notional + fee), 0.0)
                     lots[n_open, _UNITS] = units
                     lots[n_open, _COST] = notional + fee
                     lots[n_open, _NOTIONAL] = notional

@@ -35,7 +35,7 @@ class SymbolSummary(BaseModel):
 
 def summarize_frame(frame: pd.DataFrame) -> SymbolSummary:
     """Rows, span, spacing, price range, volatility and missing values of one frame."""
-    stamps = frame.index.asi8
+    stamps = frame.index.as_unit("ns").asi8  # asi8 counts the index's own unit
     spacing = np.diff(stamps) / 1e9
     span = float((stamps[-1] - stamps[0]) / 1e9) if len(stamps) else 0.0
     price = frame["price"].to_numpy(dtype="float64")
