@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vantageadapt.pipeline.finish import choose_best, tuned_rules
+from vantageadapt.backtest import EngineConfig, run_backtest
+from vantageadapt.data import split_frames
+from vantageadapt.pipeline.finish import choose_best, score_sealed_test, tuned_rules
 from vantageadapt.pipeline.results import IterationResult
 
 RULES = {
@@ -52,3 +59,33 @@ def test_tuned_rules_fill_in_the_best_parameters():
     rules = tuned_rules(item)
     assert rules.parameters == {"ma_window": 35.0, "take_profit": 0.2, "stop_loss": 0.05}
     assert rules.conditions.entry == ["price > ma_{ma_window}"]
+
+
+def _rising(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    price = 10 * np.exp(np.cumsum(0.002 + rng.normal(0.0, 0.001, rows)))
+    index = pd.date_range("2024-01-01", periods=rows, freq="min", tz="UTC", name="timestamp")
+    return pd.DataFrame({"price": price, "volume": np.ones(rows)}, index=index)
+
+
+def test_sealed_test_trades_only_test_rows_with_indicators_warmed_on_earlier_ones():
+    # 100 rows: the last 20 are the sealed test; ma_30 is NaN on 20 rows taken alone.
+    frames = {"A": _rising(100, 1), "B": _rising(100, 2)}
+    split = split_frames(frames)
+    best = _it(1, 0.0, []).model_copy(update={"parameters": {"ma_window": 30.0}})
+    modules = SimpleNamespace(custom_indicators={})
+    aggregate, per_asset = score_sealed_test(split, best, modules)
+    rules = tuned_rules(best)
+    for symbol, frame in frames.items():
+        start = split.test_start[symbol]
+        assert start == 80
+        warmed = run_backtest(frame, rules, EngineConfig(), start=start)
+        assert per_asset[symbol] == pytest.approx(warmed.metrics.model_dump())
+        assert (warmed.trades.entry_time >= frame.index[start]).all()
+        assert len(warmed.equity) == 20 and per_asset[symbol]["exposure"] > 0.9
+        cold = run_backtest(frame.iloc[start:], rules, EngineConfig())
+        assert cold.metrics.exposure == 0.0  # no warm-up: the rule could not fire
+    assert aggregate["n_assets"] == 2
+    assert aggregate["total_return"] == pytest.approx(
+        np.mean([per_asset[s]["total_return"] for s in frames])
+    )
