@@ -8,7 +8,7 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -220,6 +220,17 @@ class GodelAgent:
             outcome.reason,
         )
         return outcome
+
+    def forget(self, saved: Collection[str]) -> None:
+        """Drop the outcomes whose ids the run never saved (an iteration cut off mid-way)."""
+        kept = [o for o in self.outcomes if o.id in saved]
+        if len(kept) == len(self.outcomes):
+            return
+        self.outcomes = kept
+        path = self.workspace.root / _LINEAGE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(o.model_dump_json() + "\n" for o in kept), encoding="utf-8")
+        tmp.replace(path)
 
     def _read_lineage(self) -> list[PatchOutcome]:
         path = self.workspace.root / _LINEAGE

@@ -142,6 +142,13 @@ class Workspace:
         (folder / target).write_text(source, encoding="utf-8")
         return folder
 
+    def restore(self, sources: Mapping[str, str]) -> None:
+        """Make `sources` the kept modules again (a resumed run rewinding a cut-off iteration)."""
+        for name in MODULE_FILES:
+            tmp = self.modules_dir / f".{name}.tmp"
+            tmp.write_text(sources[name], encoding="utf-8")
+            tmp.replace(self.modules_dir / name)
+
     def keep(self, candidate: Path, target: str) -> None:
         """Make a checked candidate's module the kept version (atomic replace)."""
         tmp = self.modules_dir / f".{target}.tmp"

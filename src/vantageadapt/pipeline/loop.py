@@ -14,6 +14,7 @@ from vantageadapt.pipeline.finish import choose_best, score_sealed_test
 from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.pipeline.rewind import rewind
 from vantageadapt.pipeline.stages import (
     RunParts,
     Stopped,
@@ -89,6 +90,8 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
 async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, float]):
     """Iterate until thresholds are met or iterations run out; returns (status, message)."""
     settings = parts.settings
+    if done and not done[-1].unmet:
+        return "finished", ""  # cut off after the loop had stopped: only the end is left
     for index in range(len(done) + 1, settings.iterations + 1):
         try:
             iteration, calls = await run_iteration(parts, index, done)
@@ -133,7 +136,6 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     from vantageadapt.data import data_fingerprint
     from vantageadapt.llm import Budget, LLMInterface
     from vantageadapt.prompts import PromptManager
-    from vantageadapt.report import write_report
     from vantageadapt.store import DatabaseConnection
     from vantageadapt.store.records import new_id
 
@@ -207,6 +209,8 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             run_id,
             run_dir,
         )
+        if state is not None:
+            rewind(parts, done, state.iterations)
         result = RunResult(
             run_id=run_id,
             status="running",
@@ -231,32 +235,48 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         result.iterations, result.status, result.message = done, status, message
         result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
         result.llm_cost_usd = usage["cost_usd"]
-        if status == "finished" and done:
-            best = choose_best(done)
-            result.best_iteration, result.unmet, result.met = best.index, best.unmet, not best.unmet
-            logger.info(
-                "best metrics (iteration %d, validation): %s",
-                best.index,
-                ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items()),
-            )
-            with progress.stage("sealed test"):
-                result.test, result.test_per_asset = score_sealed_test(
-                    split, best, workspace.load()
-                )
-        result.wall_seconds = time.perf_counter() - started
-        await db.finish_run(run_id, **persist.finish_fields(result))
-        if status != "interrupted":
-            with progress.stage("report"):
-                path = settings.report or run_dir / "report.html"
-                result.report_path = str(
-                    write_report(
-                        result,
-                        path,
-                        split=split,
-                        custom_indicators=workspace.load().custom_indicators,
-                    ).resolve()
-                )
+        try:
+            await _wrap_up(parts, result, started)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Cut off while scoring the test or writing the report: resume redoes just those.
+            result.status, result.message = "interrupted", f"resume with --resume {run_id}"
+            result.report_path = None
+            result.wall_seconds = time.perf_counter() - started
+            await db.finish_run(run_id, **persist.finish_fields(result))
     return result
+
+
+async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
+    """Score the sealed test (finished runs), record how the run ended, write the report."""
+    from vantageadapt.report import write_report
+
+    done, progress = result.iterations, parts.progress
+    if result.status == "finished" and done:
+        best = choose_best(done)
+        result.best_iteration, result.unmet, result.met = best.index, best.unmet, not best.unmet
+        logger.info(
+            "best metrics (iteration %d, validation): %s",
+            best.index,
+            ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items()),
+        )
+        with progress.stage("sealed test"):
+            result.test, result.test_per_asset = score_sealed_test(
+                parts.split, best, parts.workspace.load()
+            )
+        await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
+    result.wall_seconds = time.perf_counter() - started
+    await parts.db.finish_run(parts.run_id, **persist.finish_fields(result))
+    if result.status != "interrupted":
+        with progress.stage("report"):
+            path = parts.settings.report or parts.run_dir / "report.html"
+            written = write_report(
+                result,
+                path,
+                split=parts.split,
+                custom_indicators=parts.workspace.load().custom_indicators,
+            )
+        await asyncio.sleep(0)  # likewise for the report
+        result.report_path = str(written.resolve())
 
 
 def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
