@@ -24,5 +24,5 @@ def prompts(tmp_path) -> PromptManager:
 
 @pytest.fixture
 def fast_retry() -> RetryPolicy:
-    """Retries without real waiting, and a short timeout."""
-    return RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, timeout=1.0)
+    """Retries without real waiting; a timeout roomy enough for a loaded CI machine."""
+    return RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, timeout=15.0)
