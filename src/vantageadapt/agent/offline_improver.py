@@ -15,6 +15,7 @@ from vantageadapt.models import CodePatch, ImprovementContext, PatchOp, PromptCh
 
 _THEME_TYPE = "dict[str, tuple[list[str], list[str], dict[str, float]]]"
 _TAG = re.compile(r"\[offline:([^\]]+)\]")
+_ADDED = re.compile(r'^CUSTOM_INDICATORS\["(\w+)"\]', re.MULTILINE)
 
 # Theme keyword -> (entry, exit, windows as multiples of the base window). Slower signals than
 # the strategist's usual ones: on trade-by-trade data fees and noise eat fast signals.
@@ -43,7 +44,56 @@ _THEME_SETS: dict[str, tuple[list[str], list[str], dict[str, float]]] = {
 _SLOWER = 4.0  # the composed base window: this many times the strategist's longest window
 _MIN_BASE_WINDOW = 50.0
 
-# Extra indicators the agent may add: name -> function source (numpy/pandas only, no look-ahead).
+# Theme keyword -> (indicator, "entry" or "exit", a condition on it, its parameters): a
+# condition joins the theme's composed rules once the workspace ships its indicator, so a custom
+# indicator changes the trades instead of sitting unused.
+_Filter = tuple[str, str, str, dict[str, float]]
+_FILTERS: dict[str, tuple[_Filter, ...]] = {
+    "breakout": (
+        (
+            "price_zscore",
+            "entry",
+            "price_zscore_{breakout_window} > min_zscore",
+            {"min_zscore": 2.0},
+        ),
+        ("price_zscore", "exit", "price_zscore_{exit_window} < exit_zscore", {"exit_zscore": -1.0}),
+        (
+            "efficiency",
+            "entry",
+            "efficiency_{breakout_window} > min_efficiency",
+            {"min_efficiency": 0.1},
+        ),
+    ),
+    "reversion": (
+        (
+            "range_position",
+            "entry",
+            "range_position_{z_window} < max_position",
+            {"max_position": 0.2},
+        ),
+        ("efficiency", "entry", "efficiency_{z_window} < max_efficiency", {"max_efficiency": 0.3}),
+    ),
+    "momentum": (
+        ("price_zscore", "entry", "price_zscore_{slow_window} > min_zscore", {"min_zscore": 0.5}),
+        (
+            "efficiency",
+            "entry",
+            "efficiency_{slow_window} > min_efficiency",
+            {"min_efficiency": 0.1},
+        ),
+    ),
+    "trend": (
+        ("price_zscore", "entry", "price_zscore_{trend_window} > min_zscore", {"min_zscore": 0.5}),
+        (
+            "efficiency",
+            "entry",
+            "efficiency_{trend_window} > min_efficiency",
+            {"min_efficiency": 0.1},
+        ),
+    ),
+}
+
+# Indicators the agent may add: name -> function source (numpy/pandas only, no look-ahead).
 _INDICATORS: dict[str, str] = {
     "range_position": '''
 def range_position(frame: pd.DataFrame, window: int) -> np.ndarray:
@@ -70,18 +120,34 @@ CUSTOM_INDICATORS["efficiency"] = efficiency
 ''',
 }
 
-_GUIDANCE: dict[str, str] = {
+
+# Prompt idea -> (the template it goes to, its `# offline:` hint, the guidance in words for an
+# LLM). Exit ideas go to the insight prompt: its exit indicators reach every rule composer.
+_PROMPT_IDEAS: dict[str, tuple[str, str, str]] = {
     "trades": (
+        "rules/generate",
+        "prefer=more_trades",
         "Prefer conditions that hold often enough to give many closed trades on every asset: "
-        "a strategy with too few trades cannot be told apart from luck."
+        "a strategy with too few trades cannot be told apart from luck. Use shorter windows.",
     ),
     "decay": (
+        "rules/generate",
+        "window_scale=2",
         "Prefer few, simple conditions with windows that are parameters, so the optimizer can "
-        "tune them: rules that fit the past closely tend to fail out of sample."
+        "tune them: rules that fit the past closely tend to fail out of sample. Use longer "
+        "windows.",
+    ),
+    "time": (
+        "strategy/insight",
+        "exit=time",
+        "Close positions that go nowhere: include bars_held among the exit indicators, so "
+        "capital is not tied up in trades that hit neither target nor stop.",
     ),
     "risk": (
-        "Always include an exit that limits losses (a stop_loss and a condition on drawdown) "
-        "so that one bad move cannot erase many winning trades."
+        "strategy/insight",
+        "exit=trailing",
+        "Always include an exit that limits losses (drawdown among the exit indicators) so "
+        "that one bad move cannot erase many winning trades.",
     ),
 }
 
@@ -107,6 +173,17 @@ def _constant(source: str, name: str) -> object:
         if isinstance(target, ast.Name) and target.id == name and node.value is not None:
             return ast.literal_eval(node.value)
     raise KeyError(name)
+
+
+def _constant_keys(source: str, name: str) -> set[str]:
+    """The string keys of a top-level dict display `name = {...}` (values need not be literals)."""
+    for node in ast.parse(source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
+            return {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return set()
 
 
 def _metric(metrics: dict[str, float], name: str) -> float:
@@ -226,10 +303,47 @@ def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
         )
 
 
+def _filter(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
+    source = _module_source(ctx, "strategy_generator.py")
+    current = dict(_constant(source, "THEME_RULES"))  # type: ignore[call-overload]
+    indicators = _module_source(ctx, "indicators.py")
+    shipped = _constant_keys(indicators, "CUSTOM_INDICATORS") | set(_ADDED.findall(indicators))
+    base = _base_window(ctx)
+    for key_word, filters in _FILTERS.items():
+        if key_word not in ctx.theme.lower():
+            continue
+        entry, exit_, multiples = _THEME_SETS[key_word]
+        fresh = {n: float(max(2, round(base * m))) for n, m in multiples.items()}
+        entry, exit_, windows = current.get(key_word, (entry, exit_, fresh))
+        for name, side, condition, extra in filters:
+            if name not in shipped or condition in entry or condition in exit_:
+                continue
+            sides = (
+                ([*entry, condition], exit_) if side == "entry" else (entry, [*exit_, condition])
+            )
+            new = {**current, key_word: (*sides, {**windows, **extra})}
+            key = f"filter:{key_word}:{name}:{side}"
+            yield (
+                key,
+                CodePatch(
+                    target="strategy_generator.py",
+                    op=PatchOp.modify_code,
+                    name="THEME_RULES",
+                    code=f"THEME_RULES: {_THEME_TYPE} = {new!r}",
+                    reason=(
+                        f"[offline:{key}] add the {side} condition {condition} on the workspace "
+                        f"indicator {name} to the {key_word} rules; its threshold is a "
+                        "parameter the search tunes"
+                    ),
+                ),
+            )
+
+
 def _indicator(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
     have = _module_source(ctx, "indicators.py")
+    used = {f[0] for k, fs in _FILTERS.items() if k in ctx.theme.lower() for f in fs}
     for name, code in _INDICATORS.items():
-        if f'CUSTOM_INDICATORS["{name}"]' in have:
+        if f'CUSTOM_INDICATORS["{name}"]' in have or (used and name not in used):
             continue
         key = f"indicator:{name}"
         yield (
@@ -239,7 +353,10 @@ def _indicator(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
                 op=PatchOp.insert_code,
                 after="CUSTOM_INDICATORS",
                 code=code,
-                reason=f"[offline:{key}] add {name}_N to the rule language for later strategies",
+                reason=(
+                    f"[offline:{key}] add {name}_N to the rule language; once kept, a filter "
+                    "idea composes it into the theme's rules"
+                ),
             ),
         )
 
@@ -250,6 +367,7 @@ _IDEAS: tuple[Callable[[ImprovementContext], Iterator[tuple[str, CodePatch]]], .
     _trades,
     _decay,
     _drawdown,
+    _filter,
     _indicator,
 )
 
@@ -273,27 +391,43 @@ def propose_patch_offline(ctx: ImprovementContext, seed: int) -> CodePatch:
     )
 
 
-def propose_prompt_change_offline(ctx: ImprovementContext, seed: int) -> PromptChange:
-    """Append one guidance paragraph, picked from what fell short, to the rules prompt."""
-    name = "rules/generate" if "rules/generate" in ctx.prompts or not ctx.prompts else None
-    name = name or sorted(ctx.prompts)[seed % len(ctx.prompts)]
+def _prompt(ctx: ImprovementContext, name: str) -> str:
     if name in ctx.prompts:
-        template = ctx.prompts[name]
-    else:
-        from vantageadapt.prompts import PromptManager
+        return ctx.prompts[name]
+    from vantageadapt.prompts import PromptManager
 
-        template = PromptManager().get(name)[0]
+    return PromptManager().get(name)[0]
+
+
+def _composer_covers(ctx: ImprovementContext) -> bool:
+    """True when the kept strategy generator replaces the strategist's rules for this theme."""
+    source = _module_source(ctx, "strategy_generator.py")
+    return any(k in ctx.theme.lower() for k in _constant(source, "THEME_RULES"))  # type: ignore[attr-defined]
+
+
+def propose_prompt_change_offline(ctx: ImprovementContext, seed: int) -> PromptChange:
+    """Append one hint and its guidance, picked from what fell short, to a strategist prompt.
+
+    While the workspace composes the theme's rules itself, only the insight's bars_held exit
+    indicator reaches them, so only that idea is proposed then.
+    """
+    gap = _metric(ctx.in_sample, "sortino_ratio") - _metric(ctx.out_of_sample, "sortino_ratio")
+    wanted = ["time"]
+    if not _composer_covers(ctx):
+        wanted = ["trades"] if any(u.startswith("total_trades") for u in ctx.unmet) else []
+        wanted += (["decay"] if gap > 0.5 else []) + ["time", "risk"]
+    templates = {k: _prompt(ctx, _PROMPT_IDEAS[k][0]) for k in wanted}
     tried = _tried(ctx)
-    wanted = []
-    if any(u.startswith("total_trades") for u in ctx.unmet):
-        wanted.append("trades")
-    wanted += ["decay", "risk"]
     fresh = [
-        k for k in wanted if f"prompt:{name}:{k}" not in tried and _GUIDANCE[k] not in template
+        k
+        for k in wanted
+        if f"prompt:{_PROMPT_IDEAS[k][0]}:{k}" not in tried
+        and f"# offline: {_PROMPT_IDEAS[k][1]}" not in templates[k]
     ]
     key = fresh[0] if fresh else wanted[seed % len(wanted)]
+    name, hint, guidance = _PROMPT_IDEAS[key]
     return PromptChange(
         name=name,
-        template=template.rstrip("\n") + "\n\n" + _GUIDANCE[key] + "\n",
-        reason=f"[offline:prompt:{name}:{key}] ask the strategist: {_GUIDANCE[key][:60]}...",
+        template=f"{templates[key].rstrip()}\n\n# offline: {hint}\n{guidance}\n",
+        reason=f"[offline:prompt:{name}:{key}] ask the strategist ({hint}): {guidance[:60]}...",
     )

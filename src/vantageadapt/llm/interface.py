@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -27,6 +28,7 @@ from vantageadapt.llm.offline import (
     offline_market_context,
     offline_rules,
 )
+from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
 from vantageadapt.llm.questions import (
     INDICATORS,
     dump_json,
@@ -157,9 +159,14 @@ class LLMInterface:
     async def generate_strategy(self, theme: str, context: MarketContext) -> StrategyInsight:
         """Plan a strategy for the theme in this market."""
         if self.offline:
-            inputs = {"theme": theme, "context": context.model_dump(mode="json")}
+            hints = self._hints("strategy/insight")
+            inputs = {
+                "theme": theme,
+                "context": context.model_dump(mode="json"),
+                "hints": asdict(hints),
+            }
             return self._offline(
-                "generate_strategy", inputs, lambda: offline_insight(theme, context)
+                "generate_strategy", inputs, lambda: offline_insight(theme, context, hints)
             )
         user = self.prompts.format_prompt(
             "strategy/insight",
@@ -175,15 +182,17 @@ class LLMInterface:
     ) -> TradingRules:
         """Entry/exit rules in the rule language; unknown terms are sent back for repair."""
         if self.offline:
+            hints = self._hints("rules/generate")
             inputs = {
                 "theme": theme,
                 "insight": insight.model_dump(mode="json"),
                 "context": context.model_dump(mode="json"),
+                "hints": asdict(hints),
             }
             return self._offline(
                 "generate_trading_rules",
                 inputs,
-                lambda: offline_rules(theme, insight, context, self.seed),
+                lambda: offline_rules(theme, insight, context, self.seed, hints),
             )
         from vantageadapt.rules import known_terms
 
@@ -240,6 +249,10 @@ class LLMInterface:
         )
 
     # machinery -----------------------------------------------------------------------------
+    def _hints(self, name: str) -> OfflineHints:
+        """The `# offline:` hints of the current version of a prompt template."""
+        return offline_hints(self.prompts.get(name)[0])
+
     def _offline(self, purpose: str, inputs: Any, produce: Callable[[], M]) -> M:
         """Answer with the offline strategist and ledger it as such."""
         started = time.perf_counter()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import math
 
-from vantageadapt.llm.offline_rules import STYLE_INDICATORS, compose_rules, theme_style
+from vantageadapt.llm.offline_rules import (
+    STYLE_INDICATORS,
+    OfflineHints,
+    compose_rules,
+    theme_style,
+)
 from vantageadapt.llm.stats import MarketStats
 from vantageadapt.models import (
     KeyIndicators,
@@ -145,8 +150,10 @@ def offline_market_context(stats: MarketStats) -> MarketContext:
     )
 
 
-def offline_insight(theme: str, context: MarketContext) -> StrategyInsight:
-    """StrategyInsight from the theme and the market context."""
+def offline_insight(
+    theme: str, context: MarketContext, hints: OfflineHints | None = None
+) -> StrategyInsight:
+    """StrategyInsight from the theme and the market context (an `exit` hint names its term)."""
     style = theme_style(theme, context.regime)
     base_size = {"low": 0.3, "medium": 0.2, "high": 0.1}[context.risk_level]
     size_mult = _REGIME_MULTS[context.regime][0]
@@ -174,6 +181,9 @@ def offline_insight(theme: str, context: MarketContext) -> StrategyInsight:
             take_profit_mult=round(tp, 3),
         )
     primary, confirmation, exit_ = STYLE_INDICATORS[style]
+    wanted = {"trailing": "drawdown", "time": "bars_held"}.get(hints.exit if hints else "")
+    if wanted and wanted not in exit_:
+        exit_ = [*exit_, wanted]
     return StrategyInsight(
         regime_change_probability=round(_clip(0.5 * change + 0.5 * (1 - context.confidence)), 4),
         suggested_position_size=round(_clip(base_size * size_mult, 0.05, 0.5), 4),
@@ -199,7 +209,11 @@ def offline_insight(theme: str, context: MarketContext) -> StrategyInsight:
 
 
 def offline_rules(
-    theme: str, insight: StrategyInsight, context: MarketContext, seed: int = 0
+    theme: str,
+    insight: StrategyInsight,
+    context: MarketContext,
+    seed: int = 0,
+    hints: OfflineHints | None = None,
 ) -> TradingRules:
-    """TradingRules composed from the rule language for the theme and regime."""
-    return TradingRules.model_validate(compose_rules(theme, insight, context, seed))
+    """TradingRules composed from the rule language for the theme, regime and prompt hints."""
+    return TradingRules.model_validate(compose_rules(theme, insight, context, seed, hints))

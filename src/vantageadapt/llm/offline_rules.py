@@ -1,12 +1,60 @@
-"""Rule composition for the offline strategist: a theme style, shaped by the regime."""
+"""Rule composition for the offline strategist: a theme style, shaped by the regime.
+
+The offline strategist also reads hints from its prompt templates, one per line, written as
+`# offline: key=value` (parsed against a whitelist, never evaluated; a later line wins):
+  prefer=more_trades|fewer_trades  windows half / twice as long (unless window_scale is given)
+  window_scale=X                    every indicator window times X (0.25-4)
+  exit=trailing|time                add a trailing-stop (drawdown) or a time (bars_held) exit
+In the insight prompt an `exit` hint names the term among the insight's exit indicators, and the
+rules then carry that exit.
+An LLM strategist reads the same lines as plain guidance.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
+from dataclasses import dataclass
 from typing import Any
 
+from vantageadapt.errors import ConfigError
 from vantageadapt.models import MarketContext, MarketRegime, StrategyInsight
+
+_HINT = re.compile(r"^\s*#\s*offline:\s*([a-z_]+)\s*=\s*(\S+)\s*$", re.MULTILINE)
+_PREFER_SCALE = {"more_trades": 0.5, "fewer_trades": 2.0}
+_EXITS = ("trailing", "time")
+
+
+@dataclass(frozen=True)
+class OfflineHints:
+    """What a template's `# offline:` lines ask of the offline strategist."""
+
+    window_scale: float = 1.0
+    exit: str = ""
+
+
+def offline_hints(template: str) -> OfflineHints:
+    """The `# offline: key=value` hints in a template; unknown keys or values are errors."""
+    found = dict(_HINT.findall(template))
+    unknown = sorted(set(found) - {"prefer", "window_scale", "exit"})
+    if unknown:
+        raise ConfigError(f"unknown offline hint {unknown[0]!r}; use prefer, window_scale or exit")
+    scale = _PREFER_SCALE.get(found.get("prefer", ""), 1.0)
+    if "prefer" in found and found["prefer"] not in _PREFER_SCALE:
+        raise ConfigError(f"offline hint prefer={found['prefer']}: use more_trades or fewer_trades")
+    if "window_scale" in found:
+        try:
+            scale = float(found["window_scale"])
+        except ValueError:
+            scale = float("nan")
+        if not 0.25 <= scale <= 4.0:
+            raise ConfigError(f"offline hint window_scale={found['window_scale']}: use 0.25-4")
+    exit_ = found.get("exit", "")
+    if exit_ and exit_ not in _EXITS:
+        raise ConfigError(f"offline hint exit={exit_}: use trailing or time")
+    return OfflineHints(window_scale=scale, exit=exit_)
+
 
 # Keyword -> style, checked in order (so "trend reversal" is mean reversion, "range breakout"
 # is a breakout).
@@ -182,13 +230,35 @@ _BASE_EXITS: dict[str, tuple[float, float]] = {
 }
 
 
+def _apply_hints(
+    hints: OfflineHints, asked: list[str], exit_: list[str], params: dict[str, float]
+) -> None:
+    """Scale the windows; add the exits the hints or the insight's exit indicators ask for."""
+    for name, value in params.items():
+        if name.endswith("_window"):
+            params[name] = max(2, round(value * hints.window_scale))
+    trailing = hints.exit == "trailing" or "drawdown" in asked
+    if trailing and not any(c.startswith("drawdown") for c in exit_):
+        exit_.append("drawdown > max_drawdown")  # its limit is the insight's max_drawdown
+    timed = hints.exit == "time" or "bars_held" in asked
+    if timed and not any(c.startswith("bars_held") for c in exit_):
+        exit_.append("bars_held > max_bars")
+        windows = [v for k, v in params.items() if k.endswith("_window")]
+        params["max_bars"] = 3 * max(windows, default=50)
+
+
 def compose_rules(
-    theme: str, insight: StrategyInsight, context: MarketContext, seed: int = 0
+    theme: str,
+    insight: StrategyInsight,
+    context: MarketContext,
+    seed: int = 0,
+    hints: OfflineHints | None = None,
 ) -> dict[str, Any]:
     """The DESIGN.md rules JSON for a theme in a market; same inputs and seed, same rules."""
     regime = context.regime
     style = theme_style(theme, regime)
     entry, exit_, params = _STYLES[style](regime, _rng(theme, regime, seed))
+    _apply_hints(hints or OfflineHints(), insight.key_indicators.exit, exit_, params)
     rule = insight.regime_specific_rules.get(regime)
     sl_mult = rule.stop_loss_mult if rule else 1.0
     tp_mult = rule.take_profit_mult if rule else 1.0

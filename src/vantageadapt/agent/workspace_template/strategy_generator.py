@@ -8,6 +8,10 @@ from typing import Any
 # used instead of the strategist's own rules when the theme mentions its key.
 THEME_RULES: dict[str, tuple[list[str], list[str], dict[str, float]]] = {}
 
+# An exit indicator the strategist's insight asks for -> the exit added for it.
+INSIGHT_EXITS: dict[str, str] = {"bars_held": "bars_held > max_bars"}
+HOLD_WINDOWS = 3.0  # max_bars: this many of the rules' longest window
+
 
 def compose_rules(insight: Any, context: Any, theme: str) -> dict[str, Any] | None:
     """A {"conditions", "parameters"} rules dict, or None to keep the strategist's rules."""
@@ -22,5 +26,12 @@ def compose_rules(insight: Any, context: Any, theme: str) -> dict[str, Any] | No
                 "max_orders": 3.0,
             }
             parameters.update(extra)
-            return {"conditions": {"entry": entry, "exit": exit_}, "parameters": parameters}
+            exits, asked = list(exit_), insight.key_indicators.model_dump()["exit"]
+            for name, condition in INSIGHT_EXITS.items():
+                if name in asked and condition not in exits:
+                    exits.append(condition)
+            if INSIGHT_EXITS["bars_held"] in exits:
+                longest = max((v for k, v in extra.items() if k.endswith("window")), default=50.0)
+                parameters["max_bars"] = HOLD_WINDOWS * longest
+            return {"conditions": {"entry": entry, "exit": exits}, "parameters": parameters}
     return None
