@@ -97,6 +97,10 @@ def test_budget_stops_cleanly_and_resume_finishes(sample_path: Path, server: Fak
     state = _state(first.run_id)
     assert state.run.status == "finished" and len(state.iterations) == 3
     assert second.test and second.test_fingerprint == state.run.test_fingerprint
+    # Trials carry over the cut: the deflated Sharpe of iteration 3 counts iterations 1-2 too.
+    to_date = [it.optimization["trials_to_date"] for it in state.iterations]
+    trials = [it.optimization["trials"] for it in state.iterations]
+    assert to_date == [sum(trials[: i + 1]) for i in range(3)]  # agent off: searches only
 
 
 def test_provider_failure_marks_the_run_failed_and_exits_three(

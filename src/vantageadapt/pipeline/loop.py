@@ -78,6 +78,7 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
         validation_score=fixed_score,
         unmet=unmet,
         trials=int(result.trials),
+        trials_to_date=parts.trials_so_far,
         deflated_sharpe=float(result.deflated_sharpe),
         parameters_at_edge=dict(result.parameters_at_edge),
         landscape=persist.landscape_rows(result.landscape),
@@ -211,6 +212,8 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         )
         if state is not None:
             rewind(parts, done, state.iterations)
+            # The deflated Sharpe counts every backtest of the run, those before the cut too.
+            parts.trials_so_far = done[-1].trials_to_date if done else 0
         result = RunResult(
             run_id=run_id,
             status="running",

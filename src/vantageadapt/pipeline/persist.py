@@ -70,6 +70,7 @@ def iteration_record(
         unmet=item.unmet,
         optimization={
             "trials": item.trials,
+            "trials_to_date": item.trials_to_date,
             "deflated_sharpe": item.deflated_sharpe,
             "parameters_at_edge": item.parameters_at_edge,
             "proposed_rules": item.rules,
@@ -101,6 +102,7 @@ def iteration_result(record: Any) -> IterationResult:
         validation_score=record.validation_score or 0.0,
         unmet=list(record.unmet),
         trials=int(optimization.get("trials", 0)),
+        trials_to_date=int(optimization.get("trials_to_date", 0)),
         deflated_sharpe=float(optimization.get("deflated_sharpe", 0.0)),
         parameters_at_edge=dict(optimization.get("parameters_at_edge", {})),
         landscape=list(optimization.get("landscape", [])),

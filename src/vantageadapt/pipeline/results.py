@@ -43,6 +43,7 @@ class IterationResult(_Result):
     validation_score: float
     unmet: list[str] = Field(default_factory=list)
     trials: int = 0
+    trials_to_date: int = 0  # every backtest of the run so far, patch checks included
     deflated_sharpe: float = 0.0
     parameters_at_edge: dict[str, str] = Field(default_factory=dict)
     landscape: list[dict[str, float]] = Field(default_factory=list)
