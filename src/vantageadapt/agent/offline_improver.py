@@ -276,6 +276,17 @@ def _base_window(ctx: ImprovementContext) -> float:
     return float(round(max(_MIN_BASE_WINDOW, _SLOWER * max(windows, default=0.0))))
 
 
+def _theme_rules_patch(theme_rules: dict, reason: str) -> CodePatch:
+    """A patch replacing the workspace strategy generator's THEME_RULES table."""
+    return CodePatch(
+        target="strategy_generator.py",
+        op=PatchOp.modify_code,
+        name="THEME_RULES",
+        code=f"THEME_RULES: {_THEME_TYPE} = {theme_rules!r}",
+        reason=reason,
+    )
+
+
 def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
     source = _module_source(ctx, "strategy_generator.py")
     current = dict(_constant(source, "THEME_RULES"))  # type: ignore[call-overload]
@@ -289,16 +300,11 @@ def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
         key = f"compose:{key_word}:{base:g}"
         yield (
             key,
-            CodePatch(
-                target="strategy_generator.py",
-                op=PatchOp.modify_code,
-                name="THEME_RULES",
-                code=f"THEME_RULES: {_THEME_TYPE} = {new!r}",
-                reason=(
-                    f"[offline:{key}] compose slower {key_word} rules (base window {base:g}, "
-                    f"{_SLOWER:g}x the strategist's longest) so fees and noise weigh less; their "
-                    "windows are parameters the search tunes"
-                ),
+            _theme_rules_patch(
+                new,
+                f"[offline:{key}] compose slower {key_word} rules (base window {base:g}, "
+                f"{_SLOWER:g}x the strategist's longest) so fees and noise weigh less; their "
+                "windows are parameters the search tunes",
             ),
         )
 
@@ -325,16 +331,11 @@ def _filter(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
             key = f"filter:{key_word}:{name}:{side}"
             yield (
                 key,
-                CodePatch(
-                    target="strategy_generator.py",
-                    op=PatchOp.modify_code,
-                    name="THEME_RULES",
-                    code=f"THEME_RULES: {_THEME_TYPE} = {new!r}",
-                    reason=(
-                        f"[offline:{key}] add the {side} condition {condition} on the workspace "
-                        f"indicator {name} to the {key_word} rules; its threshold is a "
-                        "parameter the search tunes"
-                    ),
+                _theme_rules_patch(
+                    new,
+                    f"[offline:{key}] add the {side} condition {condition} on the workspace "
+                    f"indicator {name} to the {key_word} rules; its threshold is a parameter the "
+                    "search tunes",
                 ),
             )
 
