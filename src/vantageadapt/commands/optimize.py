@@ -9,30 +9,6 @@ from typing import Any
 import typer
 
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
-from vantageadapt.errors import ConfigError
-
-
-def _load_rules(path: Path) -> Any:
-    """TradingRules from a JSON file; ConfigError naming the file on any problem."""
-    from pydantic import ValidationError
-
-    from vantageadapt.models import TradingRules
-
-    try:
-        raw = json.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read rules file {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"rules file {path} is not JSON: {exc}") from None
-    try:
-        return TradingRules.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "top level"
-        raise ConfigError(
-            f"rules file {path}: {where}: {err['msg']} (expected "
-            '{"conditions": {"entry": [...], "exit": [...]}, "parameters": {...}})'
-        ) from None
 
 
 def _print_result(result: Any) -> None:
@@ -105,6 +81,7 @@ def optimize(
     from vantageadapt.data import load_cli_data
     from vantageadapt.optimize import OptimizeSettings, parse_override, run_parameter_optimization
     from vantageadapt.optimize.optimizer import resolve_space
+    from vantageadapt.rules.files import load_rules_file
 
     overrides = dict(parse_override(text) for text in param)
     settings = OptimizeSettings.build(
@@ -118,7 +95,7 @@ def optimize(
         space_file=space_file,
         overrides=overrides,
     )
-    trading_rules = _load_rules(rules)
+    trading_rules = load_rules_file(rules)
     resolve_space(trading_rules, settings, None, "fraction")  # bad ranges fail before loading
     frames = load_cli_data(data, trust_pickle=trust_pickle, bar=bar)
     console = Console(stderr=True)
