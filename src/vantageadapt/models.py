@@ -5,9 +5,16 @@ from __future__ import annotations
 import logging
 import math
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,9 @@ class MarketRegime(StrEnum):
 
 Unit = Field(ge=0.0, le=1.0)
 
+# A regime field that maps any spelling (an LLM's, a database's) through MarketRegime.parse.
+Regime = Annotated[MarketRegime, BeforeValidator(MarketRegime.parse)]
+
 
 class KeyLevels(_Model):
     support: float
@@ -60,7 +70,7 @@ class MarketAnalysis(_Model):
 class MarketContext(_Model):
     """The strategist's read of the market."""
 
-    regime: MarketRegime
+    regime: Regime
     confidence: float = Unit
     volatility_level: float = Unit
     trend_strength: float = Unit
@@ -68,11 +78,6 @@ class MarketContext(_Model):
     risk_level: Literal["low", "medium", "high"]
     key_levels: KeyLevels
     analysis: MarketAnalysis
-
-    @field_validator("regime", mode="before")
-    @classmethod
-    def _regime(cls, value: object) -> MarketRegime:
-        return MarketRegime.parse(value)
 
 
 class VolatilityAdjustment(_Model):

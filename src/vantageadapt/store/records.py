@@ -14,8 +14,8 @@ from vantageadapt.models import (
     Conditions,
     LLMCall,
     MarketContext,
-    MarketRegime,
     Metrics,
+    Regime,
     StrategyInsight,
 )
 
@@ -106,7 +106,7 @@ class StrategyRecord(_Record):
     run_id: str | None = Field(default=None, description="set by the store")
     iteration: int | None = Field(default=None, description="set by the store")
     theme: str
-    regime: MarketRegime
+    regime: Regime
     conditions: Conditions
     parameters: dict[str, float]
     insight: StrategyInsight | None = None
@@ -117,11 +117,6 @@ class StrategyRecord(_Record):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return as_utc(value)
-
-    @field_validator("regime", mode="before")
-    @classmethod
-    def _regime(cls, value: object) -> MarketRegime:
-        return MarketRegime.parse(value)
 
     @field_validator("performance")
     @classmethod
@@ -206,7 +201,7 @@ class IterationRecord(_Record):
 
     id: str | None = Field(default=None, description="set by the store")
     index: int = Field(ge=1)
-    regime: MarketRegime
+    regime: Regime
     market_context: MarketContext | None = None
     strategy: StrategyRecord
     score: float
@@ -225,11 +220,6 @@ class IterationRecord(_Record):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return as_utc(value)
-
-    @field_validator("regime", mode="before")
-    @classmethod
-    def _regime(cls, value: object) -> MarketRegime:
-        return MarketRegime.parse(value)
 
 
 class ResumeState(_Record):
