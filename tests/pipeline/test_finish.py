@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from vantageadapt.backtest import EngineConfig, run_backtest
 from vantageadapt.data import split_frames
-from vantageadapt.pipeline.finish import choose_best, score_sealed_test, tuned_rules
-from vantageadapt.pipeline.results import IterationResult
+from vantageadapt.pipeline.finish import score_sealed_test
+from vantageadapt.results import IterationResult, best_iteration, tuned_rules
 
 RULES = {
     "conditions": {"entry": ["price > ma_{ma_window}"], "exit": ["price < ma_{ma_window}"]},
@@ -37,8 +37,8 @@ def _it(index: int, score: float, unmet: list[str]) -> IterationResult:
 
 def test_met_beats_a_higher_score_and_ties_go_to_the_earliest():
     items = [_it(1, 5.0, ["x"]), _it(2, 1.0, []), _it(3, 1.0, []), _it(4, 9.0, ["y"])]
-    assert choose_best(items).index == 2
-    assert choose_best([_it(1, 1.0, ["a"]), _it(2, 3.0, ["b"])]).index == 2
+    assert best_iteration(items).index == 2
+    assert best_iteration([_it(1, 1.0, ["a"]), _it(2, 3.0, ["b"])]).index == 2
 
 
 @settings(max_examples=50, deadline=None)
@@ -49,7 +49,7 @@ def test_best_matches_a_plain_reference(rows):
     pool = met or items
     top = max(it.validation_score for it in pool)
     expected = min(it.index for it in pool if it.validation_score == top)
-    assert choose_best(items).index == expected
+    assert best_iteration(items).index == expected
 
 
 def test_tuned_rules_fill_in_the_best_parameters():

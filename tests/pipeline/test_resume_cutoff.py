@@ -134,7 +134,7 @@ def test_saved_sources_touch_the_run_copy_only_to_undo_a_lost_patch(tmp_path: Pa
     from vantageadapt.agent import PatchOutcome
     from vantageadapt.agent.workspace import template_sources
     from vantageadapt.errors import ConfigError
-    from vantageadapt.pipeline.results import IterationResult, PatchSummary
+    from vantageadapt.results import IterationResult, PatchSummary
     from vantageadapt.pipeline.rewind import saved_sources
 
     workspace = Workspace.create(tmp_path / "run")

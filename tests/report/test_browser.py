@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vantageadapt.pipeline.results import IterationResult, RunResult
+from vantageadapt.results import IterationResult, RunResult
 from vantageadapt.report import write_report
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchSummary, RunResult
 from vantageadapt.report import figures
 from vantageadapt.report.page import lineage, metrics_table, render_page
 

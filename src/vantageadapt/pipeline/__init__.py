@@ -2,7 +2,7 @@
 
 from vantageadapt.pipeline.loop import run_pipeline
 from vantageadapt.pipeline.progress import Progress, RichProgress
-from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchSummary, RunResult
 
 __all__ = [
     "IterationResult",

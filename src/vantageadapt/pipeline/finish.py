@@ -1,23 +1,10 @@
-"""The end of a run: pick the best iteration, score the sealed test window once."""
+"""The end of a run: score the best iteration (`results.best_iteration`) on the sealed test once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from vantageadapt.models import TradingRules
-from vantageadapt.pipeline.results import IterationResult
-
-
-def choose_best(iterations: list[IterationResult]) -> IterationResult:
-    """Iterations meeting every threshold first, then the fixed validation score, then earliest."""
-    return max(iterations, key=lambda it: (not it.unmet, it.validation_score, -it.index))
-
-
-def tuned_rules(iteration: IterationResult) -> TradingRules:
-    """The iteration's rules with the optimizer's best parameters filled in."""
-    rules = TradingRules.model_validate(iteration.rules)
-    parameters = {**rules.parameters, **iteration.parameters}
-    return TradingRules(conditions=rules.conditions, parameters=parameters)
+from vantageadapt.results import IterationResult, tuned_rules
 
 
 def score_sealed_test(

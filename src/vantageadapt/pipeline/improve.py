@@ -7,7 +7,7 @@ from typing import Any
 
 from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
 from vantageadapt.pipeline import persist
-from vantageadapt.pipeline.results import IterationResult, PatchSummary
+from vantageadapt.results import IterationResult, PatchSummary
 from vantageadapt.pipeline.stages import RunParts, compose, metric_dict, optimize
 
 

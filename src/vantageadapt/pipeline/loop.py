@@ -10,10 +10,10 @@ from typing import Any
 from vantageadapt.errors import BudgetExceeded, VantageError
 from vantageadapt.models import MarketRegime
 from vantageadapt.pipeline import persist
-from vantageadapt.pipeline.finish import choose_best, score_sealed_test
+from vantageadapt.pipeline.finish import score_sealed_test
 from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
-from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
 from vantageadapt.pipeline.rewind import rewind
 from vantageadapt.pipeline.stages import (
     RunParts,
@@ -254,8 +254,8 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
     from vantageadapt.report import write_report
 
     done, progress = result.iterations, parts.progress
-    if result.status == "finished" and done:
-        best = choose_best(done)
+    best = best_iteration(done)
+    if result.status == "finished" and best is not None:
         result.best_iteration, result.unmet, result.met = best.index, best.unmet, not best.unmet
         logger.info(
             "best metrics (iteration %d, validation): %s",

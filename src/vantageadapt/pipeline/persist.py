@@ -6,7 +6,7 @@ from typing import Any
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import LLMCall
-from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchSummary, RunResult
 from vantageadapt.settings import RunSettings
 
 MAX_LANDSCAPE_ROWS = 2_000

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from vantageadapt.pipeline.results import IterationResult, RunResult
+from vantageadapt.results import IterationResult, RunResult
 
 TrialCallback = Callable[[int, int], None]
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.pipeline.results import IterationResult
+from vantageadapt.results import IterationResult
 from vantageadapt.pipeline.stages import RunParts
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vantageadapt.pipeline.results import RunResult
+from vantageadapt.results import RunResult, tuned_rules
 
 
 def write_report(
@@ -24,7 +24,6 @@ def write_report(
     import pandas as pd
 
     from vantageadapt.backtest import EngineConfig, run_backtest
-    from vantageadapt.pipeline.finish import tuned_rules
     from vantageadapt.report import figures
     from vantageadapt.report.page import render_page
 

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from vantageadapt.pipeline.results import IterationResult
+from vantageadapt.results import IterationResult
 
 MAX_POINTS = 2_000
 MAX_MARKERS = 1_500

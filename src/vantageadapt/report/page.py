@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from vantageadapt.models import METRIC_NAMES
-from vantageadapt.pipeline.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchSummary, RunResult
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}

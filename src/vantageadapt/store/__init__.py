@@ -13,7 +13,7 @@ from vantageadapt.store.records import (
     StrategyRecord,
     StrategySummary,
 )
-from vantageadapt.store.repository import DatabaseConnection, best_of
+from vantageadapt.store.repository import DatabaseConnection
 from vantageadapt.store.url import mask_url, resolve_database_url
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "RunRecord",
     "StrategyRecord",
     "StrategySummary",
-    "best_of",
     "mask_url",
     "resolve_database_url",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vantageadapt.errors import ConfigError, StoreError, VantageError
 from vantageadapt.models import LLMCall, Metrics
+from vantageadapt.results import best_iteration
 from vantageadapt.store import queries, rows
 from vantageadapt.store.engine import create_engine
 from vantageadapt.store.migrate import ensure_schema
@@ -305,19 +306,9 @@ class DatabaseConnection:
             iterations = await queries.list_iterations(session, run_id)
             patches = await queries.list_patches(session, run_id=run_id)
         return ResumeState(
-            run=run, iterations=iterations, best=best_of(iterations), patches=patches
+            run=run, iterations=iterations, best=best_iteration(iterations), patches=patches
         )
 
     async def llm_calls(self, run_id: str) -> list[LLMCall]:
         """Every strategist call saved with a run, oldest first."""
         return await self._read(f"reading run {run_id}", queries.llm_calls, run_id)
-
-
-def best_of(iterations: Sequence[IterationRecord]) -> IterationRecord | None:
-    """The best iteration by validation score (the fixed evaluator), else by search score."""
-
-    def key(item: IterationRecord) -> tuple[float, int]:
-        value = item.validation_score if item.validation_score is not None else item.score
-        return (value, -item.index)
-
-    return max(iterations, key=key, default=None)

@@ -1,10 +1,17 @@
-"""What a run produces: one record per iteration and the run's outcome, JSON-ready."""
+"""What a run produces: one record per iteration and the run's outcome, JSON-ready.
+
+Below both the pipeline (which builds these) and the report (which draws a finished run from
+them), so neither imports the other for its data.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from vantageadapt.models import TradingRules
 
 RunStatus = Literal["finished", "interrupted", "budget_exceeded", "failed", "running"]
 
@@ -119,3 +126,33 @@ class RunResult(_Result):
                 "cost_usd": round(self.llm_cost_usd, 6),
             },
         }
+
+
+def tuned_rules(iteration: IterationResult) -> TradingRules:
+    """The iteration's rules with the optimizer's best parameters filled in."""
+    rules = TradingRules.model_validate(iteration.rules)
+    parameters = {**rules.parameters, **iteration.parameters}
+    return TradingRules(conditions=rules.conditions, parameters=parameters)
+
+
+class Scored(Protocol):
+    """What the best-iteration rule reads: an IterationResult or a stored IterationRecord."""
+
+    index: int
+    unmet: list[str]
+    score: float
+    validation_score: float | None
+
+
+S = TypeVar("S", bound=Scored)
+
+
+def best_iteration(iterations: Iterable[S]) -> S | None:
+    """The best iteration: those meeting every threshold first, then the higher fixed
+    validation score (the search score where none was stored), then the earliest."""
+
+    def key(item: S) -> tuple[bool, float, int]:
+        value = item.validation_score if item.validation_score is not None else item.score
+        return (not item.unmet, value, -item.index)
+
+    return max(iterations, key=key, default=None)
