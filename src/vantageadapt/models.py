@@ -142,19 +142,6 @@ class TradingRules(_Model):
         return self
 
 
-METRIC_NAMES: tuple[str, ...] = (
-    "total_return",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "max_drawdown",
-    "win_rate",
-    "total_trades",
-    "profit_factor",
-    "avg_trade_return",
-    "exposure",
-)
-
-
 class Metrics(_Model):
     """Performance of one asset over one window; every number finite."""
 
@@ -174,6 +161,10 @@ class Metrics(_Model):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("metrics must be finite")
         return value
+
+
+METRIC_NAMES: tuple[str, ...] = tuple(Metrics.model_fields)
+"""The per-window metric names, in column order: the one list every part reads."""
 
 
 class AggregateMetrics(Metrics):

@@ -82,6 +82,8 @@ def _print_strategy(item: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from vantageadapt.models import METRIC_NAMES
+
     console = Console()
     console.print(
         f"[bold]strategy {item.id}[/]  theme {item.theme!r}  regime {item.regime.value}  "
@@ -97,20 +99,13 @@ def _print_strategy(item: Any) -> None:
     if item.insight is not None:
         console.print(f"rationale:   {item.insight.rationale}", highlight=False)
     table = Table(title="performance (aggregate rows, then per asset)")
-    names = (
-        "total_return",
-        "sharpe_ratio",
-        "sortino_ratio",
-        "max_drawdown",
-        "win_rate",
-        "total_trades",
-        "profit_factor",
-    )
-    for column in ("window", "asset", *names):
+    for column in ("window", "asset", *METRIC_NAMES):
         table.add_column(column)
     rows = sorted(item.performance, key=lambda r: (r.asset is not None, r.window, r.asset or ""))
     for row in rows:
-        values = [format(getattr(row, n), "d" if n == "total_trades" else ".4g") for n in names]
+        values = [
+            format(getattr(row, n), "d" if n == "total_trades" else ".4g") for n in METRIC_NAMES
+        ]
         table.add_row(row.window, row.asset or "(all)", *values)
     console.print(table)
 

@@ -17,7 +17,6 @@ from vantageadapt.store.records import (
     RunRecord,
     StrategyRecord,
     StrategySummary,
-    as_utc,
 )
 from vantageadapt.store.schema import (
     IterationRow,
@@ -166,7 +165,7 @@ async def list_strategies(
             out_of_sample_sortino=out_sortino,
             out_of_sample_return=out_return,
             out_of_sample_trades=out_trades,
-            created_at=as_utc(row.created_at),
+            created_at=row.created_at,
         )
         for row, number, in_sortino, out_sortino, out_return, out_trades in result
     ]

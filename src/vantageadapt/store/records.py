@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from vantageadapt.models import (
     METRIC_NAMES,
@@ -32,9 +32,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def as_utc(value: datetime) -> datetime:
+def _as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A time as the store keeps it: naive values are read as UTC, aware ones converted to UTC."""
 
 
 class _Record(BaseModel):
@@ -58,29 +62,15 @@ class RunRecord(_Record):
     test_metrics: dict[str, float] | None = None
     unmet: list[str] = Field(default_factory=list)
     message: str = ""
-    started_at: datetime = Field(default_factory=_now)
-    finished_at: datetime | None = None
-
-    @field_validator("started_at", "finished_at")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
+    started_at: UtcTime = Field(default_factory=_now)
+    finished_at: UtcTime | None = None
 
 
-class PerformanceRecord(_Record):
+class PerformanceRecord(Metrics):
     """Metrics of one asset (or the aggregate, asset None) over one window."""
 
     window: Window
     asset: str | None = None
-    total_return: float = 0.0
-    sharpe_ratio: float = 0.0
-    sortino_ratio: float = 0.0
-    max_drawdown: float = 0.0
-    win_rate: float = 0.0
-    total_trades: int = 0
-    profit_factor: float = 0.0
-    avg_trade_return: float = 0.0
-    exposure: float = 0.0
     total_return_sum: float | None = None
     n_assets: int | None = None
 
@@ -111,12 +101,7 @@ class StrategyRecord(_Record):
     parameters: dict[str, float]
     insight: StrategyInsight | None = None
     performance: list[PerformanceRecord] = Field(default_factory=list)
-    created_at: datetime = Field(default_factory=_now)
-
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    created_at: UtcTime = Field(default_factory=_now)
 
     @field_validator("performance")
     @classmethod
@@ -155,7 +140,7 @@ class StrategySummary(_Record):
     out_of_sample_sortino: float | None
     out_of_sample_return: float | None
     out_of_sample_trades: int | None
-    created_at: datetime
+    created_at: UtcTime
 
 
 class PatchRecord(_Record):
@@ -173,12 +158,7 @@ class PatchRecord(_Record):
     parent_id: str | None = None
     score_before: float | None = None
     score_after: float | None = None
-    created_at: datetime = Field(default_factory=_now)
-
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    created_at: UtcTime = Field(default_factory=_now)
 
 
 class PromptVersionRecord(_Record):
@@ -188,12 +168,7 @@ class PromptVersionRecord(_Record):
     version: int
     template: str
     reason: str = ""
-    created_at: datetime = Field(default_factory=_now)
-
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    created_at: UtcTime = Field(default_factory=_now)
 
 
 class IterationRecord(_Record):
@@ -214,12 +189,7 @@ class IterationRecord(_Record):
     prompt_versions: list[PromptVersionRecord] = Field(default_factory=list)
     llm_calls: list[LLMCall] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
-    created_at: datetime = Field(default_factory=_now)
-
-    @field_validator("created_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    created_at: UtcTime = Field(default_factory=_now)
 
 
 class ResumeState(_Record):
