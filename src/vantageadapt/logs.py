@@ -10,6 +10,8 @@ from pathlib import Path
 
 from rich.logging import RichHandler
 
+from vantageadapt.home import vantage_home
+
 _SECRET_PATTERNS = (
     re.compile(r"(sk-[A-Za-z0-9_\-]{8,})"),
     re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
@@ -53,7 +55,7 @@ def setup_logging(*, verbose: bool = False, log_dir: Path | None = None) -> None
     console.console = Console(stderr=True)
     root.addHandler(console)
     if verbose:
-        folder = log_dir or Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "logs"
+        folder = log_dir or vantage_home() / "logs"
         folder.mkdir(parents=True, exist_ok=True)
         file_handler = RotatingFileHandler(
             folder / "vantage.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"

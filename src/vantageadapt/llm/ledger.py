@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vantageadapt.errors import BudgetExceeded
+from vantageadapt.home import vantage_home
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,7 @@ class ResponseCache:
     """Provider replies on disk, one JSON file per request hash."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        home = Path(os.environ.get("VANTAGE_HOME", ".vantage"))
-        self.folder = folder if folder is not None else home / "cache"
+        self.folder = folder if folder is not None else vantage_home() / "cache"
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"

@@ -7,8 +7,8 @@ from typing import Any
 
 from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
 from vantageadapt.pipeline import persist
-from vantageadapt.results import IterationResult, PatchSummary
 from vantageadapt.pipeline.stages import RunParts, compose, metric_dict, optimize
+from vantageadapt.results import IterationResult, PatchSummary
 
 
 @dataclass

@@ -13,7 +13,6 @@ from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.finish import score_sealed_test
 from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
-from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
 from vantageadapt.pipeline.rewind import rewind
 from vantageadapt.pipeline.stages import (
     RunParts,
@@ -26,6 +25,7 @@ from vantageadapt.pipeline.stages import (
     run_dir_for,
     train_frames,
 )
+from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
 from vantageadapt.settings import RunSettings
 
 logger = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.results import IterationResult
 from vantageadapt.pipeline.stages import RunParts
+from vantageadapt.results import IterationResult
 
 logger = logging.getLogger(__name__)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vantageadapt.errors import ConfigError
+from vantageadapt.home import vantage_home
 from vantageadapt.models import TradingRules
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.settings import RunSettings
@@ -41,7 +41,7 @@ class RunParts:
 
 def run_dir_for(run_id: str) -> Path:
     """$VANTAGE_HOME/runs/<run_id>: the run's workspace and report."""
-    return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "runs" / run_id
+    return vantage_home() / "runs" / run_id
 
 
 def load_split(settings: RunSettings) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import string
 from datetime import UTC, datetime
 from importlib import resources
@@ -14,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from vantageadapt.errors import ConfigError
+from vantageadapt.home import vantage_home
 
 CATEGORIES: tuple[str, ...] = ("analysis", "strategy", "rules", "improvement")
 _SUFFIX = ".prompt"
@@ -61,7 +61,7 @@ def _sha(text: str) -> str:
 
 
 def _default_root() -> Path:
-    return Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "prompts"
+    return vantage_home() / "prompts"
 
 
 class PromptManager:
