@@ -1,3 +1,60 @@
-"""VantageAdapt: find, tune and check trading strategies, with a self-improving agent."""
+"""VantageAdapt: find, tune and check trading strategies, with a self-improving agent.
+
+The seed's public names are importable from here (`from vantageadapt import Backtester`); each
+loads its part on first use, so `import vantageadapt` itself loads no numba, pandas or
+SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vantageadapt.agent import GodelAgent, StrategicTrader
+    from vantageadapt.data import load_trade_data
+    from vantageadapt.llm import LLMInterface
+    from vantageadapt.models import MarketContext, MarketRegime, StrategyInsight
+    from vantageadapt.optimize import Backtester
+    from vantageadapt.prompts import PromptManager
+    from vantageadapt.store import DatabaseConnection
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_trade_data": "vantageadapt.data",
+    "Backtester": "vantageadapt.optimize",
+    "StrategicTrader": "vantageadapt.agent",
+    "LLMInterface": "vantageadapt.llm",
+    "GodelAgent": "vantageadapt.agent",
+    "PromptManager": "vantageadapt.prompts",
+    "DatabaseConnection": "vantageadapt.store",
+    "MarketRegime": "vantageadapt.models",
+    "MarketContext": "vantageadapt.models",
+    "StrategyInsight": "vantageadapt.models",
+}
+
+__all__ = [
+    "Backtester",
+    "DatabaseConnection",
+    "GodelAgent",
+    "LLMInterface",
+    "MarketContext",
+    "MarketRegime",
+    "PromptManager",
+    "StrategicTrader",
+    "StrategyInsight",
+    "__version__",
+    "load_trade_data",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the part defining `name` on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'vantageadapt' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

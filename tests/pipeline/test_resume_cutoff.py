@@ -134,8 +134,8 @@ def test_saved_sources_touch_the_run_copy_only_to_undo_a_lost_patch(tmp_path: Pa
     from vantageadapt.agent import PatchOutcome
     from vantageadapt.agent.workspace import template_sources
     from vantageadapt.errors import ConfigError
-    from vantageadapt.results import IterationResult, PatchSummary
     from vantageadapt.pipeline.rewind import saved_sources
+    from vantageadapt.results import IterationResult, PatchSummary
 
     workspace = Workspace.create(tmp_path / "run")
     lost = PatchOutcome(

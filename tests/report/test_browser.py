@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from vantageadapt.results import IterationResult, RunResult
 from vantageadapt.report import write_report
+from vantageadapt.results import IterationResult, RunResult
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
 from vantageadapt.report import figures
 from vantageadapt.report.page import lineage, metrics_table, render_page
+from vantageadapt.results import IterationResult, PatchSummary, RunResult
 
 
 def _times(n: int, start: str = "2024-01-01") -> pd.DatetimeIndex:

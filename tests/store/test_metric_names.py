@@ -11,7 +11,7 @@ EXTRAS = tuple(set(AggregateMetrics.model_fields) - set(Metrics.model_fields))
 
 
 def test_metric_names_are_the_metrics_fields_in_order():
-    assert METRIC_NAMES == tuple(Metrics.model_fields)
+    assert tuple(Metrics.model_fields) == METRIC_NAMES
     assert sorted(EXTRAS) == ["n_assets", "total_return_sum"]
 
 

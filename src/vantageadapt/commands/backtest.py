@@ -29,8 +29,8 @@ def backtest(
 ) -> None:
     """Backtest a rules file on every asset; per-asset and aggregate metrics."""
     from vantageadapt.backtest import EngineConfig, backtest_assets
+    from vantageadapt.commands.rules_file import load_rules_file
     from vantageadapt.data import load_cli_data
-    from vantageadapt.rules.files import load_rules_file
 
     config = EngineConfig(
         init_cash=init_cash,

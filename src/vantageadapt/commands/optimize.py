@@ -78,10 +78,10 @@ def optimize(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from vantageadapt.commands.rules_file import load_rules_file
     from vantageadapt.data import load_cli_data
     from vantageadapt.optimize import OptimizeSettings, parse_override, run_parameter_optimization
     from vantageadapt.optimize.optimizer import resolve_space
-    from vantageadapt.rules.files import load_rules_file
 
     overrides = dict(parse_override(text) for text in param)
     settings = OptimizeSettings.build(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,8 +41,24 @@ _ARITH = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV}
 _CMP = {">": OP_GT, "<": OP_LT, ">=": OP_GE, "<=": OP_LE}
 POSITION_INDEX = {name: i for i, name in enumerate(POSITION_TERMS)}
 
-if TYPE_CHECKING:  # models imports this package to validate rules
-    from vantageadapt.models import TradingRules
+
+class RuleSides(Protocol):
+    """Entry and exit conditions, as `models.Conditions` holds them."""
+
+    @property
+    def entry(self) -> list[str]: ...
+    @property
+    def exit(self) -> list[str]: ...
+
+
+class RuleSet(Protocol):
+    """What compiling reads of a `models.TradingRules` (models sits above this package: its
+    TradingRules validates conditions with `check_rules`, so this package never imports it)."""
+
+    @property
+    def conditions(self) -> RuleSides: ...
+    @property
+    def parameters(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -293,13 +309,13 @@ def compile_conditions(
 
 
 def compile_rules(
-    rules: TradingRules,
+    rules: RuleSet,
     frame: pd.DataFrame,
     *,
     indicators: IndicatorCache | None = None,
     custom_indicators: Mapping[str, CustomIndicator] | None = None,
 ) -> CompiledRules:
-    """Compile a TradingRules over one frame, reusing `indicators` when given."""
+    """Compile a TradingRules (any RuleSet) over one frame, reusing `indicators` when given."""
     cache = indicators or IndicatorCache(frame, custom_indicators)
     if custom_indicators:
         cache.custom.update(custom_indicators)
