@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 import vantageadapt
+from helpers.store_db import DatabaseForTests
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
 from vantageadapt.agent.workspace import template_sources
 from vantageadapt.cli import app
 from vantageadapt.models import CodePatch, PatchOp
-from vantageadapt.store import DatabaseConnection, PatchRecord, RunRecord
+from vantageadapt.store import PatchRecord, RunRecord
 
 runner = CliRunner()
 
@@ -53,7 +54,7 @@ async def stored():
         "kept",
         parent_id=kept.id,
     )
-    async with DatabaseConnection() as db:
+    async with DatabaseForTests() as db:
         await db.save_run(run)
         for item in (kept, rejected, widened):
             await db.save_patch(run.id, item)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from helpers.store_db import DatabaseForTests
 from vantageadapt.store import DatabaseConnection
 
 from .builders import iteration_record, run_record
@@ -39,7 +40,7 @@ async def _one_run(url: str, number: int) -> str:
 async def _check(url: str) -> None:
     run_ids = await asyncio.gather(*(_one_run(url, n) for n in range(RUNS)))
     assert len(set(run_ids)) == RUNS
-    async with DatabaseConnection(url) as db:
+    async with DatabaseForTests(url) as db:
         for number, run_id in enumerate(run_ids):
             run = await db.get_run(run_id)
             assert (run.theme, run.status, run.test_metrics["sortino_ratio"]) == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.store_db import DatabaseForTests
 from vantageadapt.errors import StoreError
 from vantageadapt.store import DatabaseConnection, resolve_database_url
 
@@ -61,7 +62,7 @@ async def test_missing_database(postgres_server: PostgresServer):
 @pytest.mark.postgres
 async def test_plain_postgresql_url_uses_asyncpg(postgres_url):
     plain = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-    async with DatabaseConnection(plain) as db:
+    async with DatabaseForTests(plain) as db:
         assert db.engine.url.drivername == "postgresql+asyncpg"
         assert await db.list_runs() == []
 
@@ -80,7 +81,7 @@ def test_url_resolution_order(monkeypatch, tmp_path):
 async def test_dropped_connections_are_replaced(postgres_server: PostgresServer, postgres_url):
     from .builders import iteration_record, run_record
 
-    async with DatabaseConnection(postgres_url) as db:
+    async with DatabaseForTests(postgres_url) as db:
         run = run_record()
         await db.save_run(run)
         postgres_server.terminate_connections(postgres_url.rsplit("/", 1)[1])

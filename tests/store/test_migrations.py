@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from helpers.store_db import DatabaseForTests
 from vantageadapt.store import DatabaseConnection
 from vantageadapt.store.migrate import current_revision, head_revision, history, migrate
 from vantageadapt.store.schema import Base
@@ -44,7 +45,7 @@ async def test_autogenerate_finds_no_difference(db_url):
 
 
 async def test_downgrade_to_base_and_upgrade_again(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         await db.save_run(run)
         await db.save_iteration(run.id, iteration_record(1))

@@ -6,6 +6,7 @@ from datetime import UTC
 
 import pytest
 
+from helpers.store_db import DatabaseForTests
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics, LLMCall, MarketRegime
 from vantageadapt.store import DatabaseConnection, PatchRecord, PromptVersionRecord
@@ -14,7 +15,7 @@ from .builders import iteration_record, run_record
 
 
 async def test_iteration_round_trip(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         assert await db.save_run(run) == run.id
         saved = iteration_record(1, patch_ids=("p-1",))
@@ -78,7 +79,7 @@ async def test_run_is_stored_and_finished_with_sealed_test(db_url):
 
 
 async def test_resume_state_has_what_the_loop_needs(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         await db.save_run(run)
         assert await db.last_iteration(run.id) == 0
@@ -144,7 +145,7 @@ async def test_list_strategies_filters_and_orders(db_url):
 
 
 async def test_single_saves_and_patch_queries(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         await db.save_run(run)
         iteration_id = await db.save_iteration(run.id, iteration_record(1, patch_ids=("k1",)))

@@ -7,7 +7,8 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vantageadapt.store import DatabaseConnection, PerformanceRecord
+from helpers.store_db import DatabaseForTests
+from vantageadapt.store import PerformanceRecord
 
 from .builders import iteration_record, run_record
 
@@ -49,7 +50,7 @@ def test_values_survive_a_round_trip(db_url, parameters, values, asset):
     record = record.model_copy(update={"strategy": strategy, "optimization": {"p": parameters}})
 
     async def save_and_load():
-        async with DatabaseConnection(db_url) as db:
+        async with DatabaseForTests(db_url) as db:
             run = run_record()
             await db.save_run(run)
             await db.save_iteration(run.id, record)

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import event, func, select
 
+from helpers.store_db import DatabaseForTests
 from vantageadapt.errors import StoreError
 from vantageadapt.store import DatabaseConnection
 from vantageadapt.store.schema import Base
@@ -23,7 +24,7 @@ async def _counts(db: DatabaseConnection) -> dict[str, int]:
 
 
 async def test_failure_mid_iteration_leaves_no_rows(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         await db.save_run(run)
         await db.save_iteration(run.id, iteration_record(1, patch_ids=("same-id",)))
@@ -58,7 +59,7 @@ async def test_iteration_of_unknown_run_is_refused(db_url):
 
 
 async def test_cancelled_save_leaves_no_rows(db_url):
-    async with DatabaseConnection(db_url) as db:
+    async with DatabaseForTests(db_url) as db:
         run = run_record()
         await db.save_run(run)
         before = await _counts(db)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vantageadapt.errors import ConfigError, StoreError, VantageError
-from vantageadapt.models import LLMCall, Metrics
+from vantageadapt.models import Metrics
 from vantageadapt.results import best_iteration
 from vantageadapt.store import queries, rows
 from vantageadapt.store.engine import create_engine
@@ -22,7 +22,6 @@ from vantageadapt.store.records import (
     IterationRecord,
     PatchRecord,
     PerformanceRecord,
-    PromptVersionRecord,
     ResumeState,
     RunRecord,
     RunStatus,
@@ -191,50 +190,6 @@ class DatabaseConnection:
         session.add_all(rows.performance_rows(row.id, item.performance))
         return row.id
 
-    async def save_strategy(
-        self, run_id: str, item: StrategyRecord, *, iteration_id: str | None = None
-    ) -> int:
-        """Store a strategy (and its performance rows) on its own; returns its id."""
-        async with self._transaction(f"saving a strategy of run {run_id}") as session:
-            return await self._add_strategy(session, run_id, iteration_id, item)
-
-    async def save_performance(self, strategy_id: int, items: Sequence[PerformanceRecord]) -> None:
-        """Add performance rows to a stored strategy."""
-        async with self._transaction(f"saving performance of strategy {strategy_id}") as session:
-            session.add_all(rows.performance_rows(strategy_id, items))
-
-    async def save_patch(
-        self, run_id: str, item: PatchRecord, *, iteration_id: str | None = None
-    ) -> str:
-        """Store one patch (kept or rejected); returns its id."""
-        async with self._transaction(f"saving patch {item.id}") as session:
-            session.add(rows.patch_row(run_id, iteration_id, item))
-        return item.id
-
-    async def save_prompt_version(
-        self,
-        item: PromptVersionRecord,
-        *,
-        run_id: str | None = None,
-        iteration_id: str | None = None,
-    ) -> int:
-        """Store one prompt version; returns its row id."""
-        async with self._transaction(f"saving prompt {item.name} v{item.version}") as session:
-            row = rows.prompt_row(run_id, iteration_id, item)
-            session.add(row)
-            await session.flush()
-            return row.id
-
-    async def save_llm_call(
-        self, call: LLMCall, *, run_id: str | None = None, iteration_id: str | None = None
-    ) -> int:
-        """Store one strategist call; returns its row id."""
-        async with self._transaction("saving a strategist call") as session:
-            row = rows.llm_call_row(run_id, iteration_id, call)
-            session.add(row)
-            await session.flush()
-            return row.id
-
     # ----- reads --------------------------------------------------------------------------
 
     async def _read(self, action: str, query: Any, *args: Any, **kwargs: Any) -> Any:
@@ -244,18 +199,6 @@ class DatabaseConnection:
     async def get_run(self, run_id: str) -> RunRecord | None:
         """One run, or None."""
         return await self._read(f"reading run {run_id}", queries.get_run, run_id)
-
-    async def list_runs(self, *, limit: int = 50) -> list[RunRecord]:
-        """The newest runs first."""
-        return await self._read("listing runs", queries.list_runs, limit=limit)
-
-    async def last_iteration(self, run_id: str) -> int:
-        """The index of the run's last saved iteration (0 when none)."""
-        return await self._read(f"reading run {run_id}", queries.last_iteration, run_id)
-
-    async def list_iterations(self, run_id: str) -> list[IterationRecord]:
-        """Every saved iteration of a run, in order, with everything saved with it."""
-        return await self._read(f"reading run {run_id}", queries.list_iterations, run_id)
 
     async def list_strategies(
         self,
@@ -308,7 +251,3 @@ class DatabaseConnection:
         return ResumeState(
             run=run, iterations=iterations, best=best_iteration(iterations), patches=patches
         )
-
-    async def llm_calls(self, run_id: str) -> list[LLMCall]:
-        """Every strategist call saved with a run, oldest first."""
-        return await self._read(f"reading run {run_id}", queries.llm_calls, run_id)
