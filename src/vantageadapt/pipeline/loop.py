@@ -283,7 +283,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
 
 
 def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
-    """Run (or resume) one full loop and return its outcome; the report is written by the CLI."""
+    """Run (or resume) one full loop, save it and write its report; return its outcome."""
     from vantageadapt.rules import register_indicator, registered_indicators, unregister_indicator
 
     before = registered_indicators()
