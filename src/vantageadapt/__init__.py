@@ -21,19 +21,6 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    "load_trade_data": "vantageadapt.data",
-    "Backtester": "vantageadapt.optimize",
-    "StrategicTrader": "vantageadapt.agent",
-    "LLMInterface": "vantageadapt.llm",
-    "GodelAgent": "vantageadapt.agent",
-    "PromptManager": "vantageadapt.prompts",
-    "DatabaseConnection": "vantageadapt.store",
-    "MarketRegime": "vantageadapt.models",
-    "MarketContext": "vantageadapt.models",
-    "StrategyInsight": "vantageadapt.models",
-}
-
 __all__ = [
     "Backtester",
     "DatabaseConnection",
@@ -47,6 +34,20 @@ __all__ = [
     "__version__",
     "load_trade_data",
 ]
+
+# Each public name and the part that defines it (imported on first use).
+_EXPORTS = {
+    "load_trade_data": "vantageadapt.data",
+    "Backtester": "vantageadapt.optimize",
+    "StrategicTrader": "vantageadapt.agent",
+    "LLMInterface": "vantageadapt.llm",
+    "GodelAgent": "vantageadapt.agent",
+    "PromptManager": "vantageadapt.prompts",
+    "DatabaseConnection": "vantageadapt.store",
+    "MarketRegime": "vantageadapt.models",
+    "MarketContext": "vantageadapt.models",
+    "StrategyInsight": "vantageadapt.models",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,17 +12,11 @@ ROWS = [(1, 5.0, ["sortino_ratio 1 < 2"]), (2, 1.0, []), (3, 1.0, []), (4, 0.5, 
 
 
 def _result(index: int, score: float, unmet: list[str]) -> IterationResult:
-    return IterationResult(
-        index=index,
-        regime="BREAKOUT",
-        rules={"conditions": {"entry": ["price > ma_20"], "exit": ["price < ma_20"]},
-               "parameters": {}},
-        parameters={},
-        in_sample={},
-        out_of_sample={},
-        score=0.0,
-        validation_score=score,
-        unmet=unmet,
+    rules = {"conditions": {"entry": ["price > ma_20"], "exit": ["price < ma_20"]}}
+    return IterationResult.model_validate(
+        {"index": index, "regime": "BREAKOUT", "rules": {**rules, "parameters": {}},
+         "parameters": {}, "in_sample": {}, "out_of_sample": {}, "score": 0.0,
+         "validation_score": score, "unmet": unmet}
     )  # fmt: skip
 
 
