@@ -138,10 +138,14 @@ def tuned_rules(iteration: IterationResult) -> TradingRules:
 class Scored(Protocol):
     """What the best-iteration rule reads: an IterationResult or a stored IterationRecord."""
 
-    index: int
-    unmet: list[str]
-    score: float
-    validation_score: float | None
+    @property
+    def index(self) -> int: ...
+    @property
+    def unmet(self) -> list[str]: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def validation_score(self) -> float | None: ...
 
 
 S = TypeVar("S", bound=Scored)
