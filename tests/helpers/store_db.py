@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import func, select
+
 from vantageadapt.models import LLMCall
 from vantageadapt.store import (
     DatabaseConnection,
@@ -20,6 +22,7 @@ from vantageadapt.store import (
     queries,
     rows,
 )
+from vantageadapt.store.schema import IterationRow, LLMCallRow, RunRow
 
 
 class DatabaseForTests(DatabaseConnection):
@@ -71,11 +74,19 @@ class DatabaseForTests(DatabaseConnection):
 
     async def list_runs(self, *, limit: int = 50) -> list[RunRecord]:
         """The newest runs first."""
-        return await self._read("listing runs", queries.list_runs, limit=limit)
+        async with self._transaction("listing runs") as session:
+            found = await session.scalars(
+                select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id).limit(limit)
+            )
+            return [rows.run_record(row) for row in found]
 
     async def last_iteration(self, run_id: str) -> int:
         """The index of the run's last saved iteration (0 when none)."""
-        return await self._read(f"reading run {run_id}", queries.last_iteration, run_id)
+        async with self._transaction(f"reading run {run_id}") as session:
+            value = await session.scalar(
+                select(func.max(IterationRow.number)).where(IterationRow.run_id == run_id)
+            )
+            return int(value or 0)
 
     async def list_iterations(self, run_id: str) -> list[IterationRecord]:
         """Every saved iteration of a run, in order, with everything saved with it."""
@@ -83,4 +94,8 @@ class DatabaseForTests(DatabaseConnection):
 
     async def llm_calls(self, run_id: str) -> list[LLMCall]:
         """Every strategist call saved with a run, oldest first."""
-        return await self._read(f"reading run {run_id}", queries.llm_calls, run_id)
+        async with self._transaction(f"reading run {run_id}") as session:
+            found = await session.scalars(
+                select(LLMCallRow).where(LLMCallRow.run_id == run_id).order_by(LLMCallRow.id)
+            )
+            return [rows.llm_call_record(row) for row in found]

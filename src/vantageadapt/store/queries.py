@@ -9,7 +9,6 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from vantageadapt.models import LLMCall
 from vantageadapt.store import rows
 from vantageadapt.store.records import (
     IterationRecord,
@@ -34,22 +33,6 @@ async def get_run(session: AsyncSession, run_id: str) -> RunRecord | None:
     """One run, or None."""
     row = await session.get(RunRow, run_id)
     return rows.run_record(row) if row else None
-
-
-async def list_runs(session: AsyncSession, *, limit: int = 50) -> list[RunRecord]:
-    """The newest runs first."""
-    result = await session.scalars(
-        select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id).limit(limit)
-    )
-    return [rows.run_record(row) for row in result]
-
-
-async def last_iteration(session: AsyncSession, run_id: str) -> int:
-    """The index of the run's last saved iteration (0 when none)."""
-    value = await session.scalar(
-        select(func.max(IterationRow.number)).where(IterationRow.run_id == run_id)
-    )
-    return int(value or 0)
 
 
 async def _by_iteration(session: AsyncSession, table: Any, ids: list[str]) -> dict[str, list]:
@@ -220,11 +203,3 @@ async def strategy_id_of(session: AsyncSession, run_id: str, index: int | None) 
         .join(IterationRow, IterationRow.id == StrategyRow.iteration_id)
         .where(IterationRow.run_id == run_id, IterationRow.number == index)
     )
-
-
-async def llm_calls(session: AsyncSession, run_id: str) -> list[LLMCall]:
-    """Strategist calls saved with a run, oldest first."""
-    result = await session.scalars(
-        select(LLMCallRow).where(LLMCallRow.run_id == run_id).order_by(LLMCallRow.id)
-    )
-    return [rows.llm_call_record(row) for row in result]
