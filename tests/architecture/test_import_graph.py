@@ -110,7 +110,7 @@ def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = defaultdict(set)
     for name, (path, is_package) in MODULES.items():
         package = name if is_package else name.rpartition(".")[0]
-        graph[name]
+        graph.setdefault(name, set())
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             for target in _targets(node, package):
                 module = _nearest_module(target) if target.startswith(ROOT) else None
