@@ -79,3 +79,13 @@ def test_grid_path_closes_at_the_same_boundary(second, closed, total_return):
     metrics = dict(zip(METRIC_NAMES, row, strict=True))
     assert metrics["total_trades"] == closed
     assert metrics["total_return"] == pytest.approx(total_return)
+
+
+def test_levels_are_measured_from_the_entry_fill_price():
+    """With slippage the lot's entry fill is 80 * 1.25 = 100, so its stop sits at exactly 75."""
+    slipped = EngineConfig(fees=0.0, slippage=0.25)
+    frame = frame_from([80.0, 75.0, 75.0])
+    r = rules(["price >= 80", "price <= 80"], ["price > 1000"], take_profit=0.25, stop_loss=0.25)
+    trade = run_backtest(frame, r, slipped).trades.iloc[0]
+    assert trade.entry_price == 100.0
+    assert (trade.exit_reason, trade.exit_time) == ("stop_loss", frame.index[1])
