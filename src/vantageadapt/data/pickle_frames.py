@@ -249,8 +249,10 @@ def _columns_of(values: Any, count: int, rows: int) -> list[Any]:
 def _placement(locs: Any, width: int) -> list[int]:
     if isinstance(locs, slice):
         start, stop, step = locs.start or 0, locs.stop, locs.step or 1
-        _need(type(stop) is int and 0 <= start <= stop <= width and step > 0, "bad placement")
-        return list(range(start, stop, step))
+        _need(type(stop) is int and 0 <= start <= stop < 2**62 and step > 0, "bad placement")
+        places = range(start, stop, step)
+        _need(not places or places[-1] < width, "block placement lies outside the frame")
+        return list(places)
     array = array_of(locs)
     _need(array.ndim == 1 and array.dtype.kind in "iu", "block placement must be integers")
     _need(bool(((array >= 0) & (array < width)).all()), "block placement lies outside the frame")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,6 +20,8 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".csv.gz")
 SUFFIXES = PICKLE_SUFFIXES + PARQUET_SUFFIXES + CSV_SUFFIXES
 SYMBOL_COLUMN = "symbol"
+MAX_CSV_LINE = 1 << 20  # bytes; a trade row is a few hundred at most
+MAX_PARQUET_BYTES = 1 << 30  # uncompressed, or 8x the file when larger
 
 
 def data_suffix(path: Path) -> str | None:
@@ -54,7 +58,15 @@ def _from_pickled(obj: object, path: Path) -> dict[str, pd.DataFrame]:
             f"{path}: the pickle holds a {type(obj).__name__}; expected a dict "
             "{symbol: DataFrame} or one DataFrame"
         )
-    return {str(symbol): frame for symbol, frame in obj.items()}
+    frames = {}
+    for symbol, frame in obj.items():
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(
+                f"{path}: symbol {symbol!r} holds a {type(frame).__name__}, not a DataFrame; "
+                "expected a dict {symbol: DataFrame}"
+            )
+        frames[str(symbol)] = frame
+    return frames
 
 
 def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
@@ -67,22 +79,60 @@ def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
     return _from_pickled(obj, path)
 
 
+def _check_parquet_size(path: Path) -> None:
+    """Refuse a parquet file whose row groups unpack to more than the memory budget."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    budget = max(MAX_PARQUET_BYTES, 8 * path.stat().st_size)
+    if unpacked > budget:
+        raise DataError(
+            f"{path}: unpacks to {unpacked / 1e9:.1f} GB, over the {budget / 1e9:.1f} GB this "
+            "reader allows; split it into a folder of per-symbol files"
+        )
+
+
 def read_parquet(path: Path) -> dict[str, pd.DataFrame]:
     """A parquet table; a `symbol` column splits it into assets."""
     try:
+        _check_parquet_size(path)
         frame = pd.read_parquet(path)
+    except DataError:
+        raise
     except Exception as exc:  # pyarrow raises many types for a bad file
         raise DataError(f"{path}: not a readable parquet file ({exc})") from exc
     return _split_by_symbol(frame, path)
 
 
+def check_csv_text(path: Path) -> None:
+    """Refuse binary data and overlong lines before the parser buffers them (bounded memory)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    run = 0  # bytes since the last newline; blocks are no longer than the line limit, so
+    # only a line that spans blocks can pass it
+    with opener(path, "rb") as stream:
+        while block := stream.read(MAX_CSV_LINE):
+            if b"\0" in block:
+                raise DataError(f"{path}: holds NUL bytes: binary data, not a CSV text file")
+            first = block.find(b"\n")
+            if first < 0 or run + first > MAX_CSV_LINE:
+                run += len(block) if first < 0 else first
+            else:
+                run = len(block) - block.rfind(b"\n") - 1
+            if run > MAX_CSV_LINE:
+                raise DataError(
+                    f"{path}: a line is longer than {MAX_CSV_LINE:,} bytes; not a trade table"
+                )
+
+
 def read_csv(path: Path) -> dict[str, pd.DataFrame]:
     """A CSV table with a header row; a `symbol` column splits it into assets."""
     try:
+        check_csv_text(path)
         frame = pd.read_csv(path, low_memory=False)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty CSV (no header, no rows)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+    except (pd.errors.ParserError, ValueError, OSError, EOFError, MemoryError, zlib.error) as exc:
         raise DataError(f"{path}: not a readable CSV file ({exc})") from exc
     return _split_by_symbol(frame, path)
 
