@@ -123,9 +123,38 @@ class StrategyInsight(_Model):
         return value
 
 
+MAX_CONDITIONS = 32  # per side; the strategist's rules hold a handful
+
+
 class Conditions(_Model):
-    entry: list[str] = Field(min_length=1)
-    exit: list[str] = Field(min_length=1)
+    entry: list[str] = Field(min_length=1, max_length=MAX_CONDITIONS)
+    exit: list[str] = Field(min_length=1, max_length=MAX_CONDITIONS)
+
+
+STOP_PARAMETERS = ("take_profit", "stop_loss")
+
+
+def check_parameters(parameters: dict[str, float]) -> None:
+    """Every parameter finite, stops not negative, no name that a term already means."""
+    from vantageadapt.errors import RuleError
+    from vantageadapt.rules.terms import resolve_term
+
+    for name, value in parameters.items():
+        if not math.isfinite(value):
+            raise RuleError(f"parameter {name!r} is {value}; give a finite number")
+        if name in STOP_PARAMETERS and value < 0:
+            raise RuleError(
+                f"parameter {name!r} is {value}; a stop is a fraction of the entry price, "
+                "0 or more (0 turns it off)"
+            )
+        try:
+            term = resolve_term(name, name, {})
+        except RuleError:
+            continue  # not a term: a free parameter name
+        raise RuleError(
+            f"parameter {name!r} is already a term ({term.kind}), which a condition would "
+            "read instead of the parameter; rename the parameter"
+        )
 
 
 class TradingRules(_Model):
@@ -138,6 +167,7 @@ class TradingRules(_Model):
     def _conditions_parse(self) -> TradingRules:
         from vantageadapt.rules import check_rules
 
+        check_parameters(self.parameters)
         check_rules(self.conditions.entry, self.conditions.exit, self.parameters)
         return self
 

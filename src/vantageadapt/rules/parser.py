@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from vantageadapt.errors import RuleError
+
+MAX_LENGTH = 2_000  # characters in one condition
+MAX_TOKENS = 200  # terms, numbers and operators in one condition
+MAX_NESTING = 32  # parentheses, `not` and unary minus inside each other
 
 COMPARISONS = (">", "<", ">=", "<=")
 CROSSES = ("crosses_above", "crosses_below")
@@ -106,10 +111,41 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     return tokens
 
 
+def _nesting(tokens: list[tuple[str, str, int]]) -> int:
+    """How deep parentheses, `not` and unary minus nest (counted without recursion)."""
+    deepest, parens, chain, previous = 0, 0, 0, "("
+    for kind, value, _ in tokens:
+        if value == "(":
+            parens += 1
+        elif value == ")":
+            parens -= 1
+        prefix = value == "not" or (value == "-" and previous in ("(", "not", "-", "op"))
+        chain = chain + 1 if prefix else 0
+        deepest = max(deepest, parens + chain)
+        previous = value if value in ("(", ")", "not", "-") else kind
+    return deepest
+
+
+def _check_size(text: str, tokens: list[tuple[str, str, int]]) -> None:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    depth = _nesting(tokens)
+    if depth > MAX_NESTING:
+        raise RuleError(
+            f"condition {shown!r} nests {depth} deep; the limit is {MAX_NESTING}: "
+            "remove redundant parentheses or 'not'"
+        )
+    if len(tokens) - 1 > MAX_TOKENS:
+        raise RuleError(
+            f"condition {shown!r} has {len(tokens) - 1} terms and operators; the limit is "
+            f"{MAX_TOKENS}: split it into several conditions"
+        )
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokenize(text)
+        _check_size(text, self.tokens)
         self.i = 0
 
     def _peek(self) -> tuple[str, str, int]:
@@ -219,8 +255,11 @@ class _Parser:
     def _atom(self) -> Node:
         kind, value, _ = self._peek()
         if kind == "number":
+            number = float(value)
+            if not math.isfinite(number):
+                raise self._fail(f"number {value} is too large (not finite)")
             self._take()
-            return Num(float(value))
+            return Num(number)
         if kind == "name":
             self._take()
             return Name(value)
@@ -238,6 +277,11 @@ def parse_condition(text: str) -> Node:
     """Parse one condition string into an expression tree; RuleError on bad syntax."""
     if not isinstance(text, str):
         raise RuleError(f"condition {text!r} is not a string")
+    if len(text) > MAX_LENGTH:
+        raise RuleError(
+            f"condition {text[:40]!r}... is {len(text):,} characters long; the limit is "
+            f"{MAX_LENGTH:,}"
+        )
     return _parse_cached(text)
 
 
