@@ -22,8 +22,8 @@ from vantageadapt.commands import (
     run,
     strategies,
 )
-from vantageadapt.errors import VantageError
-from vantageadapt.logs import setup_logging
+from vantageadapt.errors import EXIT_INTERNAL, VantageError
+from vantageadapt.logs import mask_secrets, setup_logging
 
 app = typer.Typer(
     name="vantage",
@@ -82,9 +82,49 @@ def main(argv: list[str] | None = None) -> None:
         if _state["debug"]:
             traceback.print_exc()
         logging.getLogger("vantageadapt").debug("error", exc_info=True)
-        _stderr.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _stderr.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: one line naming the log that holds the traceback
+        if _state["debug"]:
+            traceback.print_exc()
+        where = _log_traceback(exc)
+        _stderr.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {_one_line(exc)[:200]}; "
+            f"the traceback is in {where} (please report it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_INTERNAL)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(mask_secrets(str(exc)).split())
+
+
+def _log_traceback(exc: BaseException) -> str:
+    """Append the traceback to $VANTAGE_HOME/logs/vantage.log (else a temp file); its path."""
+    import datetime
+    import os
+    import tempfile
+    from pathlib import Path
+
+    text = "".join(traceback.format_exception(exc))
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    entry = f"{stamp} CRITICAL vantageadapt: internal error\n{mask_secrets(text)}\n"
+    folder = Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "vantage.log"
+        with path.open("a", encoding="utf-8") as log:
+            log.write(entry)
+        return str(path.resolve())
+    except OSError:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="vantage-crash-", suffix=".log", delete=False, encoding="utf-8"
+        ) as log:
+            log.write(entry)
+        return log.name
 
 
 if __name__ == "__main__":

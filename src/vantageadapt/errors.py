@@ -1,5 +1,7 @@
 """Errors the user can act on; the CLI maps each family to an exit code."""
 
+EXIT_INTERNAL = 4  # an unexpected exception reached the CLI edge (a bug): see the log file
+
 
 class VantageError(Exception):
     """Base of every error VantageAdapt raises on purpose."""

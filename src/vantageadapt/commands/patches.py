@@ -171,7 +171,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the run's kept patches as one file you can review and `git apply` by hand."""
         from vantageadapt.errors import ConfigError
+        from vantageadapt.outputs import check_output_path, write_output
 
+        if out is not None:
+            check_output_path(out)
         if asyncio.run(_query(db, "get_run", run_id)) is None:
             raise ConfigError(
                 f"run {run_id!r} not found in {_where(db)}; see `vantage patches list`"
@@ -186,4 +189,4 @@ def register(app: typer.Typer) -> None:
         if out is None:
             typer.echo(text, nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            write_output(out, text)

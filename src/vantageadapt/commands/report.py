@@ -25,8 +25,11 @@ def report(
     """Regenerate the HTML report of a stored run (re-reads its data to redraw the curves)."""
     import asyncio
 
+    from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline.rebuild import rebuild_report
 
+    if out is not None:
+        check_output_path(out)
     path = asyncio.run(rebuild_report(run_id, out, db))
     if as_json:
         sys.stdout.write(json.dumps({"run_id": run_id, "report": str(path)}) + "\n")

@@ -72,6 +72,7 @@ def run(
 ) -> None:
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
     from vantageadapt.logs import setup_logging
+    from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline import RichProgress, run_pipeline
     from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
 
@@ -101,6 +102,8 @@ def run(
         "store": {"database_url": db},
     }
     settings = load_settings(flags, config=config)
+    if settings.report is not None:
+        check_output_path(settings.report, flag="--report")  # before hours of work, not after
     progress = RichProgress()  # stderr only, so --json keeps stdout to the one object
     result = run_pipeline(settings, progress=progress)
     progress.run_done(result)

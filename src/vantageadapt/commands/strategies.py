@@ -162,8 +162,12 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
+        from vantageadapt.outputs import check_output_path, write_output
+
+        if out is not None:
+            check_output_path(out)
         text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)
         if out is None:
             typer.echo(text)
         else:
-            out.write_text(text + "\n", encoding="utf-8")
+            write_output(out, text + "\n")

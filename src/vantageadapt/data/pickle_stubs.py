@@ -77,9 +77,7 @@ OBJECT = Marker("builtins.object")
 ZONEINFO = Marker("zoneinfo.ZoneInfo")
 NA = Marker("pandas.NA")  # a missing value: read as None
 INDEX_CLASSES = {name: Marker(name) for name in ("Index", "RangeIndex", "DatetimeIndex")}
-ARRAY_CLASSES = {
-    name: Marker(name) for name in ("DatetimeArray", "TimedeltaArray", "StringArray")
-}
+ARRAY_CLASSES = {name: Marker(name) for name in ("DatetimeArray", "TimedeltaArray", "StringArray")}
 
 
 def _latin1(text: Any, encoding: Any = "utf-8") -> bytes:

@@ -10,7 +10,6 @@ at row t is the swap that moves the pool from row t's reserves to row t+1's, so
 from __future__ import annotations
 
 import io
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vantageadapt.errors import ConfigError
+from vantageadapt.outputs import check_output_path, write_output
 
 POOL_FEE = 0.0025
 START = np.datetime64("2024-01-01T00:00:00", "s")
@@ -179,8 +179,5 @@ def write_sample_data(
     path = Path(path)
     if not path.name.lower().endswith((".pkl", ".pickle", ".parquet", ".pq", ".csv")):
         raise ConfigError(f"--out {path}: use a .pkl, .parquet or .csv file name")
-    data = _encode(make_sample_data(assets=assets, rows=rows, seed=seed), path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    check_output_path(path)  # before the data is made
+    write_output(path, _encode(make_sample_data(assets=assets, rows=rows, seed=seed), path))

@@ -229,10 +229,12 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         except (asyncio.CancelledError, KeyboardInterrupt, Stopped):
             parts.stop.set()
             status, message = "interrupted", f"resume with --resume {run_id}"
-        except VantageError as exc:
-            # An outside service failed after retries (or bad input surfaced late): the saved
-            # iterations stand, the run is marked failed and stays resumable.
-            note = f"{exc}; resume with --resume {run_id}"
+        except Exception as exc:
+            # An outside service failed after retries, bad input surfaced late, or a bug: the
+            # saved iterations stand, the run is marked failed (never left running) and stays
+            # resumable.
+            text = str(exc) if isinstance(exc, VantageError) else f"{type(exc).__name__}: {exc}"
+            note = f"{text}; resume with --resume {run_id}"
             await db.finish_run(run_id, status="failed", message=note)
             raise
         result.iterations, result.status, result.message = done, status, message

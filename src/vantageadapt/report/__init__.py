@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from vantageadapt.outputs import write_output
 from vantageadapt.results import RunResult, tuned_rules
 
 
@@ -80,8 +81,7 @@ def write_report(
     }
     if run.message:
         extra["note"] = run.message
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_page(run, blocks, windows, extra), encoding="utf-8")
+    write_output(path, render_page(run, blocks, windows, extra), flag="report")
     return path
 
 
