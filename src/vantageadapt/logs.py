@@ -14,7 +14,7 @@ from vantageadapt.home import vantage_home
 
 _SECRET_PATTERNS = (
     re.compile(r"(sk-[A-Za-z0-9_\-]{8,})"),
-    re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
+    re.compile(r"(://[^:/@\s]+:)(\S+)(@)"),  # to the last '@': a password may hold one
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.store_db import DatabaseForTests
-from vantageadapt.errors import StoreError
+from vantageadapt.errors import ConfigError, StoreError
 from vantageadapt.store import DatabaseConnection, resolve_database_url
 
 from .pg_server import PASSWORD, USER, PostgresServer, _free_port
@@ -30,7 +30,11 @@ async def _connect_error(url: str) -> str:
     ],
 )
 async def test_unusable_urls(url, expected):
-    message = await _connect_error(url)
+    with pytest.raises(ConfigError) as caught:  # bad input: exit 2, not a failed service
+        async with DatabaseConnection(url):
+            pass
+    message = str(caught.value)
+    assert caught.value.exit_code == 2 and "\n" not in message
     assert expected in message
     assert "hunter22" not in message
 

@@ -9,7 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from vantageadapt.errors import StoreError
+from vantageadapt.errors import ConfigError, StoreError
+from vantageadapt.outputs import check_output_path
 from vantageadapt.store.url import mask_url, normalize_url
 
 CONNECT_TIMEOUT_S = 5.0
@@ -27,18 +28,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _check_sqlite_path(url: str, path: Path) -> None:
-    # Checked here, not left to sqlite: a clearer message, and aiosqlite leaves a worker
-    # thread behind when its connect fails.
+    # Checked here, not left to sqlite: a clearer message, and aiosqlite prints a worker
+    # thread's traceback when its connect fails. A path that cannot hold the file is bad
+    # input (exit 2), not an outside service failing.
     if not path.parent.is_dir():
-        raise StoreError(
+        raise ConfigError(
             f"database {mask_url(url)}: folder {path.parent} does not exist; create it or "
             "point --db / VANTAGE_DATABASE_URL at another file"
         )
     if path.is_dir():
-        raise StoreError(
+        raise ConfigError(
             f"database {mask_url(url)}: {path} is a folder; give a file path such as "
             f"sqlite+aiosqlite:///{path / 'vantage.db'}"
         )
+    try:
+        check_output_path(path, flag="database")
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; point --db / VANTAGE_DATABASE_URL at another file") from None
 
 
 def create_engine(url: str) -> AsyncEngine:

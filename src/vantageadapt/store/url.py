@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import quote
 
-from vantageadapt.errors import StoreError
+from vantageadapt.errors import ConfigError, StoreError
 from vantageadapt.logs import mask_secrets
 from vantageadapt.settings import DEFAULT_DATABASE_URL, read_dotenv
 
@@ -31,32 +33,58 @@ def resolve_database_url(flag: str | None = None) -> str:
     return read_dotenv(Path(".env")).get("VANTAGE_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][\w+.-]*://)(?P<rest>.*)$", re.DOTALL)
+
+
+def _encode_userinfo(url: str) -> str:
+    """Percent-encode a password that holds a raw '@' (everything up to the last '@')."""
+    match = _SCHEME.match(url)
+    if match is None:
+        return url
+    rest = match["rest"]
+    userinfo, at, host = rest.rpartition("@")
+    if not at or "@" not in userinfo or ":" not in userinfo:
+        return url
+    user, _, password = userinfo.partition(":")
+    return f"{match['scheme']}{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+
+
+def parse_url(url: str):  # -> sqlalchemy.engine.URL
+    """SQLAlchemy's URL for `url` (a raw '@' in the password is read as part of it)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(_encode_userinfo(url))
+
+
 def mask_url(url: str) -> str:
     """The URL with its password hidden, safe for messages and logs."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
+        return parse_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
         return mask_secrets(url)
 
 
 def normalize_url(url: str):  # -> sqlalchemy.engine.URL
-    """Parse the URL and switch it to an async driver; StoreError when unusable."""
-    from sqlalchemy.engine import make_url
+    """Parse the URL and switch it to an async driver; ConfigError (exit 2) when unusable."""
     from sqlalchemy.exc import ArgumentError
 
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
-        raise StoreError(
+        parsed = parse_url(url)
+    except (ArgumentError, ValueError, TypeError) as exc:
+        if "://" not in url:
+            raise ConfigError(
+                f"database URL {mask_url(url)!r} is not a URL; for a SQLite file write "
+                f"sqlite+aiosqlite:///{url}"
+            ) from None
+        raise ConfigError(
             f"database URL {mask_url(url)!r} does not parse ({exc}); use e.g. "
             "sqlite+aiosqlite:///vantage.db or postgresql+asyncpg://user:pass@host/db"
-        ) from exc
+        ) from None
     name = _ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
     if name not in SUPPORTED:
-        raise StoreError(
+        raise ConfigError(
             f"database URL {mask_url(url)!r} uses driver {parsed.drivername!r}; supported: "
             f"{', '.join(SUPPORTED)} (set --db or VANTAGE_DATABASE_URL)"
         )
@@ -81,10 +109,10 @@ def store_error(action: str, url: str, exc: BaseException, hint: str = CONNECT_H
 
 
 def _password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        return make_url(url).password
-    except (ArgumentError, ValueError):
+        password = parse_url(url).password
+    except (ArgumentError, ValueError, TypeError):
         return None
+    return None if password is None else str(password)
