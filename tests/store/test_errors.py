@@ -24,7 +24,7 @@ async def _connect_error(url: str) -> str:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("not a url", "does not parse"),
+        ("not a url", "is not a URL"),
         ("mysql+aiomysql://me:hunter22@db.example/x", "uses driver 'mysql+aiomysql'"),
         ("sqlite+aiosqlite:///no/such/folder/x.db", "folder no/such/folder does not exist"),
     ],

@@ -95,6 +95,16 @@ def _bytearray(value: Any = b"", encoding: Any = None) -> bytes:
     raise Refused("builtins.bytearray", "only bytearray(bytes) is allowed")
 
 
+def _set_of(kind: type) -> Any:
+    # Protocol 2 pickles sets as set([items]) / frozenset([items]).
+    def build(items: Any = ()) -> Any:
+        if not isinstance(items, list | tuple):
+            raise Refused(f"builtins.{kind.__name__}", "only from a list of items")
+        return kind(items)
+
+    return build
+
+
 def _slice(*args: Any) -> slice:
     if len(args) > 3 or any(a is not None and type(a) is not int for a in args):
         raise Refused("builtins.slice", "arguments must be integers")
@@ -136,6 +146,8 @@ STUBS: dict[tuple[str, str], Any] = {
     ("builtins", "object"): OBJECT,
     ("builtins", "slice"): _slice,
     ("builtins", "bytearray"): _bytearray,
+    ("builtins", "set"): _set_of(set),
+    ("builtins", "frozenset"): _set_of(frozenset),
     ("builtins", "getattr"): _getattr,
     ("_codecs", "encode"): _latin1,
     ("copyreg", "_reconstructor"): _reconstructor,

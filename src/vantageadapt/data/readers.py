@@ -58,15 +58,7 @@ def _from_pickled(obj: object, path: Path) -> dict[str, pd.DataFrame]:
             f"{path}: the pickle holds a {type(obj).__name__}; expected a dict "
             "{symbol: DataFrame} or one DataFrame"
         )
-    frames = {}
-    for symbol, frame in obj.items():
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(
-                f"{path}: symbol {symbol!r} holds a {type(frame).__name__}, not a DataFrame; "
-                "expected a dict {symbol: DataFrame}"
-            )
-        frames[str(symbol)] = frame
-    return frames
+    return {str(symbol): frame for symbol, frame in obj.items()}
 
 
 def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
