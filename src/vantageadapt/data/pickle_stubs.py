@@ -26,6 +26,8 @@ class Stub:
     """Records how the pickle built an object; never computes anything."""
 
     kind = "stub"
+    args: tuple[Any, ...] = ()  # NEWOBJ makes instances without calling __init__
+    state: Any = None
 
     def __init__(self, *args: Any) -> None:
         self.args = args

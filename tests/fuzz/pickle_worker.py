@@ -1,0 +1,26 @@
+"""Load each pickle named on the command line through the guarded reader; one JSON line each.
+
+Run in a subprocess by the fuzz tests, so a crash (a signal) fails a test instead of pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+
+from vantageadapt.data.safe_pickle import safe_loads
+from vantageadapt.errors import DataError
+
+for name in sys.argv[1:]:
+    try:
+        safe_loads(Path(name).read_bytes(), source=name)
+        outcome, message = "loaded", ""
+    except DataError as exc:
+        outcome, message = "refused", str(exc)
+    except BaseException as exc:
+        outcome, message = "unexpected", f"{type(exc).__name__}: {exc}"
+    print(json.dumps({"path": name, "outcome": outcome, "message": message}), flush=True)
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_mb": peak_kb / 1024}), flush=True)
