@@ -20,7 +20,7 @@ from . import hostile
 
 WORKER = Path(__file__).with_name("pickle_worker.py")
 BUDGET = settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
             "VANTAGE_EXECUTOR, VANTAGE_MAX_COST, VANTAGE_MAX_TOKENS, or any setting as "
             "VANTAGE_SECTION__NAME, e.g. VANTAGE_OPTIMIZE__SUBSET_SIZE), --config vantage.toml, "
             "defaults. Exit 0 thresholds met, 1 unmet or budget reached, 2 bad input, "
-            "3 outside service failed, 130 interrupted (resumable)."
+            "3 outside service failed, 4 internal error (see the log), 130 interrupted (resumable)."
         ),
     )(run)
 

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from vantageadapt.errors import ConfigError, StoreError
+from vantageadapt.errors import ConfigError
 from vantageadapt.outputs import check_output_path
 from vantageadapt.store.url import mask_url, normalize_url
 

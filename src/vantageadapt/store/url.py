@@ -73,7 +73,7 @@ def normalize_url(url: str):  # -> sqlalchemy.engine.URL
     try:
         parsed = parse_url(url)
     except (ArgumentError, ValueError, TypeError) as exc:
-        if "://" not in url:
+        if "://" not in url and url.isprintable():
             raise ConfigError(
                 f"database URL {mask_url(url)!r} is not a URL; for a SQLite file write "
                 f"sqlite+aiosqlite:///{url}"
