@@ -1,0 +1,74 @@
+"""A bug or an unusable output path: one line, the documented exit code, no run left running."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from vantageadapt.cli import main
+from vantageadapt.errors import EXIT_INTERNAL
+
+
+def _cli(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code), out, err
+
+
+def _runs() -> list[tuple[str, str]]:
+    db = Path(os.environ["VANTAGE_HOME"]) / "vantage.db"
+    if not db.exists():
+        return []
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute("select status, message from runs").fetchall()
+        except sqlite3.OperationalError:  # no tables: nothing was ever saved
+            return []
+
+
+def test_an_unexpected_exception_is_exit_4_naming_the_log(monkeypatch, capsys, tmp_path):
+    def broken(**_kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("vantageadapt.data.sample.make_sample_data", broken)
+    code, _out, err = _cli(capsys, "data", "sample", "--out", str(tmp_path / "s.pkl"))
+    assert code == EXIT_INTERNAL == 4
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    log = Path(os.environ["VANTAGE_HOME"]) / "logs" / "vantage.log"
+    assert "internal error: RuntimeError: boom second line" in " ".join(err.split())
+    assert str(log.resolve()) in err.replace("\n", "")
+    text = log.read_text()
+    assert "Traceback" in text and "RuntimeError: boom" in text
+
+
+def test_a_bug_mid_run_marks_the_run_failed(sample_path, monkeypatch, capsys):
+    def broken(*_args, **_kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("vantageadapt.pipeline.loop.compose", broken)
+    argv = ["run", "--theme", "breakout", "--data", str(sample_path), "--iterations", "1",
+            "--trials", "4", "--no-improve"]  # fmt: skip
+    code, out, err = _cli(capsys, *argv)
+    assert code == 4 and out == ""
+    assert len(err.strip().splitlines()) >= 1 and "Traceback" not in err
+    [(status, message)] = _runs()
+    assert status == "failed" and "RecursionError" in message and "--resume" in message
+
+
+@pytest.mark.parametrize("report", ["{tmp}", "/proc/vantage/report.html", "/dev/full"])
+def test_run_report_path_is_checked_before_any_work(sample_path, capsys, tmp_path, report):
+    argv = ["run", "--theme", "breakout", "--data", str(sample_path), "--iterations", "1",
+            "--report", report.format(tmp=tmp_path)]  # fmt: skip
+    code, _out, err = _cli(capsys, *argv)
+    assert code == 2 and err.startswith("error: --report ")
+    assert len(err.strip().splitlines()) == 1
+    assert _runs() == []  # refused before the loop: no run was started
+
+
+def test_report_out_to_a_folder_is_refused_first(capsys, tmp_path):
+    code, _out, err = _cli(capsys, "report", "no-such-run", "--out", str(tmp_path))
+    assert code == 2 and "is a folder" in err
