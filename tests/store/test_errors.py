@@ -91,3 +91,35 @@ async def test_dropped_connections_are_replaced(postgres_server: PostgresServer,
         postgres_server.terminate_connections(postgres_url.rsplit("/", 1)[1])
         await db.save_iteration(run.id, iteration_record(1))
         assert await db.last_iteration(run.id) == 1
+
+
+async def test_a_raw_at_sign_in_the_password_is_never_shown():
+    url = f"postgresql+asyncpg://trader:S3cr@t!p#ss@127.0.0.1:{_free_port()}/vantage"
+    message = await _connect_error(url)
+    assert "S3cr" not in message and "t!p#ss" not in message
+    assert "trader:***@127.0.0.1" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:////proc/vantage.db", "cannot write in /proc"),
+        ("sqlite+aiosqlite:////dev/full", "is not a regular file"),
+        ("/tmp/vantage.db", "not a URL; for a SQLite file write sqlite+aiosqlite:////tmp"),
+        ("mysql://me:S3cr@t!p#ss@db.example/x", "uses driver 'mysql'"),
+    ],
+)
+async def test_unusable_locations_are_bad_input_without_thread_tracebacks(url, expected, capfd):
+    with pytest.raises(ConfigError) as caught:
+        async with DatabaseConnection(url):
+            pass
+    assert expected in str(caught.value) and caught.value.exit_code == 2
+    assert "t!p#ss" not in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_log_masking_hides_a_password_with_an_at_sign():
+    from vantageadapt.logs import mask_secrets
+
+    masked = mask_secrets("connect to postgresql://u:S3cr@t!p#ss@host/db failed")
+    assert "S3cr" not in masked and "t!p#ss" not in masked and "host/db" in masked
