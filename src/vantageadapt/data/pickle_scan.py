@@ -16,7 +16,10 @@ import pickletools
 from vantageadapt.errors import DataError
 
 MAX_DEPTH = 64  # a pickled {symbol: DataFrame} nests about 12 deep
-MAX_OBJECTS = 5_000_000  # opcodes, so objects, in one file: well under 1 GB of Python objects
+MAX_OBJECTS = 5_000_000  # weighted opcodes (objects) in one file: under 1 GB of Python objects
+# Opcodes whose objects are bigger than a short string count more (measured peaks per object:
+# a short str about 100 bytes, an empty dict 230, an empty set 540, copies included).
+_WEIGHT = {"EMPTY_SET": 6, "FROZENSET": 6, "EMPTY_DICT": 3, "DICT": 3, "EMPTY_LIST": 2, "LIST": 2}
 MAX_MARKS = MAX_DEPTH
 
 _MUTATORS = frozenset({"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"})
@@ -131,7 +134,7 @@ def scan_pickle(data: bytes, *, source: str) -> None:
     stopped = False
     try:
         for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
-            count += 1
+            count += _WEIGHT.get(op.name, 1)
             if count > MAX_OBJECTS:
                 raise machine.fail(
                     f"more than {MAX_OBJECTS:,} objects; save large data as .parquet instead"
