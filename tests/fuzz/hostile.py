@@ -81,3 +81,8 @@ def placement_valid() -> bytes:
 def many_objects(count: int) -> bytes:
     """A list of `count` small ints: one opcode each."""
     return b"\x80\x02(" + b"K\x00" * count + b"l."
+
+
+def many_sets(count: int) -> bytes:
+    """A list of `count` empty sets: the largest objects one opcode makes."""
+    return b"\x80\x04(" + b"\x8f" * count + b"l."

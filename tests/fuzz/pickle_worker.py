@@ -10,10 +10,15 @@ import resource
 import sys
 from pathlib import Path
 
+from vantageadapt.data import pickle_scan
 from vantageadapt.data.safe_pickle import safe_loads
 from vantageadapt.errors import DataError
 
-for name in sys.argv[1:]:
+args = sys.argv[1:]
+if args and args[0].startswith("--max-objects="):  # a smaller budget, to measure memory fast
+    pickle_scan.MAX_OBJECTS = int(args.pop(0).split("=", 1)[1])
+baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for name in args:
     try:
         safe_loads(Path(name).read_bytes(), source=name)
         outcome, message = "loaded", ""
@@ -23,4 +28,4 @@ for name in sys.argv[1:]:
         outcome, message = "unexpected", f"{type(exc).__name__}: {exc}"
     print(json.dumps({"path": name, "outcome": outcome, "message": message}), flush=True)
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"peak_mb": peak_kb / 1024}), flush=True)
+print(json.dumps({"peak_mb": peak_kb / 1024, "grew_mb": (peak_kb - baseline_kb) / 1024}))

@@ -27,24 +27,27 @@ BUDGET = settings(
 )
 
 
-def _load_in_subprocess(tmp_path: Path, cases: list[bytes]) -> list[dict]:
+def _load_in_subprocess(
+    tmp_path: Path, cases: list[bytes], *options: str
+) -> tuple[list[dict], dict]:
+    """Each case's outcome, and the worker's memory ({"peak_mb", "grew_mb"})."""
     paths = []
     for i, data in enumerate(cases):
         path = tmp_path / f"case{i}.pkl"
         path.write_bytes(data)
         paths.append(str(path))
     proc = subprocess.run(
-        [sys.executable, str(WORKER), *paths], capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, str(WORKER), *options, *paths], capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 0, f"worker died (code {proc.returncode}): {proc.stderr[-2000:]}"
-    lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert lines[-1]["peak_mb"] < 1024
-    results = lines[:-1]
+    *results, memory = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert memory["peak_mb"] < 1024
     assert len(results) == len(cases)
     for result in results:
         assert result["outcome"] != "unexpected", result
         assert "\n" not in result["message"]
-    return results
+    return results, memory
 
 
 def test_hand_built_hostile_pickles_are_refused_in_one_line(tmp_path):
@@ -66,7 +69,7 @@ def test_hand_built_hostile_pickles_are_refused_in_one_line(tmp_path):
             b"\x86RX\x07\x00\x00\x00AmericaK\x01\x86R."
         ),
     }  # fmt: skip
-    results = _load_in_subprocess(tmp_path, list(cases.values()))
+    results, _ = _load_in_subprocess(tmp_path, list(cases.values()))
     for name, result in zip(cases, results, strict=True):
         assert result["outcome"] == "refused", name
     assert "nest more than" in results[0]["message"]
@@ -118,3 +121,13 @@ def test_mutated_and_random_pickles_never_crash(tmp_path_factory, mutated, rando
     cases = [_mutate(base if i % 2 else legacy, m) for i, m in enumerate(mutated)]
     cases += [b"\x80\x05" + r for r in random]
     _load_in_subprocess(tmp_path_factory.mktemp("pickles"), cases)
+
+
+def test_memory_grows_at_most_linearly_to_under_1_gb_at_the_budget(tmp_path):
+    """At a tenth of the object budget, the biggest objects one opcode makes take under a
+    tenth of 1 GB (the whole budget is linear in it, so under 1 GB; measured here fast)."""
+    budget = pickle_scan.MAX_OBJECTS // 10
+    cases = [hostile.many_sets(budget // 6 - 10), hostile.many_sets(budget)]
+    results, memory = _load_in_subprocess(tmp_path, cases, f"--max-objects={budget}")
+    assert [r["outcome"] for r in results] == ["loaded", "refused"]
+    assert memory["grew_mb"] < 100
