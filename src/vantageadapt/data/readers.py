@@ -171,6 +171,8 @@ def read_raw(path: Path, *, trust_pickle: bool = False) -> dict[str, tuple[Path,
         raise DataError(f"{path}: no such file or folder; check the --data path")
     if path.is_dir():
         raw = _read_folder(path, trust_pickle=trust_pickle)
+    elif not path.is_file():  # a device or pipe (/dev/zero) would be read forever
+        raise DataError(f"{path}: not a regular file or folder; check the --data path")
     else:
         raw = {s: (path, f) for s, f in _read_file(path, trust_pickle=trust_pickle).items()}
     if not raw:
