@@ -21,7 +21,7 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 SUFFIXES = PICKLE_SUFFIXES + PARQUET_SUFFIXES + CSV_SUFFIXES
 SYMBOL_COLUMN = "symbol"
 MAX_CSV_LINE = 1 << 20  # bytes; a trade row is a few hundred at most
-MAX_PARQUET_BYTES = 1 << 30  # uncompressed, or 8x the file when larger
+MAX_PARQUET_BYTES = 1 << 30  # decoded, per file
 
 
 def data_suffix(path: Path) -> str | None:
@@ -72,16 +72,25 @@ def read_pickle(path: Path, *, trust_pickle: bool) -> dict[str, pd.DataFrame]:
 
 
 def _check_parquet_size(path: Path) -> None:
-    """Refuse a parquet file whose row groups unpack to more than the memory budget."""
+    """Refuse a parquet file whose columns would decode past the memory budget.
+
+    The estimate is 8 bytes per cell plus the column chunks' own sizes (strings): run-length
+    and dictionary encoding let a few KB of file stand for gigabytes of rows.
+    """
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
-    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    budget = max(MAX_PARQUET_BYTES, 8 * path.stat().st_size)
-    if unpacked > budget:
+    cells = meta.num_rows * meta.num_columns * 8
+    chunks = sum(
+        meta.row_group(g).column(c).total_uncompressed_size
+        for g in range(meta.num_row_groups)
+        for c in range(meta.num_columns)
+    )
+    if cells + chunks > MAX_PARQUET_BYTES:
         raise DataError(
-            f"{path}: unpacks to {unpacked / 1e9:.1f} GB, over the {budget / 1e9:.1f} GB this "
-            "reader allows; split it into a folder of per-symbol files"
+            f"{path}: {meta.num_rows:,} rows x {meta.num_columns} columns decode to about "
+            f"{(cells + chunks) / 1e9:.1f} GB, over the {MAX_PARQUET_BYTES / 1e9:.1f} GB this "
+            "reader allows per file; split it into a folder of per-symbol files"
         )
 
 
