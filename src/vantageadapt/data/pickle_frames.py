@@ -81,7 +81,7 @@ def _from_bytes(raw: Any, dtype: np.dtype, shape: tuple[int, ...], fortran: bool
     )
     flat = np.frombuffer(raw, dtype=dtype).copy()
     if dtype.kind == "b":
-        _need(bool(np.isin(flat.view(np.uint8), (0, 1)).all()), "boolean array holds non-0/1")
+        _need(not (flat.view(np.uint8) > 1).any(), "boolean array holds values other than 0/1")
     out = flat.reshape(shape, order="F" if fortran else "C")
     return out if out.dtype.isnative else out.astype(out.dtype.newbyteorder("="))
 
