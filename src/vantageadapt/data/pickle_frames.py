@@ -201,7 +201,10 @@ def _arrow_strings(stub: Any) -> list[str | None]:
     fields = array.args[0]
     _need(isinstance(fields, tuple) and len(fields) == 7, "bad arrow array state")
     kind, length, nulls, offset, buffers, children, dictionary = fields
-    _need(isinstance(kind, s.ArrowType) and kind.args in (("string",), ("large_string",)), "")
+    _need(
+        isinstance(kind, s.ArrowType) and kind.args in (("string",), ("large_string",)),
+        "only arrow string arrays are admitted",
+    )
     _need(children == [] and dictionary is None, "nested arrow arrays are not admitted")
     length, offset = _int(length, "arrow length"), _int(offset, "arrow offset")
     _need(isinstance(buffers, list) and len(buffers) == 3, "bad arrow buffers")
