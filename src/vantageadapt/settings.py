@@ -106,12 +106,23 @@ _ENV_ALIASES: dict[str, tuple[str, ...]] = {
 _ENV_IGNORED = {"VANTAGE_HOME"}
 
 
+def _utf8_text(path: Path, what: str) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} {path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """KEY=VALUE lines of a .env file (comments, blanks and `export ` prefixes allowed)."""
     if not path.is_file():
         return {}
     values = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(_utf8_text(path, "environment file").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -172,9 +183,11 @@ def config_layer(path: Path | None) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} not found; pass an existing --config vantage.toml")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(_utf8_text(path, "config file"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"config file {path} nests too deep to be a settings file") from None
 
 
 def parse_thresholds(text: str) -> dict[str, float]:

@@ -178,3 +178,21 @@ def test_the_cli_answers_bad_input_in_one_line(tmp_path):
         assert len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and "t!p#ss" not in proc.stderr
     assert not Path("/proc/x.pkl").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("vantage.toml", b"\xff\xfe[x", "config file .* is not UTF-8 text"),
+        ("vantage.toml", b"a=" + b"[" * 100_000, "nests too deep|not valid TOML"),
+        (".env", b"VANTAGE_DATABASE_URL=\xff\n", "environment file .* is not UTF-8 text"),
+    ],
+)
+def test_settings_files_that_are_not_text_are_config_errors(tmp_path, name, content, message):
+    from vantageadapt.settings import load_settings
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    config, dotenv = (path, None) if name.endswith(".toml") else (None, path)
+    with pytest.raises(ConfigError, match=message):
+        load_settings({}, config=config, environ={}, dotenv=dotenv)
