@@ -34,6 +34,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 _state = {"debug": False}
+# Typer ships its own copy of click: usage errors come from either.
+_USAGE_ERRORS = tuple(
+    {click.ClickException}
+    | {base for base in typer.BadParameter.__mro__ if base.__name__ == "ClickException"}
+)
 _stderr = Console(stderr=True)
 
 
@@ -69,10 +74,10 @@ def main(argv: list[str] | None = None) -> None:
     _state["debug"] = "--debug" in args
     try:
         result = command.main(args=args, prog_name="vantage", standalone_mode=False)
-    except click.ClickException as exc:
+    except _USAGE_ERRORS as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         _stderr.print("aborted")
         sys.exit(130)
     except KeyboardInterrupt:

@@ -45,7 +45,7 @@ class OptimizeSection(_Section):
     """The parameter search each iteration runs."""
 
     sampler: Literal["random", "grid", "tpe"] = "random"
-    trials: int = Field(default=60, ge=1)
+    trials: int = Field(default=60, ge=1, le=1_000_000)
     score: Literal["default", "seed"] = "default"
     subset_size: int = Field(default=5, ge=1)
     executor: str = "local"

@@ -72,3 +72,12 @@ def test_run_report_path_is_checked_before_any_work(sample_path, capsys, tmp_pat
 def test_report_out_to_a_folder_is_refused_first(capsys, tmp_path):
     code, _out, err = _cli(capsys, "report", "no-such-run", "--out", str(tmp_path))
     assert code == 2 and "is a folder" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["strategies", "show", "-1"], ["run", "--bogus"], ["optimize", "--trials", "10000000000"]],
+)
+def test_usage_errors_are_exit_2_not_internal_errors(capsys, argv):
+    code, _out, err = _cli(capsys, *argv)
+    assert code == 2 and "internal error" not in err and "Traceback" not in err

@@ -100,3 +100,8 @@ def test_too_many_conditions_is_an_error(tmp_path):
     raw["conditions"]["entry"] = ["price > 1"] * 33
     with pytest.raises(ValidationError, match="at most 32"):
         TradingRules.model_validate(raw)
+
+
+def test_a_rules_file_that_is_a_device_is_not_read_forever():
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_rules_file("/dev/zero")

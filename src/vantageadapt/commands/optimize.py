@@ -55,7 +55,9 @@ def _print_result(result: Any) -> None:
 def optimize(
     data: Path = typer.Option(..., "--data", help="Trade data file or folder."),
     rules: Path = typer.Option(..., "--rules", help="Rules JSON: conditions and parameters."),
-    trials: int = typer.Option(200, "--trials", min=1, help="Parameter sets to try."),
+    trials: int = typer.Option(
+        200, "--trials", min=1, max=1_000_000, help="Parameter sets to try."
+    ),
     sampler: str = typer.Option("random", "--sampler", help="random, grid or tpe."),
     score: str = typer.Option("default", "--score", help="default or seed."),
     executor: str = typer.Option("local", "--executor", help="local or dask://HOST:PORT."),

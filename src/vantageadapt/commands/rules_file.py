@@ -18,6 +18,8 @@ def load_rules_file(path: str | Path) -> TradingRules:
     """TradingRules from JSON; ConfigError for a bad file, RuleError for a bad condition."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_file():  # a device or pipe would be read forever
+            raise ConfigError(f"rules file {path} is not a regular file; expected {_SHAPE}")
         if path.is_file() and path.stat().st_size > MAX_BYTES:
             raise ConfigError(f"rules file {path} is over {MAX_BYTES:,} bytes; expected {_SHAPE}")
         data = path.read_bytes()
