@@ -59,6 +59,12 @@ def test_a_bug_mid_run_marks_the_run_failed(sample_path, monkeypatch, capsys):
     assert status == "failed" and "RecursionError" in message and "--resume" in message
 
 
+def test_a_bad_executor_is_refused_before_any_work(sample_path, capsys):
+    argv = ["run", "--theme", "breakout", "--data", str(sample_path), "--executor", "dask://[::1"]
+    code, _out, err = _cli(capsys, *argv)
+    assert code == 2 and "bad executor" in err and _runs() == []
+
+
 @pytest.mark.parametrize("report", ["{tmp}", "/proc/vantage/report.html", "/dev/full"])
 def test_run_report_path_is_checked_before_any_work(sample_path, capsys, tmp_path, report):
     argv = ["run", "--theme", "breakout", "--data", str(sample_path), "--iterations", "1",

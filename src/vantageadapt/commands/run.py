@@ -104,6 +104,10 @@ def run(
     settings = load_settings(flags, config=config)
     if settings.report is not None:
         check_output_path(settings.report, flag="--report")  # before hours of work, not after
+    if settings.optimize.executor != "local":
+        from vantageadapt.optimize.executors import parse_dask_address
+
+        parse_dask_address(settings.optimize.executor)
     progress = RichProgress()  # stderr only, so --json keeps stdout to the one object
     result = run_pipeline(settings, progress=progress)
     progress.run_done(result)
