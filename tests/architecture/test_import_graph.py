@@ -24,7 +24,8 @@ ROOT = "vantageadapt"
 # put them). `vantageadapt` is the package's own `__init__`: the public names it re-exports.
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "home"),
-    ("logs", "rules"),  # rules: the condition language; models validates rules with it
+    ("logs", "rules", "outputs"),  # rules: the condition language; models validates rules
+    # with it. outputs: checked, atomic output files
     ("models",),
     ("data", "settings", "prompts", "results"),
     ("backtest", "store"),

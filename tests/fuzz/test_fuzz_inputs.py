@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vantageadapt.commands.rules_file import load_rules_file
 from vantageadapt.data import load_trade_data
 from vantageadapt.errors import ConfigError, DataError, RuleError
 from vantageadapt.models import TradingRules
 from vantageadapt.outputs import check_output_path
 from vantageadapt.rules import parse_condition
-from vantageadapt.rules.files import load_rules_file
 from vantageadapt.store.url import mask_url, normalize_url
 
 BUDGET = settings(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from vantageadapt.commands.rules_file import load_rules_file
 from vantageadapt.errors import ConfigError, RuleError
 from vantageadapt.models import TradingRules
 from vantageadapt.rules import check_rules, parse_condition
-from vantageadapt.rules.files import load_rules_file
 from vantageadapt.rules.parser import MAX_NESTING
 
 
