@@ -9,6 +9,7 @@ from vantageadapt.backtest import EngineConfig, evaluate_grid, run_backtest
 from vantageadapt.backtest import grid as grid_module
 from vantageadapt.models import METRIC_NAMES, Conditions
 from vantageadapt.rules import register_indicator, unregister_indicator
+from vantageadapt.rules.indicator_store import IndicatorStore
 
 from .frames import random_frame, rules
 
@@ -35,13 +36,14 @@ def _single(frame, params, config, start=0):
 
 @pytest.mark.parametrize("tiny_chunks", [False, True])
 def test_grid_rows_equal_single_backtests(monkeypatch, tiny_chunks):
-    if tiny_chunks:
+    store = None
+    if tiny_chunks:  # one group per kernel call, and a store that keeps nothing
         monkeypatch.setattr(grid_module, "CHUNK_BYTES", 1)
-        monkeypatch.setattr(grid_module, "CACHE_BYTES", 1)
+        store = IndicatorStore(max_bytes=1)
     frame = random_frame(700, 11)
     config = EngineConfig(fees=0.002)
     sets = _sets()
-    out = evaluate_grid(frame, CONDITIONS, sets, config, start=100)
+    out = evaluate_grid(frame, CONDITIONS, sets, config, start=100, store=store)
     assert out.shape == (len(sets), len(METRIC_NAMES))
     for row, params in zip(out, sets, strict=True):
         np.testing.assert_allclose(row, _single(frame, params, config, 100), rtol=1e-12)

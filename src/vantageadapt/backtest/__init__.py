@@ -2,7 +2,7 @@
 
 from vantageadapt.backtest.config import EngineConfig, periods_per_year
 from vantageadapt.backtest.engine import BacktestResult, backtest_assets, run_backtest
-from vantageadapt.backtest.grid import evaluate_grid
+from vantageadapt.backtest.grid import evaluate_grid, evaluate_windows
 from vantageadapt.backtest.kernels import PROFIT_FACTOR_CAP, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
 
@@ -14,6 +14,7 @@ __all__ = [
     "aggregate_metrics",
     "backtest_assets",
     "evaluate_grid",
+    "evaluate_windows",
     "metrics_from_row",
     "periods_per_year",
     "run_backtest",

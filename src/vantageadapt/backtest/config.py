@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vantageadapt.backtest.kernels import SIZE_TYPES
+from vantageadapt.backtest.kernels import ENGINE_DTYPE, SET_DTYPE, SIZE_TYPES
 from vantageadapt.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -151,3 +151,34 @@ def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
         amm=amm,
         ann=periods_per_year(frame.index),
     )
+
+
+def engine_record(config: EngineConfig, arrays: FrameArrays) -> np.void:
+    """The kernel's ENGINE_DTYPE record for these settings and this frame."""
+    record = np.zeros(1, dtype=ENGINE_DTYPE)[0]
+    record["init_cash"] = config.init_cash
+    record["fees"] = config.fees
+    record["slippage"] = config.slippage
+    record["size_type"] = SIZE_TYPES[config.size_type]
+    record["stop_level"] = arrays.stop_level
+    record["amm"] = arrays.amm
+    record["pool_fee"] = config.pool_fee
+    record["ann"] = arrays.ann
+    return record
+
+
+def set_records(sets: list[SetParams], groups: np.ndarray) -> np.ndarray:
+    """The kernel's SET_DTYPE array: each set's numbers and the signal group it reads."""
+    records = np.zeros(len(sets), dtype=SET_DTYPE)
+    records["take_profit"] = [p.take_profit for p in sets]
+    records["stop_loss"] = [p.stop_loss for p in sets]
+    records["order_size"] = [p.order_size for p in sets]
+    records["max_orders"] = [p.max_orders for p in sets]
+    records["target_vol"] = [p.target_vol for p in sets]
+    records["group"] = groups
+    return records
+
+
+def market_arrays(arrays: FrameArrays) -> tuple[np.ndarray, ...]:
+    """The kernel's market tuple: price, high, low, quote and token reserves."""
+    return (arrays.price, arrays.high, arrays.low, arrays.x_pool, arrays.y_pool)

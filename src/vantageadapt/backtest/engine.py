@@ -8,8 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vantageadapt.backtest.config import EngineConfig, frame_arrays, set_params
-from vantageadapt.backtest.kernels import N_METRICS, REASONS, SIZE_TYPES, TRADE_DTYPE, simulate_nb
+from vantageadapt.backtest.config import (
+    EngineConfig,
+    engine_record,
+    frame_arrays,
+    market_arrays,
+    set_params,
+    set_records,
+)
+from vantageadapt.backtest.kernels import N_METRICS, REASONS, TRADE_DTYPE, simulate_nb
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics, Metrics, TradingRules
@@ -87,15 +94,15 @@ def run_backtest(
     trades = np.zeros(int(compiled.entry[start:].sum()), dtype=TRADE_DTYPE)
     equity = np.empty(rows - start)
     out = np.zeros(N_METRICS)
-    n_rec = simulate_nb(
-        arrays.price, arrays.high, arrays.low, arrays.x_pool, arrays.y_pool,
+    signals = (
         np.ascontiguousarray(compiled.entry), np.ascontiguousarray(compiled.exit), compiled.leaves,
         compiled.entry_program.ops, compiled.entry_program.args, compiled.exit_program.ops,
-        compiled.exit_program.args, size_vol, start, rows, params.take_profit, params.stop_loss,
-        params.order_size, params.max_orders, params.target_vol, config.init_cash, config.fees,
-        config.slippage, SIZE_TYPES[config.size_type], arrays.stop_level, arrays.amm,
-        config.pool_fee, arrays.ann, trades, equity, out,
+        compiled.exit_program.args, size_vol,
     )  # fmt: skip
+    record = set_records([params], np.zeros(1, dtype=np.int64))[0]
+    engine = engine_record(config, arrays)
+    window = (start, rows)
+    n_rec = simulate_nb(market_arrays(arrays), signals, engine, record, window, trades, equity, out)
     return BacktestResult(
         metrics=metrics_from_row(out),
         equity=pd.Series(equity, index=frame.index[start:], name="equity"),

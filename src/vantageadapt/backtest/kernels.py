@@ -5,6 +5,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from vantageadapt.rules.opcodes import (
+    OP_ADD,
+    OP_AND,
+    OP_CONST,
+    OP_DIV,
+    OP_GE,
+    OP_GT,
+    OP_LE,
+    OP_LEAF,
+    OP_LT,
+    OP_MUL,
+    OP_NEG,
+    OP_NOT,
+    OP_POS,
+    OP_SUB,
+)
+
 # The seed's TradeMemory: one record per lot, written inside the kernel.
 TRADE_DTYPE = np.dtype(
     [
@@ -21,7 +38,32 @@ TRADE_DTYPE = np.dtype(
     ]
 )
 REASONS = ("", "take_profit", "stop_loss", "signal", "open")
+TAKE_PROFIT, STOP_LOSS, SIGNAL, OPEN = 1, 2, 3, 4
 SIZE_TYPES = {"fraction": 0, "amount": 1, "volatility": 2}
+SIZE_AMOUNT, SIZE_VOLATILITY = SIZE_TYPES["amount"], SIZE_TYPES["volatility"]
+# One parameter set (and the signal group it reads), and the engine settings shared by all.
+SET_DTYPE = np.dtype(
+    [
+        ("take_profit", np.float64),
+        ("stop_loss", np.float64),
+        ("order_size", np.float64),
+        ("max_orders", np.int64),
+        ("target_vol", np.float64),
+        ("group", np.int64),
+    ]
+)
+ENGINE_DTYPE = np.dtype(
+    [
+        ("init_cash", np.float64),
+        ("fees", np.float64),
+        ("slippage", np.float64),
+        ("size_type", np.int64),
+        ("stop_level", np.bool_),
+        ("amm", np.bool_),
+        ("pool_fee", np.float64),
+        ("ann", np.float64),
+    ]
+)
 N_METRICS = 9
 PROFIT_FACTOR_CAP = 100.0
 
@@ -32,43 +74,43 @@ def run_program_nb(ops, args, leaves, t, drawdown, bars_held, pnl, stack):
     top = 0
     for i in range(ops.shape[0]):
         op = ops[i]
-        if op == 0:
+        if op == OP_LEAF:
             stack[top] = leaves[int(args[i]), t]
             top += 1
-        elif op == 1:
+        elif op == OP_CONST:
             stack[top] = args[i]
             top += 1
-        elif op == 2:
+        elif op == OP_POS:
             which = int(args[i])
             stack[top] = drawdown if which == 0 else (bars_held if which == 1 else pnl)
             top += 1
-        elif op == 7:
+        elif op == OP_NEG:
             stack[top - 1] = -stack[top - 1]
-        elif op == 14:
+        elif op == OP_NOT:
             stack[top - 1] = 0.0 if stack[top - 1] != 0.0 else 1.0
         else:
             b = stack[top - 1]
             a = stack[top - 2]
             top -= 1
-            if op == 3:
+            if op == OP_ADD:
                 r = a + b
-            elif op == 4:
+            elif op == OP_SUB:
                 r = a - b
-            elif op == 5:
+            elif op == OP_MUL:
                 r = a * b
-            elif op == 6:
+            elif op == OP_DIV:
                 r = a / b if b != 0.0 else (np.nan if a == 0.0 else np.inf * np.sign(a))
-            elif op == 8:
+            elif op == OP_GT:
                 r = 1.0 if a > b else 0.0
-            elif op == 9:
+            elif op == OP_LT:
                 r = 1.0 if a < b else 0.0
-            elif op == 10:
+            elif op == OP_GE:
                 r = 1.0 if a >= b else 0.0
-            elif op == 11:
+            elif op == OP_LE:
                 r = 1.0 if a <= b else 0.0
-            elif op == 12:
+            elif op == OP_AND:
                 r = 1.0 if (a != 0.0 and b != 0.0) else 0.0
-            else:
+            else:  # OP_OR
                 r = 1.0 if (a != 0.0 or b != 0.0) else 0.0
             stack[top - 1] = r
     return stack[0] != 0.0
@@ -119,7 +161,31 @@ _UNITS, _COST, _NOTIONAL, _FEE, _FILL, _ROW, _PEAK, _TP, _SL = range(9)
 
 
 @njit(cache=True, nogil=True)
-def _close_lot_nb(lots, i, n_open, gross, fill, reason, t, fees, stats, record, trades, n_rec):
+def _record_nb(rec, lots, i, exit_row, exit_price, fees_paid, pnl, reason):
+    """Write lot i's trade record."""
+    rec["entry_row"] = int(lots[i, _ROW])
+    rec["exit_row"] = exit_row
+    rec["entry_price"] = lots[i, _FILL]
+    rec["exit_price"] = exit_price
+    rec["units"] = lots[i, _UNITS]
+    rec["notional"] = lots[i, _NOTIONAL]
+    rec["fees"] = fees_paid
+    rec["pnl"] = pnl
+    rec["return"] = pnl / lots[i, _COST]
+    rec["reason"] = reason
+
+
+@njit(cache=True, nogil=True)
+def _sale_nb(units, level, x, y, engine):
+    """Quote received (before fees) for `units` sold at `level`, and the pool reserves after."""
+    if engine.amm:
+        gross = x - x * y / (y + units * (1.0 - engine.pool_fee))
+        return gross, x - gross, y + units
+    return units * level * (1.0 - engine.slippage), x, y
+
+
+@njit(cache=True, nogil=True)
+def _close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec):
     """Book the sale of lot i (gross quote before fees), remove it; returns the cash it adds."""
     exit_fee = gross * fees
     proceeds = gross - exit_fee
@@ -132,18 +198,9 @@ def _close_lot_nb(lots, i, n_open, gross, fill, reason, t, fees, stats, record, 
     else:
         stats[3] -= pnl
     stats[4] += pnl / cost
-    if record:
-        rec = trades[n_rec]
-        rec["entry_row"] = int(lots[i, _ROW])
-        rec["exit_row"] = t
-        rec["entry_price"] = lots[i, _FILL]
-        rec["exit_price"] = fill
-        rec["units"] = lots[i, _UNITS]
-        rec["notional"] = lots[i, _NOTIONAL]
-        rec["fees"] = lots[i, _FEE] + exit_fee
-        rec["pnl"] = pnl
-        rec["return"] = pnl / cost
-        rec["reason"] = reason
+    if n_rec >= 0:
+        fill = gross / lots[i, _UNITS]
+        _record_nb(trades[n_rec], lots, i, t, fill, lots[i, _FEE] + exit_fee, pnl, reason)
     for j in range(i, n_open - 1):
         lots[j, :] = lots[j + 1, :]
     return proceeds
@@ -164,18 +221,27 @@ def _position_terms_nb(lots, n_open, p, t):
 
 
 @njit(cache=True, nogil=True)
-def simulate_nb(
-    price, high, low, x_pool, y_pool, entry, exit_, leaves, e_ops, e_args, x_ops, x_args,
-    size_vol, start, stop, tp, sl, order_size, max_orders, target_vol,
-    init_cash, fees, slippage, size_type, stop_level, amm, pool_fee, ann,
-    trades, equity_out, out,
-):  # fmt: skip
-    """Simulate one parameter set on rows [start, stop); metrics into `out`, records if asked.
+def simulate_nb(market, signals, engine, params, window, trades, equity_out, out):
+    """Simulate one parameter set on rows window = (start, stop); metrics into `out`.
 
-    Returns the number of trade records written (closed lots, then open ones).
+    market = (price, high, low, x_pool, y_pool); signals = (entry, exit, leaves, entry ops,
+    entry args, exit ops, exit args, volatility for sizing); engine: an ENGINE_DTYPE record;
+    params: a SET_DTYPE record. Trade records and the equity curve are written when
+    `equity_out` is not empty. Returns the number of trade records (closed lots, then open).
     """
+    price, high, low, x_pool, y_pool = market
+    entry, exit_, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
+    start, stop = window
+    tp, sl, order_size, target_vol = (
+        params.take_profit,
+        params.stop_loss,
+        params.order_size,
+        params.target_vol,
+    )
+    fees, slippage, size_type = engine.fees, engine.slippage, engine.size_type
+    stop_level, amm, pool_fee = engine.stop_level, engine.amm, engine.pool_fee
     record = equity_out.shape[0] > 0
-    m = max(int(max_orders), 1)
+    m = max(int(params.max_orders), 1)
     lots = np.zeros((m, 9))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
     has_e_prog = e_ops.shape[0] > 0
@@ -185,16 +251,16 @@ def simulate_nb(
     units_open = 0.0
     low_tp = np.inf  # nearest take-profit level of the open lots
     top_sl = -np.inf  # nearest stop-loss level
-    cash = init_cash
-    prev_eq = init_cash
-    peak_eq = init_cash
+    cash = engine.init_cash
+    prev_eq = cash
+    peak_eq = cash
     mdd = 0.0
     sum_r = 0.0
     sum_r2 = 0.0
     sum_d2 = 0.0
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
-    n_rec = 0
+    n_rec = 0 if record else -1  # -1: no records
     t = start - 1
     while t < stop - 1:
         t += 1
@@ -226,28 +292,20 @@ def simulate_nb(
                 level = p
                 if stop_level:
                     if low[t] <= lots[i, _SL]:
-                        reason = 2
+                        reason = STOP_LOSS
                         level = lots[i, _SL]
                     elif high[t] >= lots[i, _TP]:
-                        reason = 1
+                        reason = TAKE_PROFIT
                         level = lots[i, _TP]
                 elif p >= lots[i, _TP]:
-                    reason = 1
+                    reason = TAKE_PROFIT
                 elif p <= lots[i, _SL]:
-                    reason = 2
+                    reason = STOP_LOSS
                 if reason == 0:
                     i += 1
                     continue
-                u = lots[i, _UNITS]
-                if amm:
-                    gross = x - x * y / (y + u * (1.0 - pool_fee))
-                    x -= gross
-                    y += u
-                else:
-                    gross = u * level * (1.0 - slippage)
-                cash += _close_lot_nb(
-                    lots, i, n_open, gross, gross / u, reason, t, fees, stats, record, trades, n_rec
-                )
+                gross, x, y = _sale_nb(lots[i, _UNITS], level, x, y, engine)
+                cash += _close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec)
                 n_rec += record
                 n_open -= 1
                 changed = True
@@ -258,15 +316,9 @@ def simulate_nb(
                     dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
                 while signal and n_open > 0:
-                    u = lots[0, _UNITS]
-                    if amm:
-                        gross = x - x * y / (y + u * (1.0 - pool_fee))
-                        x -= gross
-                        y += u
-                    else:
-                        gross = u * p * (1.0 - slippage)
+                    gross, x, y = _sale_nb(lots[0, _UNITS], p, x, y, engine)
                     cash += _close_lot_nb(
-                        lots, 0, n_open, gross, gross / u, 3, t, fees, stats, record, trades, n_rec
+                        lots, 0, n_open, gross, SIGNAL, t, fees, stats, trades, n_rec
                     )
                     n_rec += record
                     n_open -= 1
@@ -287,7 +339,7 @@ def simulate_nb(
                 go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
             if go:
                 fill = p * (1.0 + slippage)
-                if size_type == 1:
+                if size_type == SIZE_AMOUNT:
                     if amm:
                         want = order_size
                         notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
@@ -295,7 +347,7 @@ def simulate_nb(
                         notional = order_size * fill
                 else:
                     frac = order_size
-                    if size_type == 2:
+                    if size_type == SIZE_VOLATILITY:
                         vol = size_vol[t]
                         if vol > target_vol and target_vol > 0.0:
                             frac = order_size * target_vol / vol
@@ -342,40 +394,38 @@ def simulate_nb(
     if record and stop > start:
         last = price[stop - 1]
         for i in range(n_open):
-            rec = trades[n_rec]
-            value = lots[i, _UNITS] * last
-            rec["entry_row"] = int(lots[i, _ROW])
-            rec["exit_row"] = stop - 1
-            rec["entry_price"] = lots[i, _FILL]
-            rec["exit_price"] = last
-            rec["units"] = lots[i, _UNITS]
-            rec["notional"] = lots[i, _NOTIONAL]
-            rec["fees"] = lots[i, _FEE]
-            rec["pnl"] = value - lots[i, _COST]
-            rec["return"] = (value - lots[i, _COST]) / lots[i, _COST]
-            rec["reason"] = 4
+            pnl = lots[i, _UNITS] * last - lots[i, _COST]
+            _record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, _FEE], pnl, OPEN)
             n_rec += 1
     sums = np.array([sum_r, sum_r2, sum_d2])
-    finish_metrics_nb(out, stop - start, prev_eq, init_cash, sums, mdd, exposed, stats, ann)
-    return n_rec
+    finish_metrics_nb(
+        out, stop - start, prev_eq, engine.init_cash, sums, mdd, exposed, stats, engine.ann
+    )
+    return max(n_rec, 0)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def grid_nb(
-    price, high, low, x_pool, y_pool, entries, exits, leaves, e_ops, e_args, e_len,
-    x_ops, x_args, x_len, size_vols, set_key, tp, sl, order_size, max_orders, target_vol,
-    start, stop, init_cash, fees, slippage, size_type, stop_level, amm, pool_fee, ann, no_trades,
-):  # fmt: skip
-    """Metrics for many parameter sets in parallel; set s reads the signals of group set_key[s]."""
-    n_sets = set_key.shape[0]
-    out = np.zeros((n_sets, N_METRICS))
-    for s in prange(n_sets):
-        k = set_key[s]
-        simulate_nb(
-            price, high, low, x_pool, y_pool, entries[k], exits[k], leaves[k],
-            e_ops[k, : e_len[k]], e_args[k, : e_len[k]], x_ops[k, : x_len[k]],
-            x_args[k, : x_len[k]], size_vols[k], start, stop, tp[s], sl[s], order_size[s],
-            max_orders[s], target_vol[s], init_cash, fees, slippage, size_type, stop_level,
-            amm, pool_fee, ann, no_trades, np.empty(0), out[s],
+def grid_nb(market, groups, engines, sets, windows):
+    """Metrics (n_windows, n_sets, N_METRICS): every set on every window, in parallel.
+
+    groups = (entries, exits, leaves, entry ops, entry args, entry program lengths, exit ops,
+    exit args, exit program lengths, sizing volatilities), one row per signal group; set s
+    reads group sets[s].group; window w = (start, stop) is run with engines[w].
+    """
+    entries, exits, leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = groups
+    n_sets = sets.shape[0]
+    n_windows = windows.shape[0]
+    out = np.zeros((n_windows, n_sets, N_METRICS))
+    no_trades = np.empty(0, dtype=TRADE_DTYPE)
+    no_equity = np.empty(0)
+    for job in prange(n_sets * n_windows):
+        s = job // n_windows
+        w = job % n_windows
+        k = sets[s].group
+        signals = (
+            entries[k], exits[k], leaves[k], e_ops[k, : e_len[k]], e_args[k, : e_len[k]],
+            x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
         )  # fmt: skip
+        window = (windows[w, 0], windows[w, 1])
+        simulate_nb(market, signals, engines[w], sets[s], window, no_trades, no_equity, out[w, s])
     return out

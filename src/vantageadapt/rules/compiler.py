@@ -11,6 +11,17 @@ import pandas as pd
 
 from vantageadapt.errors import RuleError
 from vantageadapt.rules.indicators import CustomIndicator, IndicatorCache
+from vantageadapt.rules.opcodes import (
+    ARITH,
+    COMPARE,
+    OP_AND,
+    OP_CONST,
+    OP_LEAF,
+    OP_NEG,
+    OP_NOT,
+    OP_OR,
+    OP_POS,
+)
 from vantageadapt.rules.parser import (
     Arith,
     BoolOp,
@@ -32,13 +43,6 @@ from vantageadapt.rules.terms import (
     resolve_term,
 )
 
-# Opcodes of the position-term programs the engine runs per row (see backtest.kernels).
-OP_LEAF, OP_CONST, OP_POS = 0, 1, 2
-OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG = 3, 4, 5, 6, 7
-OP_GT, OP_LT, OP_GE, OP_LE = 8, 9, 10, 11
-OP_AND, OP_OR, OP_NOT = 12, 13, 14
-_ARITH = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV}
-_CMP = {">": OP_GT, "<": OP_LT, ">=": OP_GE, "<=": OP_LE}
 POSITION_INDEX = {name: i for i, name in enumerate(POSITION_TERMS)}
 
 
@@ -84,6 +88,11 @@ class CompiledRules:
     exit_program: Program  # OR of exit conditions with position terms (empty: none)
     leaves: np.ndarray  # float64 (n_leaves, rows): static sub-expressions the programs read
     position_terms: frozenset[str]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the signal arrays (for bounded stores)."""
+        return self.entry.nbytes + self.exit.nbytes + self.leaves.nbytes
 
 
 def _custom_names(custom: Iterable[str]) -> set[str]:
@@ -249,11 +258,11 @@ class _Compiler:
             case Arith(op, left, right):
                 self.program(left, condition, ops, args)
                 self.program(right, condition, ops, args)
-                ops.append(_ARITH[op])
+                ops.append(ARITH[op])
             case Compare(op, left, right):
                 self.program(left, condition, ops, args)
                 self.program(right, condition, ops, args)
-                ops.append(_CMP[op])
+                ops.append(COMPARE[op])
             case BoolOp(op, operands):
                 self.program(operands[0], condition, ops, args)
                 for operand in operands[1:]:

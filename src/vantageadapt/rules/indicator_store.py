@@ -1,0 +1,115 @@
+"""A bounded store of computed arrays (indicators, signals), least recently used out first.
+
+Keys start with a content key of the asset's columns, so an entry can never answer for other
+data; the store is shared by every search, iteration and final evaluation of a process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+T = TypeVar("T")
+DEFAULT_MAX_BYTES = 384 * 2**20
+KEY_COLUMNS = ("price", "volume", "open", "high", "low")
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counters of a store (or the difference between two readings of them)."""
+
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+    nbytes: int = 0
+
+    def since(self, before: StoreStats) -> StoreStats:
+        """What happened after `before` was read (bytes held now)."""
+        return StoreStats(
+            self.hits - before.hits,
+            self.misses - before.misses,
+            self.evictions - before.evictions,
+            self.nbytes,
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready counters."""
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "evictions": self.evictions,
+            "bytes": self.nbytes,
+        }
+
+
+class IndicatorStore:
+    """LRU by bytes: `get(key, compute)` returns the stored array or computes and keeps it."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._hits = self._misses = self._evictions = 0
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value under `key` (an array, or anything with `nbytes`), computed on a miss.
+
+        Arrays are kept read-only, so no caller can change what another one reads.
+        """
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                self._hits += 1
+                return found
+            self._misses += 1
+        value = compute()
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        with self._lock:
+            if key not in self._items and value.nbytes <= self.max_bytes:
+                self._items[key] = value
+                self._bytes += value.nbytes
+                while self._bytes > self.max_bytes:
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= old.nbytes
+                    self._evictions += 1
+        return value
+
+    def stats(self) -> StoreStats:
+        """Hits, misses, evictions so far and bytes held."""
+        with self._lock:
+            return StoreStats(self._hits, self._misses, self._evictions, self._bytes)
+
+    def clear(self) -> None:
+        """Drop every array (counters stay)."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+_DEFAULT = IndicatorStore()
+
+
+def default_store() -> IndicatorStore:
+    """The process's shared store (used when a caller passes none)."""
+    return _DEFAULT
+
+
+def content_key(frame: pd.DataFrame) -> str:
+    """A digest of the columns indicators read (and the row count), to key stored arrays."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(len(frame)).encode())
+    for name in KEY_COLUMNS:
+        if name in frame.columns:
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(frame[name].to_numpy(dtype=np.float64)).data)
+    return digest.hexdigest()
