@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -26,8 +24,6 @@ from vantageadapt.rules import CompiledRules, IndicatorCache, compile_conditions
 from vantageadapt.rules.compiler import condition_parameters
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
-from vantageadapt.rules.parser import names_in, parse_condition
-from vantageadapt.rules.terms import registered_indicators
 
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
 # distinct windows a search tries.
@@ -45,12 +41,6 @@ def _pad(programs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
     for i, p in enumerate(programs):
         out[i, : p.shape[0]] = p
     return out, np.array([p.shape[0] for p in programs], dtype=np.int64)
-
-
-def conditions_key(conditions: Conditions) -> str:
-    """A short stable digest of the conditions (part of stored signal keys)."""
-    text = json.dumps(conditions.model_dump(), sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def evaluate_grid(
@@ -143,22 +133,11 @@ class _Context:
         self.cache, self.conditions, self.vol = cache, conditions, vol
         self.windows = np.array(windows, dtype=np.int64).reshape(-1, 2)
         self.engines, self.market = engines, market
-        # Signals from custom (untrusted, maybe non-causal) code are never shared.
-        self.shared = not _uses_custom(conditions, cache)
-        self.rules_key = conditions_key(conditions)
 
     def signals(self, group: tuple, params, sp: SetParams) -> tuple[CompiledRules, np.ndarray]:
-        """Compiled signals of one group (from the store when shareable) and sizing volatility."""
+        """Compiled signals of one group (conditions come from the store) and sizing volatility."""
         cache, conditions = self.cache, self.conditions
-
-        def compile_group() -> CompiledRules:
-            return compile_conditions(conditions.entry, conditions.exit, params, cache)
-
-        if self.shared:
-            key = (cache.key, "signals", self.rules_key, cache.rows, group)
-            compiled = cache.store.get(key, compile_group)
-        else:
-            compiled = compile_group()
+        compiled = compile_conditions(conditions.entry, conditions.exit, params, cache)
         size_vol = cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
         return compiled, size_vol
 
@@ -194,11 +173,3 @@ class _Context:
         finally:
             set_parallel_chunksize(previous)
         results[:, members] = out
-
-
-def _uses_custom(conditions: Conditions, cache: IndicatorCache) -> bool:
-    custom = {*cache.custom, *registered_indicators()}
-    if not custom:
-        return False
-    texts = {t for c in [*conditions.entry, *conditions.exit] for t in names_in(parse_condition(c))}
-    return any(t == name or t.startswith(name + "_") for t in texts for name in custom)

@@ -43,6 +43,7 @@ class CachedRunner:
             if id(job.param_sets) not in param_keys:
                 param_keys[id(job.param_sets)] = [params_key(p) for p in job.param_sets]
         todo: list[tuple[Job, tuple, list[tuple]]] = []
+        shared: dict[tuple, tuple] = {}  # equal fresh lists share one tuple: one kernel call
         for job in jobs:
             window = (self._fingerprints[job.symbol], self._rules, job.start, job.stop)
             fresh, fresh_keys, seen = [], [], set()
@@ -52,9 +53,8 @@ class CachedRunner:
                     fresh.append(p)
                     fresh_keys.append(key)
             if fresh:
-                todo.append(
-                    (Job(job.symbol, job.start, job.stop, tuple(fresh)), window, fresh_keys)
-                )
+                sets = shared.setdefault(tuple(fresh_keys), tuple(fresh))
+                todo.append((Job(job.symbol, job.start, job.stop, sets), window, fresh_keys))
         results = self._executor.run([job for job, _, _ in todo])
         for (_, window, keys), rows in zip(todo, results, strict=True):
             for key, row in zip(keys, rows, strict=True):

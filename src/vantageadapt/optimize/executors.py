@@ -14,6 +14,7 @@ import pandas as pd
 
 from vantageadapt.errors import ConfigError, ExecutorError
 from vantageadapt.models import Conditions
+from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
 
 _DASK = re.compile(r"^dask://(?P<host>[^:/\s]+):(?P<port>\d{1,5})$")
 CONNECT_TIMEOUT_S = 3.0
@@ -64,7 +65,7 @@ def _evaluate(
 
 
 class LocalExecutor:
-    """In-process: one numba-parallel `evaluate_grid` call per job (threads over sets)."""
+    """In-process: one numba-parallel kernel call per asset and tuple of sets, all windows in it."""
 
     def __init__(
         self,
@@ -72,26 +73,38 @@ class LocalExecutor:
         conditions: Conditions,
         config: Any,
         custom_indicators: Mapping[str, Callable] | None = None,
+        store: IndicatorStore | None = None,
     ) -> None:
         self._frames = frames
         self._args = (conditions, config)
         self._custom = custom_indicators
+        self._store = store if store is not None else default_store()
+        self._keys = {sym: content_key(frame) for sym, frame in frames.items()}
 
     def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
-        """Evaluate the jobs one after another; each call is parallel inside."""
+        """Jobs on one asset with one tuple of sets share signals and one kernel call."""
+        from vantageadapt.backtest import evaluate_windows
+
         conditions, config = self._args
-        return [
-            _evaluate(
-                self._frames[j.symbol],
+        batches: dict[tuple[str, int], list[int]] = {}
+        for i, job in enumerate(jobs):
+            batches.setdefault((job.symbol, id(job.param_sets)), []).append(i)
+        out: list[np.ndarray] = [np.empty(0)] * len(jobs)
+        for (symbol, _), members in batches.items():
+            sets = jobs[members[0]].param_sets
+            metrics = evaluate_windows(
+                self._frames[symbol],
                 conditions,
-                j.param_sets,
+                list(sets),
                 config,
-                j.start,
-                j.stop,
-                self._custom,
+                windows=[(jobs[i].start, jobs[i].stop) for i in members],
+                custom_indicators=self._custom,
+                store=self._store,
+                key=self._keys[symbol],
             )
-            for j in jobs
-        ]
+            for position, i in enumerate(members):
+                out[i] = metrics[position]
+        return out
 
     def close(self) -> None:
         """Nothing to release."""
@@ -198,8 +211,9 @@ def make_executor(
     conditions: Conditions,
     config: Any,
     custom_indicators: Mapping[str, Callable] | None = None,
+    store: IndicatorStore | None = None,
 ) -> Executor:
     """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached."""
     if spec == "local":
-        return LocalExecutor(frames, conditions, config, custom_indicators)
+        return LocalExecutor(frames, conditions, config, custom_indicators, store)
     return DaskExecutor(parse_dask_address(spec), frames, conditions, config, custom_indicators)

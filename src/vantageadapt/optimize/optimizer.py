@@ -31,6 +31,7 @@ from vantageadapt.optimize.space import (
     load_space_file,
 )
 from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts, walk_forward
+from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 
 logger = logging.getLogger(__name__)
 _SHARPE = METRIC_NAMES.index("sharpe_ratio")
@@ -216,8 +217,13 @@ def run_parameter_optimization(
     score_fn: ScoreFn | None = None,
     custom_indicators: Mapping[str, Callable[[pd.DataFrame, int], np.ndarray]] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store: IndicatorStore | None = None,
 ) -> OptimizationResult:
-    """Tune the rules' parameters on train rows; score the best once on validation rows."""
+    """Tune the rules' parameters on train rows; score the best once on validation rows.
+
+    Indicators and signals come from `store` (the process's shared one by default), so
+    repeated searches on the same data (iterations, patch checks) reuse them.
+    """
     from vantageadapt.backtest import EngineConfig, aggregate_metrics
     from vantageadapt.data import data_fingerprint
 
@@ -239,7 +245,11 @@ def run_parameter_optimization(
         else [inner_holdout(validation_start[sym], settings.holdout_fraction)]
         for sym in subset
     }
-    executor = make_executor(settings.executor, frames, rules.conditions, config, custom_indicators)
+    store = store if store is not None else default_store()
+    before = store.stats()
+    executor = make_executor(
+        settings.executor, frames, rules.conditions, config, custom_indicators, store
+    )
     fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
     scale = np.array([row_scale(frames[s], folds[s][-1].fit_stop) for s in subset])
@@ -282,4 +292,5 @@ def run_parameter_optimization(
         validation_score=validation_score(out_of_sample, in_sample),
         subset=subset,
         cache_hits=runner.hits,
+        indicator_cache=store.stats().since(before).to_dict(),
     )

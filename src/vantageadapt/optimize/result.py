@@ -57,6 +57,7 @@ class OptimizationResult:
     validation_score: float
     subset: list[str] = field(default_factory=list)
     cache_hits: int = 0
+    indicator_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, evictions, bytes
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the landscape as a count; it can be large)."""
@@ -78,6 +79,7 @@ class OptimizationResult:
             "parameters_at_edge": self.parameters_at_edge,
             "subset": self.subset,
             "cache_hits": self.cache_hits,
+            "indicator_cache": self.indicator_cache,
             "wall_seconds": self.wall_seconds,
             "interrupted": self.interrupted,
         }

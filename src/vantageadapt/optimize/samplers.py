@@ -128,6 +128,8 @@ class TPESampler:
         if spec.kind == "choice":
             assert spec.choices is not None
             return float(trial.suggest_categorical(spec.name, list(spec.choices)))
+        if spec.kind == "int" and spec.points is not None:
+            return float(trial.suggest_categorical(spec.name, list(spec.values() or ())))
         if spec.kind == "int":
             return float(trial.suggest_int(spec.name, math.ceil(spec.low), math.floor(spec.high)))
         return float(trial.suggest_float(spec.name, spec.low, spec.high, log=spec.kind == "log"))

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import TradingRules
@@ -34,6 +35,8 @@ _KNOWN_RANGES: dict[str, tuple[ParamKind, float, float]] = {
     "target_vol": ("log", 0.005, 0.2),
     "vol_window": ("int", 5, 100),
 }
+# Window parameters are drawn from this many log-spaced integers, so trials share indicators.
+WINDOW_POINTS = 12
 _WINDOW_REF = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
@@ -47,6 +50,7 @@ class ParamSpec(BaseModel):
     low: float | None = None
     high: float | None = None
     choices: tuple[float, ...] | None = None
+    points: int | None = Field(default=None, ge=2, description="int: log-spaced values only")
 
     def model_post_init(self, __context: Any) -> None:
         """Reject empty or inverted ranges with a message that says how to fix them."""
@@ -78,7 +82,11 @@ class ParamSpec(BaseModel):
             return self.choices
         if self.kind == "int":
             assert self.low is not None and self.high is not None
-            return tuple(float(v) for v in range(math.ceil(self.low), math.floor(self.high) + 1))
+            low, high = math.ceil(self.low), math.floor(self.high)
+            if self.points is None or high - low + 1 <= self.points:
+                return tuple(float(v) for v in range(low, high + 1))
+            grid = np.unique(np.round(np.geomspace(max(low, 1), high, self.points)))
+            return tuple(float(v) for v in grid if low <= v <= high)
         return None
 
     def edge(self, value: float) -> Literal["low", "high"] | None:
@@ -224,10 +232,19 @@ def default_search_space(rules: TradingRules, *, size_type: str = "fraction") ->
             continue
         if name in _KNOWN_RANGES:
             kind, lo, hi = _KNOWN_RANGES[name]
-            specs.append(ParamSpec(name=name, kind=kind, low=lo, high=hi))
+            points = WINDOW_POINTS if kind == "int" else None
+            specs.append(ParamSpec(name=name, kind=kind, low=lo, high=hi, points=points))
         elif name in windows or name.endswith("window"):
             centre = max(2, round(value))
-            specs.append(ParamSpec(name=name, kind="int", low=max(2, centre // 2), high=centre * 2))
+            specs.append(
+                ParamSpec(
+                    name=name,
+                    kind="int",
+                    low=max(2, centre // 2),
+                    high=centre * 2,
+                    points=WINDOW_POINTS,
+                )
+            )
         elif value != 0 and math.isfinite(value):
             lo, hi = sorted((value / 2, value * 2))
             specs.append(ParamSpec(name=name, kind="float", low=lo, high=hi))

@@ -210,6 +210,23 @@ class _Compiler:
                 return np.logical_not(self._bool(self.static(operand, condition)))
         raise TypeError(f"unknown node {node!r}")
 
+    def condition(self, node: Node, condition: str) -> np.ndarray:
+        """One whole condition as a bool array, shared through the store when it can be.
+
+        Its key holds only the parameters this condition reads, so sets that differ
+        elsewhere share it; conditions on custom (untrusted) indicators are never shared.
+        """
+        if any(self._is_custom(text) for text in names_in(node)):
+            return self._bool(self.static(node, condition))
+        names = condition_parameters([condition], self.parameters, custom=self.custom)
+        values = tuple((name, float(self.parameters[name])) for name in names)
+        key = (self.cache.key, "condition", condition, self.cache.rows, values)
+        return self.cache.store.get(key, lambda: self._bool(self.static(node, condition)))
+
+    def _is_custom(self, text: str) -> bool:
+        names = {*self.custom, *registered_indicators()}
+        return any(text == name or text.startswith(name + "_") for name in names)
+
     def _bool(self, value: np.ndarray | float) -> np.ndarray:
         return np.broadcast_to(np.asarray(value, dtype=bool), (self.cache.rows,))
 
@@ -301,9 +318,9 @@ def compile_conditions(
                     ops.append(OP_AND if side == "entry" else OP_OR)
                     args.append(0.0)
             elif side == "entry":
-                static &= compiler._bool(compiler.static(node, condition))
+                static &= compiler.condition(node, condition)
             else:
-                static |= compiler._bool(compiler.static(node, condition))
+                static |= compiler.condition(node, condition)
         program = Program(np.asarray(ops, dtype=np.int64), np.asarray(args, dtype=np.float64))
         sides[side] = (static, program)
     leaves = np.stack(compiler.leaves) if compiler.leaves else np.empty((0, rows))

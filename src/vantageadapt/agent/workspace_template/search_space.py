@@ -30,7 +30,7 @@ def _widened(spec: ParamSpec) -> ParamSpec:
         low, high = float(int(low)), float(int(high + 0.999999))
     if high <= low:
         return spec
-    return ParamSpec(name=spec.name, kind=spec.kind, low=low, high=high)
+    return spec.model_copy(update={"low": low, "high": high})
 
 
 def adjust_search_space(space: SearchSpace) -> SearchSpace:
