@@ -1,0 +1,203 @@
+"""The loop's own search (default sampler and trials, a breakout rule with window parameters)
+against a minimal numba loop on the same rows and sets and vectorbt doing the same search.
+
+Prints one JSON line. `throughput` counts bar-sets (one parameter set over one row) per second
+of the whole `run_parameter_optimization` call on a cold indicator store: sampling, indicators,
+signals, the fit and check windows of every subset asset, scoring, the best set's re-run on
+every asset's train and validation rows. `ceiling_throughput` is a minimal numba loop for this
+rule (lots, stops, exits, final equity only, indicators once per distinct window) over exactly
+those rows and sets; `vectorbt_throughput` is vectorbt's from_signals (pandas rolling for the
+indicators, the score's metrics read back) on the same windows for the first sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ceiling import breakout_ceiling_nb
+
+from vantageadapt.backtest import EngineConfig
+from vantageadapt.data import load_trade_data, write_sample_data
+from vantageadapt.models import TradingRules
+from vantageadapt.optimize import OptimizeSettings
+from vantageadapt.optimize import run_parameter_optimization as optimize
+from vantageadapt.optimize.splits import inner_holdout, validation_starts
+from vantageadapt.rules.indicator_store import IndicatorStore
+from vantageadapt.rules.indicators import previous_max, previous_min, rolling_mean
+
+RULES = TradingRules.model_validate(
+    {
+        "conditions": {
+            "entry": ["price > high_{breakout_window}", "volume > volume_ma_{volume_window}"],
+            "exit": ["price < low_{exit_window}"],
+        },
+        "parameters": {
+            "breakout_window": 50,
+            "volume_window": 20,
+            "exit_window": 30,
+            "take_profit": 0.1,
+            "stop_loss": 0.05,
+            "order_size": 0.2,
+            "max_orders": 3,
+        },
+    }
+)
+WINDOWS = ("breakout_window", "volume_window", "exit_window")
+
+
+def load_frames(assets: int, rows: int, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Synthetic DEX trades, as `vantage data sample` writes them, loaded the loop's way."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sample.pkl"
+        write_sample_data(path, assets=assets, rows=rows, seed=seed)
+        return load_trade_data(path)
+
+
+def search_windows(frames, validation_start, settings) -> dict[str, list[tuple[int, int]]]:
+    """The (start, stop) row windows the search trades on, per subset asset."""
+    out = {}
+    for sym, stop in validation_start.items():
+        fold = inner_holdout(stop, settings.holdout_fraction)
+        out[sym] = [(fold.fit_start, fold.fit_stop), (fold.fit_stop, fold.check_stop)]
+    return out
+
+
+def ceiling_seconds(frames, windows, finals, sets, best, fees, init_cash) -> float:
+    """Seconds for the minimal loop on the same windows and sets (indicators included)."""
+    tiny = np.ones((1, 10))
+    breakout_ceiling_nb(np.ones(10), np.ones(10), tiny, tiny, tiny, np.zeros((1, 7)), fees,
+                        init_cash, 0, 10)  # fmt: skip
+    began = time.perf_counter()
+    for sym, frame in frames.items():
+        jobs = [(w, sets) for w in windows.get(sym, [])] + [(w, best) for w in finals[sym]]
+        price = np.array(frame["price"], dtype=np.float64)  # a writable copy, as numba likes
+        volume = np.array(frame["volume"], dtype=np.float64)
+        keys = [np.unique(np.concatenate([sets[:, i], best[:, i]])) for i in range(3)]
+        highs = np.stack([previous_max(price, int(w)) for w in keys[0]])
+        vmas = np.stack([rolling_mean(volume, int(w)) for w in keys[1]])
+        lows = np.stack([previous_min(price, int(w)) for w in keys[2]])
+        for (start, stop), table in jobs:
+            rows = table.copy()
+            for i in range(3):
+                rows[:, i] = np.searchsorted(keys[i], table[:, i])
+            breakout_ceiling_nb(price, volume, highs, lows, vmas, rows, fees, init_cash,
+                                start, stop)  # fmt: skip
+    return time.perf_counter() - began
+
+
+def vectorbt_seconds(frames, windows, sets: np.ndarray, fees: float, init_cash: float) -> float:
+    """Seconds for vectorbt's from_signals on the same windows for these sets."""
+    import vectorbt as vbt
+
+    def run(frame: pd.DataFrame, start: int, stop: int) -> None:
+        price, volume = frame["price"], frame["volume"]
+        entries, exits = {}, {}
+        highs, vmas, lows = {}, {}, {}  # one rolling per distinct window, as a user would
+        for i, (bw, vw, ew, *_rest) in enumerate(sets):
+            if bw not in highs:
+                highs[bw] = price.rolling(int(bw)).max().shift(1)
+            if vw not in vmas:
+                vmas[vw] = volume.rolling(int(vw)).mean()
+            if ew not in lows:
+                lows[ew] = price.rolling(int(ew)).min().shift(1)
+            high, vma, low = highs[bw], vmas[vw], lows[ew]
+            entries[i] = ((price > high) & (volume > vma)).to_numpy()[start:stop]
+            exits[i] = (price < low).to_numpy()[start:stop]
+        index = price.index[start:stop]
+        close = pd.DataFrame({i: price.to_numpy()[start:stop] for i in entries}, index=index)
+        portfolio = vbt.Portfolio.from_signals(
+            close,
+            entries=pd.DataFrame(entries, index=index),
+            exits=pd.DataFrame(exits, index=index),
+            sl_stop=sets[:, 4],
+            tp_stop=sets[:, 3],
+            size=sets[:, 5],
+            size_type="percent",
+            fees=fees,
+            init_cash=init_cash,
+            freq="1s",
+        )
+        portfolio.total_return()
+        portfolio.sortino_ratio()
+        portfolio.max_drawdown()
+        portfolio.trades.count()
+
+    first = next(iter(frames.values()))
+    run(first, 0, 500)  # compile vectorbt's kernels outside the timing, as ours are
+    began = time.perf_counter()
+    for sym, frame in frames.items():
+        for start, stop in windows.get(sym, []):
+            run(frame, start, stop)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 x 60,000 rows (else 5 x 300,000)")
+    parser.add_argument("--vectorbt-sets", type=int, default=50)
+    args = parser.parse_args()
+    assets, rows = 5, 60_000 if args.quick else 300_000
+    frames = load_frames(assets, rows)
+    settings = OptimizeSettings()
+    config = EngineConfig()
+
+    began = time.perf_counter()
+    small = load_frames(2, 3_000, seed=1)
+    optimize(small, RULES, settings=OptimizeSettings(trials=4), store=IndicatorStore())
+    jit_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    result = optimize(frames, RULES, settings=settings, config=config, store=IndicatorStore())
+    seconds = time.perf_counter() - began
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    counts = {sym: len(frame) for sym, frame in frames.items()}
+    validation_start = validation_starts(counts, settings.validation_fraction)
+    windows = search_windows(frames, {s: validation_start[s] for s in result.subset}, settings)
+    finals = {s: [(0, v), (v, counts[s])] for s, v in validation_start.items()}
+    names = [*WINDOWS, "take_profit", "stop_loss", "order_size", "max_orders"]
+    sets = result.landscape[names].to_numpy(dtype=np.float64)
+    best = np.array([[result.best_parameters[n] for n in names]])
+    bar_sets = sum(stop - start for w in windows.values() for start, stop in w) * len(sets)
+    bar_sets += sum(stop - start for w in finals.values() for start, stop in w)
+    throughput = bar_sets / seconds
+
+    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best, config.fees,
+                                         config.init_cash)  # fmt: skip
+    n_vbt = min(args.vectorbt_sets, len(sets))
+    vbt_rows = sum(stop - start for w in windows.values() for start, stop in w) * n_vbt
+    vectorbt = vbt_rows / vectorbt_seconds(frames, windows, sets[:n_vbt], config.fees,
+                                           config.init_cash)  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "assets": assets,
+                "rows": rows,
+                "trials": len(sets),
+                "bar_sets": bar_sets,
+                "seconds": round(seconds, 3),
+                "throughput": round(throughput),
+                "ceiling_throughput": round(ceiling),
+                "ceiling_ratio": round(throughput / ceiling, 3),
+                "vectorbt_sets": n_vbt,
+                "vectorbt_throughput": round(vectorbt),
+                "ratio": round(throughput / vectorbt, 2),
+                "indicator_cache": result.indicator_cache,
+                "jit_seconds": round(jit_seconds, 2),
+                "peak_rss_mb": round(peak_rss_mb, 1),
+                "best_score": result.score,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
