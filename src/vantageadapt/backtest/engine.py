@@ -95,7 +95,7 @@ def run_backtest(
     equity = np.empty(rows - start)
     out = np.zeros(N_METRICS)
     signals = (
-        np.ascontiguousarray(compiled.entry), np.ascontiguousarray(compiled.exit), compiled.leaves,
+        np.stack([compiled.entry, compiled.exit]), np.array([0]), np.array([1]), compiled.leaves,
         compiled.entry_program.ops, compiled.entry_program.args, compiled.exit_program.ops,
         compiled.exit_program.args, size_vol,
     )  # fmt: skip

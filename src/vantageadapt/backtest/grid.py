@@ -20,19 +20,19 @@ from vantageadapt.backtest.config import (
 from vantageadapt.backtest.engine import check_window
 from vantageadapt.backtest.kernels import N_METRICS, grid_nb
 from vantageadapt.models import Conditions
-from vantageadapt.rules import CompiledRules, IndicatorCache, compile_conditions
-from vantageadapt.rules.compiler import condition_parameters
+from vantageadapt.rules import CompiledRules, IndicatorCache, check_rules
+from vantageadapt.rules.compiler import (
+    compile_checked,
+    condition_array,
+    condition_parameters,
+    has_position_terms,
+)
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
 
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
 # distinct windows a search tries.
 CHUNK_BYTES = 256 * 2**20
-
-
-def _group_key(params: Mapping[str, float], used: Sequence[str], sp: SetParams, vol: bool):
-    key = tuple((name, float(params[name]) if name in params else None) for name in used)
-    return (*key, ("vol_window", sp.vol_window)) if vol else key
 
 
 def _pad(programs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -82,8 +82,9 @@ def evaluate_windows(
     """Metrics (n_windows, n_sets, len(METRIC_NAMES)): each set traded on each row window.
 
     Window (start, stop) is the same as `evaluate_grid(..., start=start, stop=stop)`: rows
-    from `stop` on do not exist for it. Signals are compiled once per signal group for all
-    windows (indicators are causal), and every (set, window) runs in one parallel kernel call.
+    from `stop` on do not exist for it. Each distinct condition array is built once for all
+    sets and windows (indicators are causal), position-term programs once per distinct group,
+    and every (set, window) runs in one parallel kernel call.
     """
     for start, stop in windows:
         check_window(start, stop, len(frame))
@@ -93,83 +94,123 @@ def evaluate_windows(
     store = store if store is not None else default_store()
     horizon = max(stop for _, stop in windows)
     cache = IndicatorCache(frame, custom_indicators, stop=horizon, store=store, key=key)
-    vol = config.size_type == "volatility"
-    every = [*conditions.entry, *conditions.exit]
+    plan = _Plan(conditions, cache, config.size_type == "volatility")
+    # Structure once; each condition's values are checked as it resolves (on first use).
+    check_rules(conditions.entry, conditions.exit, param_sets[0], custom=cache.custom)
     set_list = [set_params(p, config) for p in param_sets]
-    groups: dict[tuple, int] = {}
-    set_group = np.empty(len(param_sets), dtype=np.int64)
-    representative: list[tuple[tuple, Mapping[str, float], SetParams]] = []
-    used_by_names: dict[frozenset[str], list[str]] = {}  # which names are parameters
-    for s, params in enumerate(param_sets):
-        names = frozenset(params)
-        if names not in used_by_names:
-            used_by_names[names] = condition_parameters(every, params, custom=cache.custom)
-        group = _group_key(params, used_by_names[names], set_list[s], vol)
-        if group not in groups:
-            groups[group] = len(groups)
-            representative.append((group, params, set_list[s]))
-        set_group[s] = groups[group]
+    for params, sp in zip(param_sets, set_list, strict=True):
+        plan.add(params, sp)
     engines = np.stack(
         [engine_record(config, frame_arrays(frame.iloc[:stop], config)) for _, stop in windows]
     )
     market = market_arrays(frame_arrays(frame.iloc[:horizon], config))
-    context = _Context(cache, conditions, vol, windows, engines, market)
-    chunk: list[tuple[int, CompiledRules, np.ndarray]] = []
+    rows_of = (np.array(plan.entry_rows, np.int64), np.array(plan.exit_rows, np.int64))
+    conds = (plan.arrays(), *rows_of)
+    conds = tuple(np.ascontiguousarray(a) for a in conds)
+    chunk: list[int] = []
     held = 0
-    for g, (group, params, sp) in enumerate(representative):
-        compiled, size_vol = context.signals(group, params, sp)
-        chunk.append((g, compiled, size_vol))
-        held += compiled.nbytes + size_vol.nbytes
-        if held >= CHUNK_BYTES or g == len(representative) - 1:
-            context.run(chunk, set_group, set_list, results)
+    for g, (compiled, size_vol) in enumerate(plan.programs):
+        chunk.append(g)
+        held += compiled.leaves.nbytes + size_vol.nbytes
+        if held >= CHUNK_BYTES or g == len(plan.programs) - 1:
+            members = np.flatnonzero(np.isin(plan.set_group, chunk))
+            programs, local = _stack_programs([plan.programs[i] for i in chunk], chunk)
+            groups = np.array([local[int(plan.set_group[s])] for s in members])
+            sets = set_records([set_list[s] for s in members], groups)
+            rows = (conds[0], conds[1][members], conds[2][members])
+            results[:, members] = _run(market, rows, programs, engines, sets, windows)
             chunk, held = [], 0
     return results
 
 
-class _Context:
-    """What one evaluation's kernel calls share: indicators, windows, engine records, market."""
+class _Plan:
+    """Which distinct condition arrays and position-term programs a batch of sets needs."""
 
-    def __init__(self, cache, conditions, vol, windows, engines, market) -> None:
-        self.cache, self.conditions, self.vol = cache, conditions, vol
-        self.windows = np.array(windows, dtype=np.int64).reshape(-1, 2)
-        self.engines, self.market = engines, market
+    def __init__(self, conditions: Conditions, cache: IndicatorCache, vol: bool) -> None:
+        self.cache, self.vol = cache, vol
+        every = [*conditions.entry, *conditions.exit]
+        self.static_entry = [c for c in conditions.entry if not has_position_terms(c)]
+        self.static_exit = [c for c in conditions.exit if not has_position_terms(c)]
+        self.program_entry = [c for c in conditions.entry if has_position_terms(c)]
+        self.program_exit = [c for c in conditions.exit if has_position_terms(c)]
+        self.every = every
+        self._reads: dict[frozenset[str], dict[str, list[str]]] = {}
+        self._conds: dict[tuple, int] = {}
+        self._arrays: list[np.ndarray] = []
+        self._groups: dict[tuple, int] = {}
+        self.programs: list[tuple[CompiledRules, np.ndarray]] = []
+        self.entry_rows: list[list[int]] = []
+        self.exit_rows: list[list[int]] = []
+        self.set_group_list: list[int] = []
 
-    def signals(self, group: tuple, params, sp: SetParams) -> tuple[CompiledRules, np.ndarray]:
-        """Compiled signals of one group (conditions come from the store) and sizing volatility."""
-        cache, conditions = self.cache, self.conditions
-        compiled = compile_conditions(conditions.entry, conditions.exit, params, cache)
-        size_vol = cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
-        return compiled, size_vol
+    def _reads_of(self, params: Mapping[str, float]) -> dict[str, list[str]]:
+        names = frozenset(params)
+        if names not in self._reads:
+            custom = self.cache.custom
+            self._reads[names] = {
+                c: condition_parameters([c], params, custom=custom) for c in self.every
+            }
+        return self._reads[names]
 
-    def run(self, chunk, set_group, set_list, results) -> None:
-        """One parallel kernel call for every set of the chunk's groups on every window."""
-        groups = np.array([g for g, _, _ in chunk], dtype=np.int64)
-        local = {int(g): i for i, g in enumerate(groups)}
-        members = np.flatnonzero(np.isin(set_group, groups))
-        if members.size == 0:
-            return
-        compiled = [c for _, c, _ in chunk]
-        rows = compiled[0].entry.shape[0]
-        entries = np.stack([c.entry for c in compiled])
-        exits = np.stack([c.exit for c in compiled])
-        n_leaves = max(c.leaves.shape[0] for c in compiled)
-        leaves = np.zeros((len(chunk), n_leaves, rows))
-        for i, c in enumerate(compiled):
-            leaves[i, : c.leaves.shape[0]] = c.leaves
-        e_ops, e_len = _pad([c.entry_program.ops for c in compiled], np.int64)
-        e_args, _ = _pad([c.entry_program.args for c in compiled], np.float64)
-        x_ops, x_len = _pad([c.exit_program.ops for c in compiled], np.int64)
-        x_args, _ = _pad([c.exit_program.args for c in compiled], np.float64)
-        vols = [v for _, _, v in chunk]
-        size_vols = np.stack(vols) if vols[0].shape[0] else np.empty((len(chunk), 0))
-        signal_groups = (entries, exits, leaves, e_ops, e_args, e_len, x_ops, x_args, x_len,
-                         size_vols)  # fmt: skip
-        chosen = [set_list[s] for s in members]
-        sets = set_records(chosen, np.array([local[int(set_group[s])] for s in members]))
-        # Sets differ in cost (exposure, trades): hand them to threads one by one.
-        previous = set_parallel_chunksize(1)
-        try:
-            out = grid_nb(self.market, signal_groups, self.engines, sets, self.windows)
-        finally:
-            set_parallel_chunksize(previous)
-        results[:, members] = out
+    def _row(self, condition: str, params: Mapping[str, float], reads: list[str]) -> int:
+        key = (condition, *(float(params[n]) for n in reads))
+        row = self._conds.get(key)
+        if row is None:
+            row = self._conds[key] = len(self._arrays)
+            self._arrays.append(condition_array(condition, params, self.cache))
+        return row
+
+    def add(self, params: Mapping[str, float], sp: SetParams) -> None:
+        """Register one set: its condition rows and its program group."""
+        reads = self._reads_of(params)
+        self.entry_rows.append([self._row(c, params, reads[c]) for c in self.static_entry])
+        self.exit_rows.append([self._row(c, params, reads[c]) for c in self.static_exit])
+        positional = [*self.program_entry, *self.program_exit]
+        key = tuple((c, *(float(params[n]) for n in reads[c])) for c in positional)
+        if self.vol:
+            key = (*key, sp.vol_window)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = len(self.programs)
+            compiled = compile_checked(self.program_entry, self.program_exit, params, self.cache)
+            size_vol = self.cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
+            self.programs.append((compiled, size_vol))
+        self.set_group_list.append(group)
+
+    @property
+    def set_group(self) -> np.ndarray:
+        """Program group of each set."""
+        return np.array(self.set_group_list, dtype=np.int64)
+
+    def arrays(self) -> np.ndarray:
+        """The distinct condition arrays, one row each."""
+        if not self._arrays:
+            return np.zeros((0, self.cache.rows), dtype=bool)
+        return np.stack(self._arrays)
+
+
+def _stack_programs(chosen: list[tuple[CompiledRules, np.ndarray]], ids: list[int]):
+    """The kernel's program tuple for some groups, and group id -> row in it."""
+    compiled = [c for c, _ in chosen]
+    rows = compiled[0].entry.shape[0]
+    n_leaves = max(c.leaves.shape[0] for c in compiled)
+    leaves = np.zeros((len(chosen), n_leaves, rows))
+    for i, c in enumerate(compiled):
+        leaves[i, : c.leaves.shape[0]] = c.leaves
+    e_ops, e_len = _pad([c.entry_program.ops for c in compiled], np.int64)
+    e_args, _ = _pad([c.entry_program.args for c in compiled], np.float64)
+    x_ops, x_len = _pad([c.exit_program.ops for c in compiled], np.int64)
+    x_args, _ = _pad([c.exit_program.args for c in compiled], np.float64)
+    vols = [v for _, v in chosen]
+    size_vols = np.stack(vols) if vols[0].shape[0] else np.empty((len(chosen), 0))
+    programs = (leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols)
+    return programs, {g: i for i, g in enumerate(ids)}
+
+
+def _run(market, conds, programs, engines, sets, windows) -> np.ndarray:
+    # Sets differ in cost (exposure, trades): hand them to threads one by one.
+    previous = set_parallel_chunksize(1)
+    try:
+        return grid_nb(market, conds, programs, engines, sets, np.array(windows, dtype=np.int64))
+    finally:
+        set_parallel_chunksize(previous)

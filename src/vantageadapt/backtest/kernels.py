@@ -220,17 +220,37 @@ def _position_terms_nb(lots, n_open, p, t):
     return (peak - p) / peak, t - lots[0, _ROW], (value - cost) / cost
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _all_nb(conds, rows, t):
+    """AND of conds[rows, t] (True for no rows)."""
+    for i in range(rows.shape[0]):  # noqa: SIM110 (numba: a plain loop, early exit)
+        if not conds[rows[i], t]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _any_nb(conds, rows, t):
+    """OR of conds[rows, t] (False for no rows)."""
+    for i in range(rows.shape[0]):  # noqa: SIM110
+        if conds[rows[i], t]:
+            return True
+    return False
+
+
 @njit(cache=True, nogil=True)
 def simulate_nb(market, signals, engine, params, window, trades, equity_out, out):
     """Simulate one parameter set on rows window = (start, stop); metrics into `out`.
 
-    market = (price, high, low, x_pool, y_pool); signals = (entry, exit, leaves, entry ops,
-    entry args, exit ops, exit args, volatility for sizing); engine: an ENGINE_DTYPE record;
+    market = (price, high, low, x_pool, y_pool); signals = (conds, entry rows, exit rows,
+    leaves, entry ops, entry args, exit ops, exit args, volatility for sizing): the static
+    entry signal is the AND of conds[entry rows], the exit one the OR of conds[exit rows];
+    engine: an ENGINE_DTYPE record;
     params: a SET_DTYPE record. Trade records and the equity curve are written when
     `equity_out` is not empty. Returns the number of trade records (closed lots, then open).
     """
     price, high, low, x_pool, y_pool = market
-    entry, exit_, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
+    conds, e_idx, x_idx, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
     start, stop = window
     tp, sl, order_size, target_vol = (
         params.take_profit,
@@ -267,7 +287,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         if n_open == 0:
             # flat: nothing changes until the next entry signal (a tight scan)
             flat_from = t
-            while t < stop and not entry[t]:
+            while t < stop and not _all_nb(conds, e_idx, t):
                 t += 1
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
@@ -311,7 +331,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 changed = True
             # step 2: any exit condition closes every open lot
             if n_open > 0:
-                signal = exit_[t]
+                signal = _any_nb(conds, x_idx, t)
                 if not signal and has_x_prog:
                     dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
@@ -332,7 +352,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     low_tp = min(low_tp, lots[i, _TP])
                     top_sl = max(top_sl, lots[i, _SL])
         # step 3: at most one new lot per row
-        if n_open < m and entry[t]:
+        if n_open < m and _all_nb(conds, e_idx, t):
             go = True
             if has_e_prog:
                 dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
@@ -405,14 +425,17 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def grid_nb(market, groups, engines, sets, windows):
+def grid_nb(market, conds, programs, engines, sets, windows):
     """Metrics (n_windows, n_sets, N_METRICS): every set on every window, in parallel.
 
-    groups = (entries, exits, leaves, entry ops, entry args, entry program lengths, exit ops,
-    exit args, exit program lengths, sizing volatilities), one row per signal group; set s
-    reads group sets[s].group; window w = (start, stop) is run with engines[w].
+    conds: (n_conditions, rows) bool, the distinct static condition arrays; sets["entry"] /
+    sets["exit"] of set s (rows of `entry_rows` / `exit_rows`) name the ones it ANDs / ORs.
+    programs = (leaves, entry ops, entry args, entry lengths, exit ops, exit args, exit
+    lengths, sizing volatilities), one row per program group; set s reads sets[s].group.
+    Window w = (start, stop) is run with engines[w].
     """
-    entries, exits, leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = groups
+    entry_rows, exit_rows = conds[1], conds[2]
+    leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = programs
     n_sets = sets.shape[0]
     n_windows = windows.shape[0]
     out = np.zeros((n_windows, n_sets, N_METRICS))
@@ -423,8 +446,8 @@ def grid_nb(market, groups, engines, sets, windows):
         w = job % n_windows
         k = sets[s].group
         signals = (
-            entries[k], exits[k], leaves[k], e_ops[k, : e_len[k]], e_args[k, : e_len[k]],
-            x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
+            conds[0], entry_rows[s], exit_rows[s], leaves[k], e_ops[k, : e_len[k]],
+            e_args[k, : e_len[k]], x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
         )  # fmt: skip
         window = (windows[w, 0], windows[w, 1])
         simulate_nb(market, signals, engines[w], sets[s], window, no_trades, no_equity, out[w, s])

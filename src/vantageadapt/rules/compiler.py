@@ -291,6 +291,18 @@ class _Compiler:
         args.append(0.0)
 
 
+def has_position_terms(condition: str) -> bool:
+    """True when a condition reads drawdown, bars_held or pnl (the engine runs it per row)."""
+    return _has_position(parse_condition(condition))
+
+
+def condition_array(
+    condition: str, parameters: Mapping[str, float], cache: IndicatorCache
+) -> np.ndarray:
+    """One condition without position terms as a bool array (shared through the store)."""
+    return _Compiler(cache, parameters).condition(parse_condition(condition), condition)
+
+
 def compile_conditions(
     entry: list[str],
     exit: list[str],
@@ -299,6 +311,16 @@ def compile_conditions(
 ) -> CompiledRules:
     """Compile entry (AND) and exit (OR) conditions over the cache's frame."""
     check_rules(entry, exit, parameters, custom=cache.custom)
+    return compile_checked(entry, exit, parameters, cache)
+
+
+def compile_checked(
+    entry: list[str],
+    exit: list[str],
+    parameters: Mapping[str, float],
+    cache: IndicatorCache,
+) -> CompiledRules:
+    """compile_conditions for conditions already checked (either side may be empty)."""
     compiler = _Compiler(cache, parameters)
     rows = cache.rows
     sides: dict[str, tuple[np.ndarray, Program]] = {}
