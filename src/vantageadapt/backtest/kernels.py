@@ -287,8 +287,10 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         if n_open == 0:
             # flat: nothing changes until the next entry signal (a tight scan)
             flat_from = t
-            while t < stop and not _all_nb(conds, e_idx, t):
-                t += 1
+            if e_idx.shape[0] > 0:
+                first = conds[e_idx[0]]
+                while t < stop and not (first[t] and _all_nb(conds, e_idx, t)):
+                    t += 1
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
             if t == stop:
