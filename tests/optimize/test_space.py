@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from vantageadapt.errors import ConfigError
@@ -119,3 +120,27 @@ def test_duplicate_names_rejected():
 def test_edges():
     spec = ParamSpec(name="a", low=0.0, high=1.0)
     assert (spec.edge(0.0), spec.edge(0.5), spec.edge(1.0)) == ("low", None, "high")
+
+
+def test_window_parameters_draw_from_a_log_spaced_integer_grid():
+    from vantageadapt.optimize.samplers import RandomSampler, TPESampler
+    from vantageadapt.optimize.space import WINDOW_POINTS
+
+    rules = TradingRules.model_validate(
+        {
+            "conditions": {"entry": ["price > high_{bw}"], "exit": ["price < ma_20"]},
+            "parameters": {"bw": 100},
+        }
+    )
+    spec = default_search_space(rules).get("bw")
+    grid = spec.values()
+    assert spec.points == WINDOW_POINTS and len(grid) <= WINDOW_POINTS
+    assert grid[0] == 50 and grid[-1] == 200 and all(float(v).is_integer() for v in grid)
+    ratios = np.diff(np.log(grid))
+    assert ratios.max() - ratios.min() < 0.05  # evenly spaced in log
+    space = SearchSpace(params=(spec,))
+    drawn = {p["bw"] for p in RandomSampler(space, seed=1).ask(300)}
+    assert drawn == set(grid)
+    assert {p["bw"] for p in TPESampler(space, seed=1, startup=4).ask(20)} <= set(grid)
+    narrow = ParamSpec(name="w", kind="int", low=3, high=9, points=12)
+    assert narrow.values() == tuple(float(v) for v in range(3, 10))
