@@ -1,11 +1,13 @@
 """Whole-optimization throughput (10 assets x 1,000 sets) vs vectorbt and a numba ceiling.
 
-Prints one JSON line. `throughput` counts parameter-set evaluations (one set on one asset's
-history) per second of the whole `run_parameter_optimization` call: sampling, both windows of
-the inner holdout, scoring, the best set's re-run on train and validation rows, aggregation.
-`engine_throughput` is plain `evaluate_grid` over every asset's full history for the same sets
-(so `engine_ratio` shows the optimizer's own overhead); `ceiling_throughput` is a minimal numba
-loop for this one strategy; `vectorbt_throughput` is vectorbt's from_signals on the same grid.
+Prints one JSON line. `throughput` counts bar-sets (one parameter set over one row) per second
+of the whole `run_parameter_optimization` call: sampling, both windows of the inner holdout,
+scoring, the best set's re-run on train and validation rows, aggregation. `ceiling_throughput`
+is a minimal numba loop for this one strategy over exactly the same rows and sets (the fit and
+check windows of every set, the best set's train and validation rows), so `ceiling_ratio`
+compares like with like. `engine_throughput` is plain `evaluate_grid` over every asset's full
+history for the same sets (so `engine_ratio` shows the optimizer's own overhead);
+`vectorbt_throughput` is vectorbt's from_signals on the first sets, per bar-set.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vantageadapt.backtest import EngineConfig, evaluate_grid
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings, ParamSpec, SearchSpace
 from vantageadapt.optimize import run_parameter_optimization as optimize
+from vantageadapt.optimize.splits import inner_holdout, validation_starts
 from vantageadapt.rules.indicators import rolling_mean
 
 WINDOWS = tuple(float(10 * (i + 1)) for i in range(10))
@@ -76,19 +79,40 @@ def grid_sets() -> list[dict[str, float]]:
     ]
 
 
-def ceiling_seconds(frames: dict[str, pd.DataFrame], sets: list[dict[str, float]]) -> float:
-    """Seconds for the minimal loop over every asset x set (indicators included, after JIT)."""
-    widx = np.array([WINDOWS.index(s["w"]) for s in sets], dtype=np.int64)
-    tps = np.array([s["take_profit"] for s in sets])
-    sls = np.array([s["stop_loss"] for s in sets])
-    tiny = np.ones((len(WINDOWS), 10))
-    ceiling_nb(np.ones(10), np.ones(10), tiny, tiny, widx, tps, sls, FEES, 1e4)
+def run_windows(frames, settings) -> tuple[dict[str, list[tuple[int, int]]], dict]:
+    """The row windows the search trades every set on, and the best set's final windows."""
+    counts = {sym: len(frame) for sym, frame in frames.items()}
+    starts = validation_starts(counts, settings.validation_fraction)
+    search = {}
+    for sym, stop in starts.items():
+        fold = inner_holdout(stop, settings.holdout_fraction)
+        search[sym] = [(fold.fit_start, fold.fit_stop), (fold.fit_stop, fold.check_stop)]
+    finals = {sym: [(0, stop), (stop, counts[sym])] for sym, stop in starts.items()}
+    return search, finals
+
+
+def ceiling_seconds(frames, windows, finals, sets, best) -> float:
+    """Seconds for the minimal loop over the same windows and sets (indicators included)."""
+
+    def arrays(table: list[dict[str, float]]) -> tuple[np.ndarray, ...]:
+        widx = np.array([WINDOWS.index(s["w"]) for s in table], dtype=np.int64)
+        tps = np.array([s["take_profit"] for s in table])
+        return widx, tps, np.array([s["stop_loss"] for s in table])
+
+    every, chosen = arrays(sets), arrays([best])
+    tiny = np.ones((len(WINDOWS), 20))
+    ceiling_nb(np.ones(10), np.ones(10), tiny[:, 5:15], tiny[:, 5:15], *every, FEES, 1e4)
     began = time.perf_counter()
-    for frame in frames.values():
-        price, volume = frame["price"].to_numpy(), frame["volume"].to_numpy()
+    for sym, frame in frames.items():
+        price = np.array(frame["price"], dtype=np.float64)
+        volume = np.array(frame["volume"], dtype=np.float64)
         mas = np.stack([rolling_mean(price, int(w)) for w in WINDOWS])
         vmas = np.stack([rolling_mean(volume, int(w)) for w in WINDOWS])
-        ceiling_nb(price, volume, mas, vmas, widx, tps, sls, FEES, 1e4)
+        jobs = [(w, every) for w in windows[sym]] + [(w, chosen) for w in finals[sym]]
+        for (start, stop), (widx, tps, sls) in jobs:
+            cut = slice(start, stop)
+            ceiling_nb(price[cut], volume[cut], mas[:, cut], vmas[:, cut], widx, tps, sls, FEES,
+                       1e4)  # fmt: skip
     return time.perf_counter() - began
 
 
@@ -149,30 +173,34 @@ def main() -> None:
     result = optimize(frames, RULES, settings=settings, config=config, space=SPACE)
     seconds = time.perf_counter() - began
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    evaluations = assets * result.trials
-    throughput = evaluations / seconds
+    windows, finals = run_windows(frames, settings)
+    searched = sum(stop - start for w in windows.values() for start, stop in w)
+    bar_sets = searched * result.trials + sum(b - a for w in finals.values() for a, b in w)
+    throughput = bar_sets / seconds
 
     began = time.perf_counter()
     for frame in frames.values():
         evaluate_grid(frame, RULES.conditions, sets, config)
-    engine = assets * len(sets) / (time.perf_counter() - began)
-    ceiling = assets * len(sets) / ceiling_seconds(frames, sets)
+    engine = assets * rows * len(sets) / (time.perf_counter() - began)
+    best = {name: result.best_parameters[name] for name in ("w", "take_profit", "stop_loss")}
+    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best)
     n_vbt = min(args.vectorbt_sets, len(sets))
-    vectorbt_throughput = n_vbt / vectorbt_seconds(next(iter(frames.values())), n_vbt)
+    vectorbt_throughput = rows * n_vbt / vectorbt_seconds(next(iter(frames.values())), n_vbt)
     print(
         json.dumps(
             {
                 "assets": assets,
                 "rows": rows,
                 "sets": result.trials,
+                "bar_sets": bar_sets,
                 "seconds": round(seconds, 3),
-                "throughput": round(throughput, 1),
+                "throughput": round(throughput),
                 "vectorbt_sets": n_vbt,
-                "vectorbt_throughput": round(vectorbt_throughput, 1),
+                "vectorbt_throughput": round(vectorbt_throughput),
                 "ratio": round(throughput / vectorbt_throughput, 2),
-                "ceiling_throughput": round(ceiling, 1),
+                "ceiling_throughput": round(ceiling),
                 "ceiling_ratio": round(throughput / ceiling, 3),
-                "engine_throughput": round(engine, 1),
+                "engine_throughput": round(engine),
                 "engine_ratio": round(throughput / engine, 3),
                 "jit_seconds": round(jit_seconds, 2),
                 "peak_rss_mb": round(peak_rss_mb, 1),
