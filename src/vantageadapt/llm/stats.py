@@ -148,7 +148,8 @@ def compute_market_stats(frames: Mapping[str, pd.DataFrame]) -> MarketStats:
             volume = np.ones_like(price)
         index = frame.index
         if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
-            steps = np.diff(index.to_numpy()).astype("timedelta64[ns]").astype(np.int64) / 1e9
+            # integer nanoseconds: a tz-aware index's to_numpy() is an object array (slow)
+            steps = np.diff(index.as_unit("ns").asi8) / 1e9
             positive = steps[steps > 0]
             spacing = float(np.median(positive)) if positive.size else 0.0
         else:
