@@ -52,6 +52,7 @@ class IterationResult(_Result):
     trials: int = 0
     trials_to_date: int = 0  # every backtest of the run so far, patch checks included
     deflated_sharpe: float = 0.0
+    indicator_cache: dict[str, int] = Field(default_factory=dict)  # the search's store counters
     parameters_at_edge: dict[str, str] = Field(default_factory=dict)
     landscape: list[dict[str, float]] = Field(default_factory=list)
     patches: list[PatchSummary] = Field(default_factory=list)

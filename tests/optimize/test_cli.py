@@ -36,6 +36,10 @@ def test_json_output(files, capsys):
     assert payload["wall_seconds"] > 0 and 0 <= payload["deflated_sharpe"] <= 1
     again = json.loads(_run([*files, "--trials", "6", "--seed", "3", "--json"], capsys)[1])
     assert again["best_parameters"] == payload["best_parameters"]
+    first, second = payload["indicator_cache"], again["indicator_cache"]
+    assert {"hits", "misses", "evictions", "bytes"} <= set(first) and first["hits"] > 0
+    # the same data again: every indicator and condition array comes from the shared store
+    assert second["misses"] == 0 and second["hits"] > 0
 
 
 def test_table_output_and_overrides(files, capsys):

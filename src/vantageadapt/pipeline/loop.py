@@ -78,6 +78,7 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
         validation_score=fixed_score,
         unmet=unmet,
         trials=int(result.trials),
+        indicator_cache=dict(result.indicator_cache),
         trials_to_date=parts.trials_so_far,
         deflated_sharpe=float(result.deflated_sharpe),
         parameters_at_edge=dict(result.parameters_at_edge),
