@@ -15,6 +15,7 @@ import pandas as pd
 from vantageadapt.errors import ConfigError, ExecutorError
 from vantageadapt.models import Conditions
 from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
+from vantageadapt.rules.terms import registered_indicators
 
 _DASK = re.compile(r"^dask://(?P<host>[^:/\s]+):(?P<port>\d{1,5})$")
 CONNECT_TIMEOUT_S = 3.0
@@ -86,11 +87,14 @@ class LocalExecutor:
         from vantageadapt.backtest import evaluate_windows
 
         conditions, config = self._args
-        batches: dict[tuple[str, int], list[int]] = {}
+        # Custom indicators are not trusted to be causal: each window's rows end at its stop.
+        by_stop = bool(self._custom) or bool(registered_indicators())
+        batches: dict[tuple[str, int, int], list[int]] = {}
         for i, job in enumerate(jobs):
-            batches.setdefault((job.symbol, id(job.param_sets)), []).append(i)
+            key = (job.symbol, id(job.param_sets), job.stop if by_stop else -1)
+            batches.setdefault(key, []).append(i)
         out: list[np.ndarray] = [np.empty(0)] * len(jobs)
-        for (symbol, _), members in batches.items():
+        for (symbol, _, _), members in batches.items():
             sets = jobs[members[0]].param_sets
             metrics = evaluate_windows(
                 self._frames[symbol],
