@@ -71,6 +71,7 @@ def iteration_record(
         optimization={
             "trials": item.trials,
             "trials_to_date": item.trials_to_date,
+            "indicator_cache": item.indicator_cache,
             "deflated_sharpe": item.deflated_sharpe,
             "parameters_at_edge": item.parameters_at_edge,
             "proposed_rules": item.rules,
@@ -103,6 +104,7 @@ def iteration_result(record: Any) -> IterationResult:
         unmet=list(record.unmet),
         trials=int(optimization.get("trials", 0)),
         trials_to_date=int(optimization.get("trials_to_date", 0)),
+        indicator_cache=dict(optimization.get("indicator_cache", {})),
         deflated_sharpe=float(optimization.get("deflated_sharpe", 0.0)),
         parameters_at_edge=dict(optimization.get("parameters_at_edge", {})),
         landscape=list(optimization.get("landscape", [])),
