@@ -261,6 +261,11 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     fees, slippage, size_type = engine.fees, engine.slippage, engine.size_type
     stop_level, amm, pool_fee = engine.stop_level, engine.amm, engine.pool_fee
     record = equity_out.shape[0] > 0
+    # the first entry / exit condition as a plain array: most rules have one or two
+    n_e, n_x = e_idx.shape[0], x_idx.shape[0]
+    none = np.zeros(0, dtype=np.bool_)
+    e0 = conds[e_idx[0]] if n_e > 0 else none
+    x0 = conds[x_idx[0]] if n_x > 0 else none
     m = max(int(params.max_orders), 1)
     lots = np.zeros((m, 9))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
@@ -287,9 +292,8 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         if n_open == 0:
             # flat: nothing changes until the next entry signal (a tight scan)
             flat_from = t
-            if e_idx.shape[0] > 0:
-                first = conds[e_idx[0]]
-                while t < stop and not (first[t] and _all_nb(conds, e_idx, t)):
+            if n_e > 0:
+                while t < stop and not (e0[t] and (n_e == 1 or _all_nb(conds, e_idx, t))):
                     t += 1
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
@@ -333,7 +337,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 changed = True
             # step 2: any exit condition closes every open lot
             if n_open > 0:
-                signal = _any_nb(conds, x_idx, t)
+                signal = n_x > 0 and (x0[t] or (n_x > 1 and _any_nb(conds, x_idx, t)))
                 if not signal and has_x_prog:
                     dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
@@ -354,7 +358,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     low_tp = min(low_tp, lots[i, _TP])
                     top_sl = max(top_sl, lots[i, _SL])
         # step 3: at most one new lot per row
-        if n_open < m and _all_nb(conds, e_idx, t):
+        if n_open < m and (n_e == 0 or (e0[t] and (n_e == 1 or _all_nb(conds, e_idx, t)))):
             go = True
             if has_e_prog:
                 dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
