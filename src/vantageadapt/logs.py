@@ -16,6 +16,14 @@ _SECRET_PATTERNS = (
     re.compile(r"(sk-[A-Za-z0-9_\-]{8,})"),
     re.compile(r"(://[^:/@\s]+:)(\S+)(@)"),  # to the last '@': a password may hold one
 )
+# In text from untrusted code: NAME=value pairs whose name sounds secret, and long tokens.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)([A-Z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)[A-Z0-9_]*\s*[=:]\s*)"
+    r"([^\s'\",}]+)"
+)
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=]{32,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SECRET_NAME = re.compile(r"(?i)KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH")
 
 
 def mask_secrets(text: str) -> str:
@@ -27,6 +35,23 @@ def mask_secrets(text: str) -> str:
         if key and len(key) >= 6:
             text = text.replace(key, "***")
     return text
+
+
+def scrub_untrusted(text: str, limit: int = 500) -> str:
+    """Text from untrusted code (a worker's error), safe to store or show to a model.
+
+    Masks what mask_secrets masks, the value of every secret-named environment variable of
+    this process, NAME=value pairs with a secret-sounding name and long opaque tokens; drops
+    control characters; cuts to `limit` characters.
+    """
+    text = mask_secrets(text)
+    for name, value in os.environ.items():
+        if _SECRET_NAME.search(name) and len(value) >= 6:
+            text = text.replace(value, "***")
+    text = _SECRET_ASSIGNMENT.sub(r"\1***", text)
+    text = _LONG_TOKEN.sub("***", text)
+    text = _CONTROL.sub(" ", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class _MaskingFilter(logging.Filter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -164,12 +166,28 @@ class TradingRules(_Model):
     parameters: dict[str, float]
 
     @model_validator(mode="after")
-    def _conditions_parse(self) -> TradingRules:
+    def _conditions_parse(self, info: ValidationInfo) -> TradingRules:
+        # Imported here, not at the top: the rule language loads numba, and the light
+        # commands (store, patches, prompts) import models. rules never imports models.
         from vantageadapt.rules import check_rules
 
         check_parameters(self.parameters)
-        check_rules(self.conditions.entry, self.conditions.exit, self.parameters)
+        indicators = (info.context or {}).get("indicators", ())
+        check_rules(self.conditions.entry, self.conditions.exit, self.parameters, custom=indicators)
         return self
+
+    @classmethod
+    def checked(cls, data: Any, *, indicators: Iterable[str] = ()) -> TradingRules:
+        """Validate `data`, where `indicators` (custom indicator names) are terms too."""
+        return cls.model_validate(data, context={"indicators": tuple(indicators)})
+
+    def with_parameters(
+        self, parameters: Mapping[str, float], *, indicators: Iterable[str] = ()
+    ) -> TradingRules:
+        """The same conditions with `parameters` merged over these (checked again)."""
+        data = {"conditions": self.conditions.model_dump(), "parameters": {**self.parameters}}
+        data["parameters"].update(parameters)
+        return TradingRules.checked(data, indicators=indicators)
 
 
 class Metrics(_Model):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vantageadapt.agent.godel import GodelAgent, PatchOutcome
-from vantageadapt.agent.sandbox import SandboxLimits, SandboxResult, run_sandboxed
-from vantageadapt.agent.workspace import MODULE_FILES, Workspace, WorkspaceModules
+from vantageadapt.agent.hooks import WorkspaceHooks
+from vantageadapt.agent.runner import WorkspaceRunner
+from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
+from vantageadapt.agent.worker import WorkerError
+from vantageadapt.agent.workspace import MODULE_FILES, Workspace
 
 if TYPE_CHECKING:
     from vantageadapt.agent.strategic_trader import StrategicTrader
@@ -16,11 +19,12 @@ __all__ = [
     "GodelAgent",
     "PatchOutcome",
     "SandboxLimits",
-    "SandboxResult",
     "StrategicTrader",
+    "WorkerError",
     "Workspace",
-    "WorkspaceModules",
-    "run_sandboxed",
+    "WorkspaceHooks",
+    "WorkspaceRunner",
+    "probe_sandbox",
 ]
 
 

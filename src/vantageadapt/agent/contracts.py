@@ -1,14 +1,14 @@
-"""Contract tests every workspace module must pass, and the short backtest the sandbox runs.
+"""Contract tests every workspace module must pass.
 
-They run inside the sandbox's child process on small synthetic data; a failure raises
-ContractError naming the module and the broken promise.
+They run inside a candidate's worker (`worker_main`, in the sandbox) on small synthetic data;
+a failure raises ContractError naming the module and the broken promise. The backtest of a
+candidate is its evaluation: the main process's engine, with indicators from the worker.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -24,8 +24,10 @@ from vantageadapt.models import (
     RegimeRule,
     RiskManagement,
     StrategyInsight,
+    TradingRules,
     VolatilityAdjustment,
 )
+from vantageadapt.optimize.space import SearchSpace, default_search_space
 
 THEMES = ("breakout trading", "mean reversion", "momentum", "trend following")
 FALLBACK_RULES: dict[str, Any] = {
@@ -36,15 +38,6 @@ FALLBACK_RULES: dict[str, Any] = {
 
 class ContractError(AssertionError):
     """A workspace module broke a promise the pipeline relies on."""
-
-
-def optional_module(name: str, attr: str | None = None) -> ModuleType | None:
-    """A package module if that part is installed (with `attr`), else None (checks skipped)."""
-    try:
-        module = importlib.import_module(name)
-    except ImportError:
-        return None
-    return module if attr is None or hasattr(module, attr) else None
 
 
 def sample_frame(rows: int = 600, seed: int = 7) -> pd.DataFrame:
@@ -95,11 +88,9 @@ def _require(condition: bool, module: str, message: str) -> None:
         raise ContractError(f"{module}: {message}")
 
 
-def check_strategy_generator(module: ModuleType) -> list[str]:
+def check_strategy_generator(module: ModuleType, indicators: tuple[str, ...]) -> list[str]:
     """compose_rules returns None or a rules dict the rule language accepts, for any theme."""
     notes = []
-    models = importlib.import_module("vantageadapt.models")
-    rules_part = optional_module("vantageadapt.rules", "check_rules")
     for theme in THEMES:
         result = module.compose_rules(sample_insight(), sample_context(), theme)
         if result is None:
@@ -107,11 +98,8 @@ def check_strategy_generator(module: ModuleType) -> list[str]:
         _require(
             isinstance(result, dict), "strategy_generator.py", "compose_rules must return dict"
         )
-        if rules_part is not None:
-            models.TradingRules.model_validate(result)
+        TradingRules.checked(result, indicators=indicators)
         notes.append(f"compose_rules({theme!r}) gives rules")
-    if rules_part is None:
-        notes.append("rules part not installed: rule validation skipped")
     return notes
 
 
@@ -163,15 +151,10 @@ def check_scoring(module: ModuleType) -> list[str]:
 
 def check_search_space(module: ModuleType) -> list[str]:
     """adjust_search_space returns a valid space over the same parameter names."""
-    optimize = optional_module("vantageadapt.optimize.space", "default_search_space")
-    if optimize is None or optional_module("vantageadapt.rules", "check_rules") is None:
-        return ["optimize or rules part not installed: search space check skipped"]
-    models = importlib.import_module("vantageadapt.models")
-    rules = models.TradingRules.model_validate(FALLBACK_RULES)
-    space = optimize.default_search_space(rules)
+    space = default_search_space(TradingRules.model_validate(FALLBACK_RULES))
     adjusted = module.adjust_search_space(space)
     _require(
-        isinstance(adjusted, optimize.SearchSpace),
+        isinstance(adjusted, SearchSpace),
         "search_space.py",
         "adjust_search_space must return a SearchSpace",
     )
@@ -194,7 +177,6 @@ def check_indicators(module: ModuleType) -> list[str]:
     frame = sample_frame()
     cut = len(frame) // 2
     notes = []
-    rules_part = optional_module("vantageadapt.rules", "register_indicator")
     for name, fn in table.items():
         _require(
             isinstance(name, str) and name.isidentifier() and name.islower(),
@@ -218,47 +200,15 @@ def check_indicators(module: ModuleType) -> list[str]:
                 "indicators.py",
                 f"{name}_{window} looks ahead: values before row {cut} change with later rows",
             )
-        if rules_part is not None:
-            # In the sandbox's own process: makes `name_N` a term for the short backtest.
-            rules_part.register_indicator(name, fn)
         notes.append(f"indicator {name} ok")
     return notes
 
 
-def short_backtest(modules: Mapping[str, ModuleType]) -> list[str]:
-    """Compose rules with the workspace, backtest them with its indicators, score the result."""
-    backtest = optional_module("vantageadapt.backtest", "run_backtest")
-    if backtest is None or optional_module("vantageadapt.rules", "check_rules") is None:
-        return ["backtest or rules part not installed: short backtest skipped"]
-    models = importlib.import_module("vantageadapt.models")
-    frame = sample_frame()
-    indicators: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = dict(
-        modules["indicators.py"].CUSTOM_INDICATORS
-    )
-    composed = modules["strategy_generator.py"].compose_rules(
-        sample_insight(), sample_context(), THEMES[0]
-    )
-    rules = models.TradingRules.model_validate(composed or FALLBACK_RULES)
-    result = backtest.run_backtest(frame, rules, custom_indicators=indicators)
-    metrics = result.metrics.model_dump()
-    value = modules["scoring.py"].score(metrics, None, len(frame))
-    _require(math.isfinite(value), "scoring.py", f"score of a real backtest is {value!r}")
-    return [f"short backtest: {metrics['total_trades']} trades, score {value:.3f}"]
-
-
-# Indicators first: the rules checks after them may use the indicators they register.
-CHECKS: dict[str, Callable[[ModuleType], list[str]]] = {
-    "indicators.py": check_indicators,
-    "scoring.py": check_scoring,
-    "search_space.py": check_search_space,
-    "strategy_generator.py": check_strategy_generator,
-}
-
-
 def run_contracts(modules: Mapping[str, ModuleType]) -> list[str]:
-    """Every module's contract checks, then the short backtest; notes on what ran."""
-    notes: list[str] = []
-    for filename, check in CHECKS.items():
-        notes.extend(check(modules[filename]))
-    notes.extend(short_backtest(modules))
+    """Every module's contract checks; notes on what ran."""
+    notes = check_indicators(modules["indicators.py"])
+    names = tuple(modules["indicators.py"].CUSTOM_INDICATORS)
+    notes += check_scoring(modules["scoring.py"])
+    notes += check_search_space(modules["search_space.py"])
+    notes += check_strategy_generator(modules["strategy_generator.py"], names)
     return notes

@@ -14,10 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vantageadapt.agent.hooks import WorkspaceHooks
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
-from vantageadapt.agent.sandbox import SandboxLimits, clear_scratch, run_sandboxed
+from vantageadapt.agent.runner import WorkspaceRunner
+from vantageadapt.agent.sandbox import SandboxLimits
 from vantageadapt.agent.static_check import check_source
-from vantageadapt.agent.workspace import MODULE_FILES, Workspace, WorkspaceModules, load_modules
+from vantageadapt.agent.worker import WorkerError
+from vantageadapt.agent.workspace import MODULE_FILES, Workspace
 from vantageadapt.errors import (
     BudgetExceeded,
     ConfigError,
@@ -26,11 +29,12 @@ from vantageadapt.errors import (
     ProviderError,
     StoreError,
 )
+from vantageadapt.logs import scrub_untrusted
 from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
 
 logger = logging.getLogger(__name__)
 
-Evaluate = Callable[[WorkspaceModules], Awaitable[float]]
+Evaluate = Callable[[WorkspaceHooks], Awaitable[float]]
 # Failures of outside services or of the run itself propagate: they say nothing about a patch.
 _NOT_THE_PATCH = (
     BudgetExceeded,
@@ -90,6 +94,7 @@ class GodelAgent:
         prompts: Any = None,
         seed: int = 0,
         limits: SandboxLimits = SandboxLimits(),
+        runner: WorkspaceRunner | None = None,
     ) -> None:
         if improvement_threshold < 0 or max_iterations < 1:
             raise ConfigError(
@@ -103,6 +108,8 @@ class GodelAgent:
         self.prompts = prompts
         self.seed = seed
         self.limits = limits
+        # Workspace code runs only in the runner's workers, never in this process.
+        self.runner = runner if runner is not None else WorkspaceRunner(workspace, limits=limits)
         self.best: dict[MarketRegime, dict[str, Any]] = {}
         self.last: dict[MarketRegime, dict[str, Any]] = {}
         self.rounds = 0
@@ -184,18 +191,17 @@ class GodelAgent:
             return []
         self.rounds += 1
         ctx = self._context(ctx)
-        current = self.workspace.load()
-        current.register_indicators()
-        score = float(await evaluate(current))
-        outcomes = [await self._code_round(ctx, evaluate, score)]
-        if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
-            score = outcomes[0].score_after
+        outcomes: list[PatchOutcome] = []
+        score: float | None = None
+        if self.runner.code_patches_off() is None:
+            score = float(await evaluate(await asyncio.to_thread(self.runner.current)))
+            outcomes.append(await self._code_round(ctx, evaluate, score))
+            if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
+                score = outcomes[0].score_after
         if self.prompts is not None:
-            if evaluate_prompts is not None:
-                evaluate, score = (
-                    evaluate_prompts,
-                    float(await evaluate_prompts(self.workspace.load())),
-                )
+            if evaluate_prompts is not None or score is None:
+                evaluate = evaluate_prompts or evaluate
+                score = float(await evaluate(await asyncio.to_thread(self.runner.current)))
             outcomes.append(await self._prompt_round(ctx, evaluate, score))
         return outcomes
 
@@ -281,37 +287,40 @@ class GodelAgent:
         except PatchRejected as exc:
             return self._reject(base, "static", patch.reason, str(exc))
         candidate_dir = self.workspace.stage(patch_id, patch.target, new)
-        scratch = self.workspace.scratch_dir / patch_id
-        result = await asyncio.to_thread(run_sandboxed, candidate_dir, scratch, self.limits)
-        clear_scratch(scratch)
-        if not result.ok:
-            return self._reject(base, "sandbox", patch.reason, result.reason)
-        return await self._judge(base, patch, candidate_dir, evaluate, before)
+        try:
+            candidate = await asyncio.to_thread(self.runner.candidate, candidate_dir)
+        except WorkerError as exc:
+            return self._reject(base, "sandbox", patch.reason, str(exc))
+        try:
+            return await self._judge(base, patch, candidate, evaluate, before)
+        finally:
+            candidate.close()
 
     async def _judge(
         self,
         base: dict[str, Any],
         patch: CodePatch,
-        candidate_dir: Any,
+        candidate: WorkspaceHooks,
         evaluate: Evaluate,
         before: float,
     ) -> PatchOutcome:
+        """Contract tests, then the fixed evaluator, both with the candidate's worker."""
         try:
-            candidate = load_modules(candidate_dir)
-            candidate.register_indicators()
+            await asyncio.to_thread(candidate.contracts)
+        except WorkerError as exc:
+            return self._reject(base, "sandbox", patch.reason, str(exc))
+        try:
             after = float(await evaluate(candidate))
         except _NOT_THE_PATCH:
-            self._restore_indicators()
             raise
         except Exception as exc:  # workspace code failing here is a rejection, not a crash
-            self._restore_indicators()
             return self._reject(base, "evaluate", patch.reason, f"{type(exc).__name__}: {exc}")
         ok, verdict = self._accepts(before, after)
         base["score_after"] = after
         if not ok:
-            self._restore_indicators(candidate)
             return self._reject(base, "accept", patch.reason, f"rolled back: {verdict}")
-        self.workspace.keep(candidate_dir, patch.target)
+        self.workspace.keep(self.workspace.candidates_dir / base["id"], patch.target)
+        self.runner.renew()
         return self._record(
             PatchOutcome(
                 **base, status="kept", stage="accept", reason=f"{patch.reason} -> kept: {verdict}"
@@ -319,20 +328,15 @@ class GodelAgent:
         )
 
     def _reject(self, base: dict[str, Any], stage: str, why: str, verdict: str) -> PatchOutcome:
+        # What a candidate's code produced is cut and scrubbed before it is stored or shown.
         return self._record(
             PatchOutcome(
                 **base,
                 status="rejected",
                 stage=stage,
-                reason=f"{why} -> rejected at {stage}: {verdict}",
+                reason=f"{why} -> rejected at {stage}: {scrub_untrusted(verdict, 800)}",
             )
         )
-
-    def _restore_indicators(self, candidate: WorkspaceModules | None = None) -> None:
-        """Forget a rejected candidate's indicators; the kept ones become the terms again."""
-        if candidate is not None:
-            candidate.unregister_indicators()
-        self.workspace.load().register_indicators()
 
     async def _prompt_round(
         self, ctx: ImprovementContext, evaluate: Evaluate, before: float
@@ -373,7 +377,7 @@ class GodelAgent:
         except ConfigError as exc:
             return self._reject(base, "static", change.reason, str(exc))
         try:
-            after = float(await evaluate(self.workspace.load()))
+            after = float(await evaluate(await asyncio.to_thread(self.runner.current)))
         except _NOT_THE_PATCH:
             self.prompts.rollback(change.name, version)
             raise

@@ -1,149 +1,158 @@
-"""Run candidate workspace modules in a separate, limited, killable process."""
+"""The OS boundary for workspace code: a bubblewrap command, its limits, and a probe for it.
+
+Workspace and candidate modules are untrusted (a model wrote them). They run only in a worker
+process that bubblewrap starts with new user, pid, network, ipc and uts namespaces; the
+interpreter, site-packages and the installed package bound read-only; the modules folder bound
+read-only at `/workspace`; a private tmpfs as the only writable place; an empty environment
+(for bwrap itself too: bwrap is pid 1 inside and its `/proc/1/environ` is readable); rlimits;
+and die-with-parent.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
+import functools
 import resource
-import secrets
 import shutil
-import signal
 import subprocess
 import sys
-import time
+import sysconfig
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
+import vantageadapt
 
+WORKSPACE_MOUNT = "/workspace"
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+_SYSTEM_DIRS = ("/usr", "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime")
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Wall time, CPU seconds, address space and largest file a sandboxed check may use."""
+    """Wall time of a candidate check, CPU seconds, address space, file size and processes."""
 
-    timeout_s: float = 90.0
-    memory_mb: int = 1536
+    timeout_s: float = 120.0  # a candidate's contracts plus its evaluation, wall clock
+    request_s: float = 120.0  # one request to the run's worker, wall clock
+    memory_mb: int = 3072
     file_mb: int = 64
+    processes: int = 256
+    run_cpu_s: int = 6 * 3600  # the run's worker lives as long as the run
 
     @property
     def cpu_s(self) -> int:
-        """CPU-second limit: the wall timeout rounded up (a busy loop dies by either)."""
+        """CPU-second limit of a candidate's worker: its wall timeout rounded up."""
         return int(self.timeout_s) + 1
 
 
 @dataclass(frozen=True)
-class SandboxResult:
-    """What a sandboxed check found: ok, or the reason it was rejected."""
+class SandboxStatus:
+    """Whether bubblewrap can start an isolated worker here, and why not."""
 
     ok: bool
     reason: str
-    seconds: float
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    bwrap: str | None
 
 
-def _limit(limits: SandboxLimits) -> Callable[[], None]:
+def interpreter_paths() -> list[Path]:
+    """Folders the worker's interpreter needs, read-only: the base install, venv, package."""
+    package = Path(vantageadapt.__file__).resolve().parent
+    found = {
+        Path(sys.base_prefix).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(sysconfig.get_paths()["purelib"]).resolve(),
+        Path(sysconfig.get_paths()["platlib"]).resolve(),
+        package,
+    }
+    # Drop folders already inside another one: bwrap binds each once.
+    ordered = sorted(found, key=lambda p: len(p.parts))
+    kept: list[Path] = []
+    for path in ordered:
+        if not any(path.is_relative_to(parent) for parent in kept):
+            kept.append(path)
+    return kept
+
+
+def bwrap_command(bwrap: str, modules_dir: Path | None, argv: list[str]) -> list[str]:
+    """The bubblewrap command line that runs `argv` in a fresh, isolated sandbox."""
+    command = [
+        bwrap,
+        "--unshare-user",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--hostname",
+        "sandbox",
+    ]
+    for system in _SYSTEM_DIRS:
+        if Path(system).exists():
+            command += ["--ro-bind", system, system]
+    for link, target in (("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin")):
+        if Path(link).is_symlink():
+            command += ["--symlink", target, link]
+        elif Path(link).is_dir():
+            command += ["--ro-bind", link, link]
+    for path in interpreter_paths():
+        command += ["--ro-bind", str(path), str(path)]
+    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    if modules_dir is not None:
+        command += ["--ro-bind", str(Path(modules_dir).resolve()), WORKSPACE_MOUNT]
+    env = {
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "PATH": "/usr/bin:/bin",
+        "NUMBA_CACHE_DIR": "/tmp/numba-cache",
+        "MPLCONFIGDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "ARROW_DEFAULT_MEMORY_POOL": "system",  # Arrow's pools reserve address space up front
+        **dict.fromkeys(_THREAD_VARS, "1"),
+    }
+    for name, value in env.items():
+        command += ["--setenv", name, value]
+    return [*command, "--chdir", "/tmp", *argv]
+
+
+def limiter(limits: SandboxLimits, *, cpu_s: int) -> Callable[[], None]:
+    """A preexec function applying the rlimits to bwrap (and so to everything it starts)."""
     memory = limits.memory_mb * 1024 * 1024
     size = limits.file_mb * 1024 * 1024
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return apply
 
 
-def _environment(scratch: Path) -> dict[str, str]:
-    """A minimal environment: no keys, no user paths; one thread per numeric library."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8"}
-    # Arrow's default pools reserve address space up front and fail under RLIMIT_AS.
-    env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
-    env.update(dict.fromkeys(_THREAD_VARS, "1"))
-    if "NUMBA_CACHE_DIR" in os.environ:
-        env["NUMBA_CACHE_DIR"] = os.environ["NUMBA_CACHE_DIR"]
-    return env
-
-
-def _signal_reason(code: int, limits: SandboxLimits) -> str:
-    number = -code
-    if number == signal.SIGXCPU:
-        return f"killed: CPU limit of {limits.cpu_s}s reached"
-    if number == signal.SIGXFSZ:
-        return f"killed: file size limit of {limits.file_mb} MB reached"
-    if number == signal.SIGKILL:
-        return "killed (SIGKILL), likely out of memory"
-    return f"crashed with signal {signal.Signals(number).name}"
-
-
-def _tail(path: Path, size: int = 8192) -> str:
-    with path.open("rb") as handle:
-        handle.seek(max(0, path.stat().st_size - size))
-        return handle.read().decode("utf-8", errors="replace")
-
-
-def run_sandboxed(
-    modules_dir: Path, scratch: Path, limits: SandboxLimits = SandboxLimits()
-) -> SandboxResult:
-    """Run the contract tests and a short backtest on `modules_dir` in a child process."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    stdout_path, stderr_path = scratch / "stdout.txt", scratch / "stderr.txt"
-    nonce = secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-I",
-        "-B",
-        "-m",
-        "vantageadapt.agent.sandbox_child",
-        str(scratch.resolve()),
-        str(modules_dir.resolve()),
-    ]
-    start = time.monotonic()
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
-            cwd=scratch,
-            env=_environment(scratch),
-            preexec_fn=_limit(limits),
-            start_new_session=True,
+@functools.lru_cache(maxsize=4)
+def probe_sandbox(bwrap: str | None = None) -> SandboxStatus:
+    """Try to start an empty bubblewrap sandbox once; the answer is cached per process."""
+    if not sys.platform.startswith("linux"):
+        return SandboxStatus(False, f"bubblewrap needs Linux (this is {sys.platform})", None)
+    path = bwrap or shutil.which("bwrap")
+    if path is None:
+        return SandboxStatus(
+            False, "bubblewrap (bwrap) is not installed; apt-get install bubblewrap", None
         )
-        try:
-            child.communicate(input=f"{nonce}\n".encode(), timeout=limits.timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-            seconds = time.monotonic() - start
-            return SandboxResult(False, f"timed out after {limits.timeout_s:g}s; killed", seconds)
-    seconds = time.monotonic() - start
-    report = None
-    for line in reversed(_tail(stdout_path).splitlines()):
-        if line.startswith(nonce + " "):
-            report = json.loads(line[len(nonce) + 1 :])
-            break
-    if child.returncode < 0:
-        return SandboxResult(False, _signal_reason(child.returncode, limits), seconds)
-    if report is None:
-        detail = _tail(stderr_path, 600).strip().splitlines()[-1:] or ["no output"]
-        return SandboxResult(
-            False, f"sandbox exited {child.returncode} without a report: {detail[0]}", seconds
+    command = bwrap_command(path, None, [str(Path(sys.executable)), "-I", "-S", "-c", "pass"])
+    try:
+        done = subprocess.run(command, env={}, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return SandboxStatus(False, f"bubblewrap did not start: {exc}", path)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return SandboxStatus(
+            False,
+            f"bubblewrap cannot create its namespaces here ({detail[0]}); "
+            "user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone)",
+            path,
         )
-    if not report["ok"]:
-        error = report.get("error", "unknown error")
-        if error.startswith("MemoryError"):
-            error = f"memory limit of {limits.memory_mb} MB reached ({error})"
-        return SandboxResult(False, f"failed at {report['stage']}: {error}", seconds)
-    return SandboxResult(
-        True, "contracts and short backtest passed", seconds, tuple(report["notes"])
-    )
-
-
-def clear_scratch(scratch: Path) -> None:
-    """Remove one check's scratch folder (its output files and caches)."""
-    shutil.rmtree(scratch, ignore_errors=True)
+    return SandboxStatus(True, "bubblewrap starts isolated workers", path)

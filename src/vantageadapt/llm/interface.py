@@ -94,6 +94,9 @@ class LLMInterface:
         self.cache = cache_store or ResponseCache()
         self.budget = budget or Budget()
         self.seed = seed
+        # Custom indicator names the run's workspace offers (the pipeline sets them per
+        # iteration): rule terms in the rules prompt and in the answer's validation.
+        self.indicators: tuple[str, ...] = ()
         self.max_attempts = max_attempts
         self.ledger: list[LLMCall] = []
 
@@ -201,7 +204,7 @@ class LLMInterface:
             theme=theme,
             context_json=dump_json(context),
             insight_json=dump_json(insight),
-            terms=", ".join(known_terms()),
+            terms=", ".join(known_terms(self.indicators)),
         )
         return await self._ask("generate_trading_rules", TradingRules, "rules/generate", user)
 
@@ -322,7 +325,9 @@ class LLMInterface:
                         f"the answer was not a call of {tool.name} with a JSON object "
                         f"(got: {reply.text[:300]!r})"
                     )
-                result = model_cls.model_validate(reply.arguments)
+                result = model_cls.model_validate(
+                    reply.arguments, context={"indicators": self.indicators}
+                )
                 if check is not None:
                     check(result)
             except (ValidationError, RuleError, ConfigError, _Rejected) as exc:

@@ -20,10 +20,15 @@ from vantageadapt.optimize.executors import Job, make_executor
 from vantageadapt.optimize.result import (
     OptimizationResult,
     aggregate_rows,
-    row_mapping,
 )
 from vantageadapt.optimize.samplers import ParamSet, Sampler, make_sampler
-from vantageadapt.optimize.scoring import ScoreFn, get_score, validation_score
+from vantageadapt.optimize.scoring import (
+    BatchScoreFn,
+    ScoreFn,
+    batched,
+    get_score,
+    validation_score,
+)
 from vantageadapt.optimize.settings import OptimizeSettings
 from vantageadapt.optimize.space import (
     SearchSpace,
@@ -86,11 +91,11 @@ class _Search:
         subset: list[str],
         folds: dict[str, list[Fold]],
         fixed: Mapping[str, float],
-        score_fn: ScoreFn,
+        batch_score: BatchScoreFn,
         sharpe_scale: np.ndarray,
     ) -> None:
         self.runner, self.subset, self.folds = runner, subset, folds
-        self.fixed, self.score_fn = fixed, score_fn
+        self.fixed, self.batch_score = fixed, batch_score
         self.sharpe_scale = sharpe_scale  # per subset asset: its last fit window's row_scale
         n_folds = len(next(iter(folds.values())))
         self.rows = [
@@ -118,11 +123,7 @@ class _Search:
         for k in range(len(self.rows)):
             agg_fit = aggregate_rows(np.stack([fit[a][k] for a in range(n)]))
             agg_check = aggregate_rows(np.stack([check[a][k] for a in range(n)]))
-            for j in range(len(sets)):
-                value = self.score_fn(
-                    row_mapping(agg_fit[j], n), row_mapping(agg_check[j], n), round(self.rows[k])
-                )
-                scores[j] += value if math.isfinite(value) else -math.inf
+            scores += self.batch_score(agg_fit, agg_check, n, round(self.rows[k]))
         last = np.stack([fit[a][-1][:, _SHARPE] * self.sharpe_scale[a] for a in range(n)])
         return scores / len(self.rows), last.mean(axis=0)
 
@@ -215,6 +216,7 @@ def run_parameter_optimization(
     config: Any = None,
     space: SearchSpace | None = None,
     score_fn: ScoreFn | None = None,
+    batch_score: BatchScoreFn | None = None,
     custom_indicators: Mapping[str, Callable[[pd.DataFrame, int], np.ndarray]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: IndicatorStore | None = None,
@@ -223,6 +225,8 @@ def run_parameter_optimization(
 
     Indicators and signals come from `store` (the process's shared one by default), so
     repeated searches on the same data (iterations, patch checks) reuse them.
+    The search ranks sets by `batch_score` when given (one call per batch), else by
+    `score_fn` (or the settings' score) called per set.
     """
     from vantageadapt.backtest import EngineConfig, aggregate_metrics
     from vantageadapt.data import data_fingerprint
@@ -235,7 +239,7 @@ def run_parameter_optimization(
         validation_start = validation_starts(rows, settings.validation_fraction)
     _check_inputs(frames, validation_start)
     space = resolve_space(rules, settings, space, getattr(config, "size_type", "fraction"))
-    score_fn = score_fn or get_score(settings.score)
+    batch_score = batch_score or batched(score_fn or get_score(settings.score))
     fixed = {k: v for k, v in rules.parameters.items() if k not in space.names}
 
     subset = pick_subset(list(frames), settings.subset_size, settings.seed)
@@ -253,7 +257,7 @@ def run_parameter_optimization(
     fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
     scale = np.array([row_scale(frames[s], folds[s][-1].fit_stop) for s in subset])
-    search = _Search(runner, subset, folds, fixed, score_fn, scale)
+    search = _Search(runner, subset, folds, fixed, batch_score, scale)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
 
     try:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics
+from vantageadapt.optimize.result import row_mapping
 
 ScoreFn = Callable[[Mapping[str, float], Mapping[str, float] | None, int], float]
 """(in-sample metrics, inner-holdout metrics or None, rows) -> score; higher is better."""
+
+BatchScoreFn = Callable[[np.ndarray, np.ndarray | None, int, int], np.ndarray]
+"""(in-sample rows, holdout rows or None, n_assets, rows) -> one score per set.
+
+The rows are (sets, METRIC_NAMES) aggregates; a batch is one call, so a score computed in
+another process (the workspace's, in its worker) costs one round trip per batch.
+"""
 
 MIN_TRADES_PER_ASSET = 10.0
 TRADE_PENALTY = 2.0
@@ -62,6 +72,22 @@ def default_score(
 
 
 SCORES: dict[str, ScoreFn] = {"default": default_score, "seed": seed_score}
+
+
+def batched(score_fn: ScoreFn) -> BatchScoreFn:
+    """A BatchScoreFn calling `score_fn` on each set; non-finite scores become -inf."""
+
+    def batch(
+        in_sample: np.ndarray, holdout: np.ndarray | None, n_assets: int, rows: int
+    ) -> np.ndarray:
+        scores = np.empty(len(in_sample))
+        for j in range(len(in_sample)):
+            held = None if holdout is None else row_mapping(holdout[j], n_assets)
+            value = score_fn(row_mapping(in_sample[j], n_assets), held, rows)
+            scores[j] = value if math.isfinite(value) else -math.inf
+        return scores
+
+    return batch
 
 
 def get_score(name: str) -> ScoreFn:

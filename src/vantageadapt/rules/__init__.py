@@ -10,26 +10,18 @@ from vantageadapt.rules.compiler import (
 )
 from vantageadapt.rules.indicators import IndicatorCache
 from vantageadapt.rules.parser import parse_condition
-from vantageadapt.rules.terms import (
-    POSITION_TERMS,
-    known_terms,
-    register_indicator,
-    registered_indicators,
-    unregister_indicator,
-)
+from vantageadapt.rules.terms import POSITION_TERMS, check_indicator_name, known_terms
 
 __all__ = [
     "POSITION_TERMS",
     "CompiledRules",
     "IndicatorCache",
     "Program",
+    "check_indicator_name",
     "check_rules",
     "compile_conditions",
     "compile_rules",
     "condition_parameters",
     "known_terms",
     "parse_condition",
-    "register_indicator",
-    "registered_indicators",
-    "unregister_indicator",
 ]

@@ -39,7 +39,6 @@ from vantageadapt.rules.terms import (
     MACD_DEFAULTS,
     POSITION_TERMS,
     macd_windows,
-    registered_indicators,
     resolve_term,
 )
 
@@ -95,10 +94,6 @@ class CompiledRules:
         return self.entry.nbytes + self.exit.nbytes + self.leaves.nbytes
 
 
-def _custom_names(custom: Iterable[str]) -> set[str]:
-    return {*registered_indicators(), *custom}
-
-
 def _check_node(node: Node, condition: str, parameters: Mapping[str, float], custom: set[str]):
     for text in names_in(node):
         term = resolve_term(text, condition, parameters, custom)
@@ -133,7 +128,7 @@ def check_rules(
     custom: Iterable[str] = (),
 ) -> None:
     """Parse and resolve every condition; RuleError naming the condition and the known terms."""
-    names = _custom_names(custom)
+    names = set(custom)
     for side, conditions in (("entry", entry), ("exit", exit)):
         if not conditions:
             raise RuleError(f"{side} conditions are empty; give at least one, e.g. 'price > ma_20'")
@@ -145,7 +140,7 @@ def condition_parameters(
     conditions: Iterable[str], parameters: Mapping[str, float], *, custom: Iterable[str] = ()
 ) -> list[str]:
     """Names of the parameters the signals depend on (window parameters, bare names, MACD)."""
-    names = _custom_names(custom)
+    names = set(custom)
     used: list[str] = []
     for condition in conditions:
         for text in names_in(parse_condition(condition)):
@@ -169,8 +164,6 @@ class _Compiler:
         if term.kind == "column":
             return self.cache.column(term.name)
         if term.kind == "indicator":
-            if term.name not in self.cache.custom and term.name in registered_indicators():
-                self.cache.custom[term.name] = registered_indicators()[term.name]
             return self.cache.get(term.name, term.window)
         if term.kind == "macd":
             return self.cache.macd(term.name, *macd_windows(self.parameters, condition))

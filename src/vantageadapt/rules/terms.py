@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from vantageadapt.errors import RuleError
 from vantageadapt.rules.indicators import MACD_TERMS, WINDOWED
@@ -22,8 +21,6 @@ MAX_WINDOW = 10_000_000
 _WINDOWED = re.compile(r"^(?P<name>[a-z][a-z0-9_]*?)_(?P<window>\d+|\{(?P<param>[A-Za-z_]\w*)\})$")
 _IDENT = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
-_registry: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = {}
-
 
 @dataclass(frozen=True)
 class Term:
@@ -36,30 +33,17 @@ class Term:
     param: str | None = None
 
 
-def register_indicator(name: str, fn: Callable[[pd.DataFrame, int], np.ndarray]) -> None:
-    """Make `name_N` a known term everywhere, computed by `fn(frame, N)` (rows <= t only)."""
-    if not _IDENT.match(name):
+def check_indicator_name(name: str) -> None:
+    """RuleError unless `name` can be a custom indicator (`name_N`) of the rule language."""
+    if not isinstance(name, str) or not _IDENT.match(name):
         raise RuleError(f"custom indicator name {name!r} must be lower_snake_case, e.g. 'zscore'")
     if name in WINDOWED or name in COLUMNS or name in POSITION_TERMS or name in MACD_TERMS:
         raise RuleError(f"custom indicator name {name!r} clashes with a built-in term; rename it")
-    if not callable(fn):
-        raise RuleError(f"custom indicator {name!r} must be a callable (frame, window) -> array")
-    _registry[name] = fn
-
-
-def unregister_indicator(name: str) -> None:
-    """Forget a custom indicator registered with `register_indicator`."""
-    _registry.pop(name, None)
-
-
-def registered_indicators() -> dict[str, Callable[[pd.DataFrame, int], np.ndarray]]:
-    """The custom indicators registered so far (a copy)."""
-    return dict(_registry)
 
 
 def known_terms(custom: Iterable[str] = ()) -> list[str]:
-    """Every term the language knows, windowed ones shown as `name_N`."""
-    windowed = sorted({*WINDOWED, *_registry, *custom})
+    """Every term the language knows (plus the `custom` indicators), windowed ones as `name_N`."""
+    windowed = sorted({*WINDOWED, *custom})
     return [
         *COLUMNS,
         *(f"{name}_N" for name in windowed),
@@ -95,8 +79,12 @@ def window_value(value: float, name: str, minimum: int, condition: str) -> int:
 def resolve_term(
     text: str, condition: str, parameters: Mapping[str, float], custom: Iterable[str] = ()
 ) -> Term:
-    """Resolve one name of `condition`; RuleError naming the condition and the known terms."""
-    custom_names = {*_registry, *custom}
+    """Resolve one name of `condition`; RuleError naming the condition and the known terms.
+
+    `custom` are the custom indicators' names (the run's workspace reports them): the only
+    names besides the built-ins that resolve as `name_N`.
+    """
+    custom_names = set(custom)
     if text in COLUMNS:
         return Term("column", text)
     if text in POSITION_TERMS:

@@ -1,0 +1,192 @@
+"""The workspace's hooks as the pipeline uses them, answered by a worker process.
+
+`WorkspaceHooks` has the workspace modules' API (compose_rules, adjust_search_space, score,
+custom indicators) but holds no workspace code: each call is a request to its worker, and each
+answer is checked as untrusted data before use.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.agent.protocol import MAX_FRAMES
+from vantageadapt.agent.worker import Worker, WorkerError
+from vantageadapt.errors import RuleError
+from vantageadapt.models import METRIC_NAMES
+from vantageadapt.optimize.space import SearchSpace
+from vantageadapt.rules import check_indicator_name
+
+_INDICATOR_CACHE_BYTES = 256 * 2**20
+
+
+def frame_key(frame: pd.DataFrame) -> str:
+    """A content key for a frame (its index, columns and values), to send each frame once."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.asarray(frame.index.asi8 if hasattr(frame.index, "asi8") else []).tobytes())
+    for name in frame.columns:
+        digest.update(str(name).encode())
+        column = frame[name]
+        if column.dtype.kind in "fiub":
+            digest.update(np.ascontiguousarray(column.to_numpy()).tobytes())
+    return digest.hexdigest()
+
+
+class CustomIndicator:
+    """`fn(frame, window) -> array` for one custom indicator, computed by the worker."""
+
+    def __init__(self, hooks: WorkspaceHooks, name: str) -> None:
+        self.hooks, self.name = hooks, name
+
+    def __call__(self, frame: pd.DataFrame, window: int) -> np.ndarray:
+        return self.hooks.indicator(frame, self.name, window)
+
+    def __repr__(self) -> str:
+        return f"CustomIndicator({self.name!r}, worker version {self.hooks.version[:8]})"
+
+
+class WorkspaceHooks:
+    """One loaded version of the workspace modules, living in `worker`."""
+
+    def __init__(self, worker: Worker, *, expected_version: str | None = None) -> None:
+        self.worker = worker
+        result, _ = worker.request("load")
+        if not isinstance(result, dict) or not isinstance(result.get("version"), str):
+            raise WorkerError("the worker did not report what it loaded")
+        self.version: str = result["version"]
+        if expected_version is not None and self.version != expected_version:
+            raise WorkerError("the worker loaded other modules than the workspace holds")
+        names = result.get("indicators")
+        if not isinstance(names, list) or len(names) > 64:
+            raise WorkerError("CUSTOM_INDICATORS must be a dict of at most 64 indicators")
+        for name in names:
+            try:
+                check_indicator_name(name)
+            except RuleError as exc:
+                raise WorkerError(f"indicators.py: {exc}") from None
+        self.indicator_names: tuple[str, ...] = tuple(names)
+        self.custom_indicators: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = {
+            name: CustomIndicator(self, name) for name in self.indicator_names
+        }
+        self._frames: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._values: collections.OrderedDict[tuple[str, str, int], np.ndarray] = (
+            collections.OrderedDict()
+        )
+        self._bytes = 0
+
+    # --- hooks --------------------------------------------------------------------------------
+    def contracts(self) -> list[str]:
+        """Run the contract tests in the worker; their notes (WorkerError on a failure)."""
+        result, _ = self.worker.request("contracts")
+        notes = result.get("notes") if isinstance(result, dict) else None
+        if not isinstance(notes, list):
+            raise WorkerError("the contract run returned no notes")
+        return [str(n)[:200] for n in notes[:50]]
+
+    def compose_rules(self, insight: Any, context: Any, theme: str) -> dict[str, Any] | None:
+        """The strategy generator's rules dict (validated by the caller), or None."""
+        args = {
+            "insight": insight.model_dump(mode="json"),
+            "context": context.model_dump(mode="json"),
+            "theme": theme,
+        }
+        result, _ = self.worker.request("compose", args)
+        rules = result.get("rules") if isinstance(result, dict) else None
+        if rules is not None and not isinstance(rules, dict):
+            raise WorkerError("compose_rules must return a rules dict or None")
+        return rules
+
+    def adjust_search_space(self, space: SearchSpace) -> SearchSpace:
+        """The search space as the workspace adjusts it (same parameter names)."""
+        result, _ = self.worker.request("space", {"space": space.model_dump(mode="json")})
+        try:
+            adjusted = SearchSpace.model_validate(result["space"])
+        except Exception as exc:
+            raise WorkerError(f"adjust_search_space returned an invalid space: {exc}") from None
+        if sorted(adjusted.names) != sorted(space.names):
+            raise WorkerError(
+                f"adjust_search_space changed the parameter names {space.names} -> "
+                f"{adjusted.names}"
+            )
+        return adjusted
+
+    def batch_score(
+        self, in_sample: np.ndarray, holdout: np.ndarray | None, n_assets: int, rows: int
+    ) -> np.ndarray:
+        """scoring.score for each row of (sets, METRIC_NAMES) arrays; non-finite -> -inf."""
+        arrays = {"in_sample": np.asarray(in_sample, dtype=np.float64)}
+        if holdout is not None:
+            arrays["holdout"] = np.asarray(holdout, dtype=np.float64)
+        _, out = self.worker.request("score", {"n_assets": n_assets, "rows": rows}, arrays)
+        scores = out.get("scores")
+        if scores is None or scores.shape != (len(in_sample),) or scores.dtype.kind != "f":
+            raise WorkerError(f"score returned no float for each of {len(in_sample)} sets")
+        scores = scores.astype(np.float64)
+        scores[~np.isfinite(scores)] = -math.inf
+        return scores
+
+    def score(
+        self, in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
+    ) -> float:
+        """scoring.score for one set (a ScoreFn)."""
+        n_assets = int(in_sample.get("n_assets", 1))
+
+        def row(metrics: Mapping[str, float]) -> np.ndarray:
+            return np.array([[float(metrics.get(name, 0.0)) for name in METRIC_NAMES]])
+
+        held = None if holdout is None else row(holdout)
+        return float(self.batch_score(row(in_sample), held, n_assets, rows)[0])
+
+    def indicator(self, frame: pd.DataFrame, name: str, window: int) -> np.ndarray:
+        """The custom indicator `name_window` over `frame`, computed in the worker."""
+        key = frame_key(frame)
+        cached = self._values.get((key, name, int(window)))
+        if cached is not None:
+            return cached
+        if key not in self._frames:
+            self._send_frame(key, frame)
+        _, out = self.worker.request("indicator", {"key": key, "name": name, "window": window})
+        values = out.get("values")
+        if values is None or values.shape != (len(frame),) or values.dtype.kind not in "fiub":
+            raise WorkerError(
+                f"indicator {name}_{window} must return {len(frame)} float values, one per row"
+            )
+        values = values.astype(np.float64)
+        if np.isinf(values).any():
+            raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
+        values.flags.writeable = False
+        self._remember((key, name, int(window)), values)
+        return values
+
+    # --- plumbing -----------------------------------------------------------------------------
+    def _send_frame(self, key: str, frame: pd.DataFrame) -> None:
+        columns = [c for c in frame.columns if frame[c].dtype.kind in "fiub"]
+        index = frame.index
+        stamps = (
+            index.tz_convert("UTC").tz_localize(None).asi8
+            if isinstance(index, pd.DatetimeIndex) and index.tz is not None
+            else np.asarray(getattr(index, "asi8", np.arange(len(frame))))
+        )
+        arrays = {"index": np.asarray(stamps, dtype=np.int64)}
+        arrays.update({f"c{i}": frame[c].to_numpy() for i, c in enumerate(columns)})
+        self.worker.request("frame", {"key": key, "columns": [str(c) for c in columns]}, arrays)
+        self._frames[key] = None
+        if len(self._frames) > MAX_FRAMES:  # the worker forgets its oldest frame alike
+            self._frames.popitem(last=False)
+
+    def _remember(self, key: tuple[str, str, int], values: np.ndarray) -> None:
+        self._values[key] = values
+        self._bytes += values.nbytes
+        while self._bytes > _INDICATOR_CACHE_BYTES and len(self._values) > 1:
+            _, old = self._values.popitem(last=False)
+            self._bytes -= old.nbytes
+
+    def close(self) -> None:
+        """End the worker."""
+        self.worker.close()
