@@ -129,11 +129,13 @@ class RunResult(_Result):
         }
 
 
-def tuned_rules(iteration: IterationResult) -> TradingRules:
-    """The iteration's rules with the optimizer's best parameters filled in."""
-    rules = TradingRules.model_validate(iteration.rules)
-    parameters = {**rules.parameters, **iteration.parameters}
-    return TradingRules(conditions=rules.conditions, parameters=parameters)
+def tuned_rules(iteration: IterationResult, indicators: Iterable[str] = ()) -> TradingRules:
+    """The iteration's rules with the optimizer's best parameters filled in.
+
+    `indicators` are the custom indicator names the rules may use (the workspace's).
+    """
+    rules = TradingRules.checked(iteration.rules, indicators=indicators)
+    return rules.with_parameters(iteration.parameters, indicators=indicators)
 
 
 class Scored(Protocol):

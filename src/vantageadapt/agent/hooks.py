@@ -111,8 +111,7 @@ class WorkspaceHooks:
             raise WorkerError(f"adjust_search_space returned an invalid space: {exc}") from None
         if sorted(adjusted.names) != sorted(space.names):
             raise WorkerError(
-                f"adjust_search_space changed the parameter names {space.names} -> "
-                f"{adjusted.names}"
+                f"adjust_search_space changed the parameter names {space.names} -> {adjusted.names}"
             )
         return adjusted
 

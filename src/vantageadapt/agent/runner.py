@@ -123,6 +123,12 @@ class WorkspaceRunner:
             self._hooks = None
         self.start()
 
+    def __enter__(self) -> WorkspaceRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """End every worker of the run."""
         for worker in (self._pending, self._hooks.worker if self._hooks else None):

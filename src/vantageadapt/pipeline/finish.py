@@ -8,17 +8,17 @@ from vantageadapt.results import IterationResult, tuned_rules
 
 
 def score_sealed_test(
-    split: Any, best: IterationResult, modules: Any
+    split: Any, best: IterationResult, hooks: Any
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Backtest the best strategy on the sealed test rows (full frames, trading from test_start)."""
     from vantageadapt.backtest import EngineConfig, backtest_assets
 
     per_asset, aggregate = backtest_assets(
         split.full,
-        tuned_rules(best),
+        tuned_rules(best, hooks.indicator_names),
         EngineConfig(),
         start=split.test_start,
-        custom_indicators=modules.custom_indicators,
+        custom_indicators=hooks.custom_indicators,
     )
     return (
         {k: float(v) for k, v in aggregate.model_dump().items()},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,9 @@ async def improve(
             proposed = await parts.trader.generate_trading_rules(
                 insight, plan.context, settings.theme
             )
-        rules = compose(candidate, insight, plan.context, settings.theme, proposed)
+        rules = await asyncio.to_thread(
+            compose, candidate, insight, plan.context, settings.theme, proposed
+        )
         tuned = await optimize(
             parts, rules, candidate, trials=settings.optimize.eval_trials, label="patch check"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import AsyncExitStack
 from typing import Any
 
 from vantageadapt.errors import BudgetExceeded, VantageError
@@ -48,13 +49,13 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
     with progress.stage("strategy insight", context.regime.value):
         insight = await parts.trader.generate_strategy(settings.theme, context)
     with progress.stage("trading rules"):
-        modules = parts.workspace.load()
-        modules.register_indicators()  # custom indicators become rule terms before parsing
+        hooks = await asyncio.to_thread(parts.runner.current)
+        parts.llm.indicators = hooks.indicator_names  # the kept custom indicators are terms
         proposed = await parts.trader.generate_trading_rules(insight, context, settings.theme)
-        rules = compose(modules, insight, context, settings.theme, proposed)
+        rules = compose(hooks, insight, context, settings.theme, proposed)
     with progress.stage("optimize"):
         trials = settings.optimize.trials
-        result = await optimize(parts, rules, modules, trials=trials, label="trials")
+        result = await optimize(parts, rules, hooks, trials=trials, label="trials")
     in_sample, out_of_sample = metric_dict(result.in_sample), metric_dict(result.out_of_sample)
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
@@ -134,7 +135,7 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
 
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
-    from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace
+    from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace, WorkspaceRunner
     from vantageadapt.data import data_fingerprint
     from vantageadapt.llm import Budget, LLMInterface
     from vantageadapt.prompts import PromptManager
@@ -143,7 +144,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
 
     started = time.perf_counter()
     usage = {"calls": 0.0, "tokens": 0.0, "cost_usd": 0.0}
-    async with DatabaseConnection(settings.store.database_url) as db:
+    async with DatabaseConnection(settings.store.database_url) as db, AsyncExitStack() as stack:
         done: list[IterationResult] = []
         state = None
         if settings.resume:
@@ -163,6 +164,8 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         run_id = state.run.id if state is not None else new_id()
         run_dir = run_dir_for(run_id)
         workspace = Workspace.create(run_dir)
+        runner = stack.enter_context(WorkspaceRunner(workspace))
+        runner.start()  # the worker's start-up overlaps the strategist's first questions
         prompts = PromptManager(workspace.prompts_dir)
         llm = LLMInterface.from_settings(
             settings.llm.provider,
@@ -195,6 +198,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             workspace=workspace,
             llm=llm,
             prompts=prompts,
+            runner=runner,
         )
         for item in done:
             agent.track_performance(item.out_of_sample, item.parameters, item.regime)
@@ -267,7 +271,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
         )
         with progress.stage("sealed test"):
             result.test, result.test_per_asset = score_sealed_test(
-                parts.split, best, parts.workspace.load()
+                parts.split, best, await asyncio.to_thread(parts.runner.current)
             )
         await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
     result.wall_seconds = time.perf_counter() - started
@@ -279,7 +283,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
                 result,
                 path,
                 split=parts.split,
-                custom_indicators=parts.workspace.load().custom_indicators,
+                custom_indicators=parts.runner.current().custom_indicators,
             )
         await asyncio.sleep(0)  # likewise for the report
         result.report_path = str(written.resolve())
@@ -287,14 +291,4 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
 
 def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
     """Run (or resume) one full loop, save it and write its report; return its outcome."""
-    from vantageadapt.rules import register_indicator, registered_indicators, unregister_indicator
-
-    before = registered_indicators()
-    try:
-        return asyncio.run(_run(settings, progress or Progress()))
-    finally:
-        # The run's workspace indicators are rule terms only while the run lasts.
-        for name in registered_indicators():
-            unregister_indicator(name)
-        for name, fn in before.items():
-            register_indicator(name, fn)
+    return asyncio.run(_run(settings, progress or Progress()))

@@ -9,7 +9,7 @@ from vantageadapt.pipeline import persist
 
 async def rebuild_report(run_id: str, out: Path | None, database_url: str | None) -> Path:
     """Read the run back, re-split its data (fingerprint checked) and write the report."""
-    from vantageadapt.agent import Workspace
+    from vantageadapt.agent import Workspace, WorkspaceRunner
     from vantageadapt.pipeline.stages import load_split, run_dir_for
     from vantageadapt.report import write_report
     from vantageadapt.settings import RunSettings, load_settings
@@ -22,10 +22,10 @@ async def rebuild_report(run_id: str, out: Path | None, database_url: str | None
     split = load_split(RunSettings.model_validate(state.run.settings))
     persist.check_same_data(state.run, split.test_fingerprint)
     run_dir = run_dir_for(run_id)
-    indicators = (
-        Workspace.create(run_dir).load().custom_indicators
-        if (run_dir / "workspace").is_dir()
-        else None
-    )
     path = out or run_dir / "report.html"
-    return write_report(result, path, split=split, custom_indicators=indicators)
+    if not (run_dir / "workspace").is_dir():
+        return write_report(result, path, split=split)
+    # The run's custom indicators come from its workspace, computed in a worker.
+    with WorkspaceRunner(Workspace.create(run_dir)) as runner:
+        hooks = runner.current()
+        return write_report(result, path, split=split, custom_indicators=hooks.custom_indicators)

@@ -28,7 +28,7 @@ class RunParts:
     db: Any  # vantageadapt.store.DatabaseConnection
     llm: Any
     trader: Any
-    agent: Any
+    agent: Any  # its .runner runs the workspace's code (in workers)
     workspace: Any
     prompts: Any
     progress: Progress
@@ -37,6 +37,11 @@ class RunParts:
     stop: threading.Event = field(default_factory=threading.Event)
     trials_so_far: int = 0
     stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
+
+    @property
+    def runner(self) -> Any:
+        """The run's WorkspaceRunner: the only way to the workspace's code."""
+        return self.agent.runner
 
 
 def run_dir_for(run_id: str) -> Path:
@@ -90,12 +95,18 @@ def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, 
 
 
 async def optimize(
-    parts: RunParts, rules: TradingRules, modules: Any, *, trials: int, label: str
+    parts: RunParts, rules: TradingRules, hooks: Any, *, trials: int, label: str
 ) -> Any:
-    """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks."""
+    """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks.
+
+    `hooks` (a WorkspaceHooks) answers from its worker: the adjusted space, batch scores and
+    the custom indicators' arrays.
+    """
     from vantageadapt.optimize import default_search_space, run_parameter_optimization
 
-    space = modules.adjust_search_space(default_search_space(rules))
+    space = await asyncio.to_thread(hooks.adjust_search_space, default_search_space(rules))
+    every = " ".join([*rules.conditions.entry, *rules.conditions.exit])
+    used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
     with parts.progress.trials(label) as bar:
 
         def on_trial(done: int, total: int) -> None:
@@ -116,20 +127,20 @@ async def optimize(
             validation_start=parts.split.validation_start,
             space=space,
             # "default" ranks by the workspace's (patchable) score; "seed" by the package's.
-            score_fn=modules.score if parts.settings.optimize.score == "default" else None,
-            custom_indicators=modules.custom_indicators,
+            batch_score=hooks.batch_score if parts.settings.optimize.score == "default" else None,
+            custom_indicators=used or None,
             progress=on_trial,
         )
     parts.trials_so_far += int(result.trials)
     return result
 
 
-def compose(modules: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
+def compose(hooks: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
     """The workspace strategy generator may rewrite the strategist's rules; None keeps them."""
-    composed = modules.compose_rules(insight, context, theme)
+    composed = hooks.compose_rules(insight, context, theme)
     if composed is None:
         return fallback
-    return TradingRules.model_validate(composed)
+    return TradingRules.checked(composed, indicators=hooks.indicator_names)
 
 
 def metric_dict(aggregate: Any) -> dict[str, float]:

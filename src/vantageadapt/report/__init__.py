@@ -33,7 +33,7 @@ def write_report(
     blocks: list[tuple[str, Any]] = []
     windows: dict[str, dict[str, float]] = {}
     if best is not None:
-        rules = tuned_rules(best)
+        rules = tuned_rules(best, tuple(custom_indicators or ()))
         equities, trades = {}, {}
         for symbol, frame in split.full.items():
             result = run_backtest(frame, rules, EngineConfig(), custom_indicators=custom_indicators)
