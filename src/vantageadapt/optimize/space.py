@@ -214,13 +214,18 @@ def window_parameters(rules: TradingRules) -> set[str]:
     return {m for text in texts for m in _WINDOW_REF.findall(text)}
 
 
-def default_search_space(rules: TradingRules, *, size_type: str = "fraction") -> SearchSpace:
-    """DESIGN.md's defaults plus a typed range for every parameter the conditions use."""
+def default_search_space(
+    rules: TradingRules, *, size_type: str = "fraction", indicators: Iterable[str] = ()
+) -> SearchSpace:
+    """DESIGN.md's defaults plus a typed range for every parameter the conditions use.
+
+    `indicators` are the custom indicator names the conditions may use.
+    """
     from vantageadapt.rules import condition_parameters
 
     windows = window_parameters(rules)
     conditions = [*rules.conditions.entry, *rules.conditions.exit]
-    used = set(condition_parameters(conditions, rules.parameters))
+    used = set(condition_parameters(conditions, rules.parameters, custom=indicators))
     if size_type == "volatility":
         used |= {"target_vol", "vol_window"} & set(rules.parameters)
     low, high = _ORDER_SIZE.get(size_type, _ORDER_SIZE["fraction"])

@@ -104,7 +104,8 @@ async def optimize(
     """
     from vantageadapt.optimize import default_search_space, run_parameter_optimization
 
-    space = await asyncio.to_thread(hooks.adjust_search_space, default_search_space(rules))
+    base = default_search_space(rules, indicators=hooks.indicator_names)
+    space = await asyncio.to_thread(hooks.adjust_search_space, base)
     every = " ".join([*rules.conditions.entry, *rules.conditions.exit])
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
     with parts.progress.trials(label) as bar:
