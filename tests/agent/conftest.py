@@ -7,11 +7,13 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import vantageadapt
-from vantageadapt.agent import Workspace
+from vantageadapt.agent import GodelAgent, Workspace
+from vantageadapt.agent.worker_main import import_modules
 from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
 
 
@@ -99,14 +101,28 @@ def package_untouched():
     assert _hashes(*folders) == before
 
 
-@pytest.fixture(autouse=True)
-def _restore_indicator_registry():
-    """Workspaces register their indicators process-wide; leave other parts' tests a clean slate."""
-    from vantageadapt.rules import register_indicator, registered_indicators, unregister_indicator
+@pytest.fixture
+def agents():
+    """Build GodelAgents whose workers are ended after the test."""
+    made: list[GodelAgent] = []
 
-    before = registered_indicators()
-    yield
-    for name in registered_indicators():
-        unregister_indicator(name)
-    for name, fn in before.items():
-        register_indicator(name, fn)
+    def make(*args, **kwargs) -> GodelAgent:
+        agent = GodelAgent(*args, **kwargs)
+        made.append(agent)
+        return agent
+
+    yield make
+    for agent in made:
+        agent.runner.close()
+
+
+def import_folder(folder: Path) -> dict[str, ModuleType]:
+    """Import workspace modules into the test process (our own modules, for fast checks)."""
+    return import_modules(folder)[0]
+
+
+def write_modules(folder: Path, sources: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in sources.items():
+        (folder / name).write_text(source)
+    return folder

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from vantageadapt.agent import GodelAgent
 from vantageadapt.agent.offline_improver import propose_patch_offline
 from vantageadapt.models import CodePatch, MarketRegime, PatchOp, PromptChange
 from vantageadapt.prompts import PromptManager
@@ -12,9 +11,9 @@ from vantageadapt.prompts import PromptManager
 from .conftest import ScriptedStrategist, make_context, package_untouched
 
 
-async def _count_indicators(modules) -> float:
-    """A stand-in fixed evaluator: one point per custom indicator the modules provide."""
-    return float(len(modules.custom_indicators))
+async def _count_indicators(hooks) -> float:
+    """A stand-in fixed evaluator: one point per custom indicator the worker reports."""
+    return float(len(hooks.custom_indicators))
 
 
 def _indicator_patch() -> CodePatch:
@@ -47,16 +46,16 @@ def _weight_patch() -> CodePatch:
     )
 
 
-async def test_helpful_patch_is_kept_and_used_next_iteration(workspace):
+async def test_helpful_patch_is_kept_and_used_next_iteration(workspace, agents):
     helpful = _indicator_patch()
     assert helpful.target == "indicators.py" and helpful.op is PatchOp.insert_code
     strategist = ScriptedStrategist([helpful, _weight_patch()])
-    agent = GodelAgent(0.5, 5, workspace=workspace, llm=strategist)
+    agent = agents(0.5, 5, workspace=workspace, llm=strategist)
     with package_untouched():
         [kept] = await agent.improve(make_context(iteration=1), _count_indicators)
     assert (kept.status, kept.score_before, kept.score_after) == ("kept", 1.0, 2.0)
     assert kept.parent_id is None and '+CUSTOM_INDICATORS["range_position"]' in kept.diff
-    assert "range_position" in workspace.load().custom_indicators
+    assert "range_position" in agent.runner.current().indicator_names
 
     seen = []
 
@@ -79,19 +78,19 @@ async def test_helpful_patch_is_kept_and_used_next_iteration(workspace):
     assert [x["id"] for x in lineage] == [kept.id, rejected.id]
 
 
-async def test_threshold_is_absolute_gain_and_ties_never_pass(workspace):
-    agent = GodelAgent(0.0, workspace=workspace)
+async def test_threshold_is_absolute_gain_and_ties_never_pass(workspace, agents):
+    agent = agents(0.0, workspace=workspace)
     assert agent._accepts(1.0, 1.0)[0] is False
     assert agent._accepts(1.0, 1.01)[0] is True
-    agent = GodelAgent(0.1, workspace=workspace)
+    agent = agents(0.1, workspace=workspace)
     assert agent._accepts(-2.0, -1.95)[0] is False
     assert agent._accepts(-2.0, -1.9)[0] is True
     assert agent._accepts(0.0, float("nan"))[0] is False
 
 
-async def test_failing_evaluation_is_a_rejection_not_a_crash(workspace):
+async def test_failing_evaluation_is_a_rejection_not_a_crash(workspace, agents):
     strategist = ScriptedStrategist([_weight_patch()])
-    agent = GodelAgent(workspace=workspace, llm=strategist)
+    agent = agents(workspace=workspace, llm=strategist)
     calls = []
 
     async def evaluate(modules):
@@ -106,14 +105,14 @@ async def test_failing_evaluation_is_a_rejection_not_a_crash(workspace):
     assert "TRADE_PENALTY = 2.0" in workspace.sources()["scoring.py"]
 
 
-async def test_unknown_target_is_rejected(workspace):
+async def test_unknown_target_is_rejected(workspace, agents):
     bad = CodePatch(target="../../etc/passwd", op=PatchOp.delete_code, name="x", reason="no")
-    agent = GodelAgent(workspace=workspace, llm=ScriptedStrategist([bad]))
+    agent = agents(workspace=workspace, llm=ScriptedStrategist([bad]))
     [outcome] = await agent.improve(make_context(), _count_indicators)
     assert outcome.status == "rejected" and "not a workspace module" in outcome.reason
 
 
-async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(workspace):
+async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(workspace, agents):
     prompts = PromptManager(workspace.prompts_dir)
     name = "rules/generate"
     template, version = prompts.get(name)
@@ -123,7 +122,7 @@ async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(worksp
     strategist = ScriptedStrategist(
         [_noop_patch(), _noop_patch(), _noop_patch()], [good, idle, broken]
     )
-    agent = GodelAgent(workspace=workspace, llm=strategist, prompts=prompts)
+    agent = agents(workspace=workspace, llm=strategist, prompts=prompts)
 
     async def evaluate(modules):
         return 1.0 if "Trade often." in prompts.get(name)[0] else 0.0
@@ -145,8 +144,8 @@ async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(worksp
     assert code.status == "rejected" and "changes nothing" in code.reason
 
 
-async def test_tracks_best_and_last_per_regime_and_stops_after_max_rounds(workspace):
-    agent = GodelAgent(
+async def test_tracks_best_and_last_per_regime_and_stops_after_max_rounds(workspace, agents):
+    agent = agents(
         max_iterations=1, workspace=workspace, llm=ScriptedStrategist([_noop_patch()])
     )
     agent.track_performance({"sortino_ratio": 1.0}, {"take_profit": 0.1}, "BREAKOUT")
@@ -161,20 +160,20 @@ async def test_tracks_best_and_last_per_regime_and_stops_after_max_rounds(worksp
     assert await agent.improve(make_context(), _count_indicators) == []
 
 
-async def test_lineage_survives_a_new_agent_on_the_same_workspace(workspace):
+async def test_lineage_survives_a_new_agent_on_the_same_workspace(workspace, agents):
     helpful = _indicator_patch()
-    first = GodelAgent(0.5, workspace=workspace, llm=ScriptedStrategist([helpful]))
+    first = agents(0.5, workspace=workspace, llm=ScriptedStrategist([helpful]))
     [kept] = await first.improve(make_context(), _count_indicators)
-    again = GodelAgent(0.5, workspace=type(workspace).create(workspace.root.parent))
+    again = agents(0.5, workspace=type(workspace).create(workspace.root.parent))
     assert again.parent_id == kept.id and again.outcomes[0].status == "kept"
 
 
-async def test_prompt_change_can_be_judged_by_its_own_evaluator(workspace):
+async def test_prompt_change_can_be_judged_by_its_own_evaluator(workspace, agents):
     prompts = PromptManager(workspace.prompts_dir)
     name = "rules/generate"
     template, _ = prompts.get(name)
     change = PromptChange(name=name, template=template + "\nTrade often.\n", reason="more trades")
-    agent = GodelAgent(
+    agent = agents(
         workspace=workspace, llm=ScriptedStrategist([_noop_patch()], [change]), prompts=prompts
     )
     seen = []

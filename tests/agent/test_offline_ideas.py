@@ -10,13 +10,12 @@ from vantageadapt.agent.offline_improver import (
 )
 from vantageadapt.agent.patch_ops import apply_patch
 from vantageadapt.agent.static_check import check_source
-from vantageadapt.agent.workspace import load_modules, template_sources
+from vantageadapt.agent.workspace import template_sources
 from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
 from vantageadapt.models import TradingRules
 from vantageadapt.prompts import PromptManager, placeholders
-from vantageadapt.rules import known_terms
 
-from .conftest import make_context
+from .conftest import import_folder, make_context, write_modules
 
 
 def _insight(exit_: list[str]) -> SimpleNamespace:
@@ -41,22 +40,14 @@ def _kept(ctx, modules, tag: str):
 
 
 def _load(tmp_path, modules):
-    folder = tmp_path / "mods"
-    folder.mkdir(exist_ok=True)
-    for name, source in modules.items():
-        (folder / name).write_text(source)
-    return load_modules(folder)
+    return import_folder(write_modules(tmp_path / "mods", modules))
 
 
 def _composed(tmp_path, modules) -> TradingRules:
     loaded = _load(tmp_path, modules)
-    loaded.register_indicators()
-    try:
-        rules = loaded.compose_rules(_insight([]), None, "breakout")
-        assert all(f"{n}_N" in known_terms() for n in loaded.custom_indicators)
-        return TradingRules.model_validate(rules)
-    finally:
-        loaded.unregister_indicators()
+    rules = loaded["strategy_generator.py"].compose_rules(_insight([]), None, "breakout")
+    names = tuple(loaded["indicators.py"].CUSTOM_INDICATORS)
+    return TradingRules.checked(rules, indicators=names)
 
 
 def test_the_indicator_idea_uses_a_shipped_indicator_in_the_kept_rules(tmp_path):
@@ -88,7 +79,7 @@ def test_an_inserted_indicator_is_composed_into_the_rules_next(tmp_path):
 def test_the_workspace_composer_adds_the_exit_the_insight_asks_for(tmp_path):
     ctx = make_context()
     _, modules = _kept(ctx, template_sources(), "[offline:compose:breakout")
-    compose = _load(tmp_path, modules).compose_rules
+    compose = _load(tmp_path, modules)["strategy_generator.py"].compose_rules
     plain = compose(_insight(["low_10", "drawdown"]), None, "breakout")
     timed = compose(_insight(["low_10", "drawdown", "bars_held"]), None, "breakout")
     assert timed["conditions"]["exit"] == [*plain["conditions"]["exit"], "bars_held > max_bars"]

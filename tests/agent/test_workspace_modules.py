@@ -9,9 +9,12 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vantageadapt.agent.contracts import run_contracts, sample_frame
-from vantageadapt.agent.workspace import MODULE_FILES, Workspace, template_sources
+from vantageadapt.agent import WorkspaceRunner
+from vantageadapt.agent.contracts import sample_context, sample_frame, sample_insight
+from vantageadapt.agent.workspace import Workspace, template_sources
 from vantageadapt.optimize.space import ParamSpec, SearchSpace
+
+from .conftest import import_folder
 
 
 def _zscore_reference(prices: list[float], window: int) -> list[float]:
@@ -33,9 +36,9 @@ def _zscore_reference(prices: list[float], window: int) -> list[float]:
     window=st.integers(2, 12),
 )
 def test_zscore_matches_a_slow_reference(tmp_path_factory, prices, window):
-    modules = Workspace.create(tmp_path_factory.mktemp("run")).load()
+    modules = import_folder(Workspace.create(tmp_path_factory.mktemp("run")).modules_dir)
     frame = pd.DataFrame({"price": prices, "volume": 1.0})
-    got = modules.custom_indicators["price_zscore"](frame, window)
+    got = modules["indicators.py"].CUSTOM_INDICATORS["price_zscore"](frame, window)
     want = np.array(_zscore_reference(prices, window))
     finite = np.isfinite(want) & np.isfinite(got)
     assert np.allclose(got[finite], want[finite], rtol=1e-6, atol=1e-6)
@@ -57,7 +60,7 @@ def test_widening_only_grows_ranges_within_limits(tmp_path_factory, low, span, f
         f"'breakout_window': {factors!r}}}",
     )
     (workspace.modules_dir / "search_space.py").write_text(source)
-    modules = workspace.load()
+    adjust = import_folder(workspace.modules_dir)["search_space.py"].adjust_search_space
     space = SearchSpace(
         params=(
             ParamSpec(name="take_profit", low=low, high=low + span),
@@ -65,7 +68,7 @@ def test_widening_only_grows_ranges_within_limits(tmp_path_factory, low, span, f
             ParamSpec(name="stop_loss", low=0.02, high=0.15),
         )
     )
-    wider = modules.adjust_search_space(space)
+    wider = adjust(space)
     assert wider.names == space.names
     for before, after in zip(space.params, wider.params, strict=True):
         assert after.low <= before.low and after.high >= before.high
@@ -74,15 +77,21 @@ def test_widening_only_grows_ranges_within_limits(tmp_path_factory, low, span, f
     assert wider.get("breakout_window").low >= 2
 
 
-def test_shipped_modules_pass_their_contracts(workspace):
-    modules = workspace.load()
-    assert sorted(modules.modules) == sorted(MODULE_FILES)
-    notes = run_contracts(modules.modules)
-    assert any(n.startswith("short backtest:") for n in notes)
-    assert (
-        modules.score({"sortino_ratio": 1.0, "total_trades": 0.0, "max_drawdown": 0.0}, None, 10)
-        == -1.0
-    )
-    assert modules.compose_rules(None, None, "anything") is None
-    values = modules.custom_indicators["price_zscore"](sample_frame(), 20)
-    assert values.shape == (600,) and np.isnan(values[:19]).all() and np.isfinite(values[19:]).all()
+def test_shipped_modules_pass_their_contracts_in_their_worker(workspace):
+    with WorkspaceRunner(workspace) as runner:
+        hooks = runner.current()
+        assert hooks.worker.isolated and hooks.indicator_names == ("price_zscore",)
+        notes = hooks.contracts()
+        assert "indicator price_zscore ok" in notes and "search space valid" in notes
+        calm = {"sortino_ratio": 1.0, "total_trades": 0.0, "max_drawdown": 0.0}
+        assert hooks.score(calm, None, 10) == -1.0
+        assert hooks.compose_rules(sample_insight(), sample_context(), "anything") is None
+        frame = sample_frame()
+        values = hooks.custom_indicators["price_zscore"](frame, 20)
+        assert values.shape == (600,) and np.isnan(values[:19]).all()
+        assert np.isfinite(values[19:]).all()
+        local = import_folder(workspace.modules_dir)["indicators.py"].CUSTOM_INDICATORS
+        assert np.allclose(values, local["price_zscore"](frame, 20), equal_nan=True)
+        # A slice of a frame is another frame to the worker: the values follow the rows.
+        head = hooks.custom_indicators["price_zscore"](frame.iloc[:300], 20)
+        assert np.allclose(head, values[:300], equal_nan=True)

@@ -1,4 +1,10 @@
-"""Static checks on a patched workspace module, by `ast`, before anything of it runs."""
+"""Static checks on a patched workspace module, by `ast`, before anything of it runs.
+
+A first filter only: the boundary is the worker's sandbox. Names are an allow-list (the
+module's own names, its imports and the builtins in ALLOWED_BUILTINS); attributes are checked
+against names and prefixes that reach files, processes, the interpreter or numba internals;
+getattr-style access by string is refused outright. Each message says what to write instead.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,20 @@ ALLOWED_PACKAGE = frozenset(
         "vantageadapt.optimize.scoring",
     }
 )
+# Builtins a workspace module may use; any other name must be defined or imported there.
+ALLOWED_BUILTINS = frozenset(
+    {
+        "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float",
+        "frozenset", "int", "isinstance", "len", "list", "map", "max", "min", "pow", "range",
+        "reversed", "round", "set", "slice", "sorted", "str", "sum", "tuple", "zip", "callable",
+        "None", "True", "False", "NotImplemented", "Ellipsis",
+        "ArithmeticError", "AssertionError", "Exception", "FloatingPointError", "IndexError",
+        "KeyError", "LookupError", "OverflowError", "RuntimeError", "TypeError", "ValueError",
+        "ZeroDivisionError",
+    }
+)  # fmt: skip
+# Attribute access by a string: attribute checks could not see the name, so none is allowed.
+STRING_ACCESS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 FORBIDDEN_CALLS = frozenset(
     {
         "exec",
@@ -63,8 +83,26 @@ FORBIDDEN_ATTRS = frozenset(
         "ExcelWriter",
         "ExcelFile",
         "npyio",
+        "dump",
+        "dumps",
+        "fromregex",
+        "environ",
+        "getenv",
+        "connect",
+        "objmode",
+        "distutils",
+        "modules",
+        "import_module",
+        "attrgetter",
+        "methodcaller",
+        "mro",
+        "subclasses",
+        "globals",
+        "builtins",
     }
 )
+# Attribute prefixes of file readers and writers (pandas, numpy), besides `to_*`.
+_FILE_PREFIXES = ("read_", "save", "write", "load", "open", "from_pickle", "to_pickle")
 _FRAME_PREFIXES = ("f_", "gi_", "cr_", "ag_", "tb_", "co_", "func_")
 # From numba only the compilers and parallel range: numba.extending & co. write raw LLVM IR.
 NUMBA_NAMES = frozenset({"njit", "jit", "prange", "vectorize", "guvectorize"})
@@ -127,9 +165,39 @@ def _where(filename: str, node: ast.AST) -> str:
     return f"{filename}:{getattr(node, 'lineno', '?')}"
 
 
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds: assignments, arguments, defs, imports, handlers."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound
+
+
+def _numba_aliases(tree: ast.Module) -> set[str]:
+    """Names bound to the numba module (`import numba`, `import numba as nb`)."""
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "numba"
+    }
+
+
 class _Checker(ast.NodeVisitor):
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, tree: ast.Module) -> None:
         self.filename = filename
+        self.bound = _bound_names(tree)
+        self.numba = _numba_aliases(tree)
 
     def _reject(self, node: ast.AST, what: str) -> None:
         raise PatchRejected(f"{_where(self.filename, node)}: {what}")
@@ -159,35 +227,49 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in FORBIDDEN_CALLS:
-            self._reject(node, f"use of {node.id!r} is forbidden in workspace code")
-        if node.id in FORBIDDEN_NAMES or _is_dunder(node.id):
-            self._reject(node, f"name {node.id!r} is forbidden in workspace code")
+        name = node.id
+        if name in STRING_ACCESS:
+            self._reject(
+                node,
+                f"{name}() is not allowed: write the attribute itself (obj.name, not "
+                f"{name}(obj, 'name')); keep optional values in a dict",
+            )
+        if name == "print":
+            self._reject(node, "print() is not allowed: return values instead (stdout is data)")
+        if name in FORBIDDEN_CALLS:
+            self._reject(node, f"use of {name!r} is forbidden in workspace code")
+        if name in FORBIDDEN_NAMES or _is_dunder(name):
+            self._reject(node, f"name {name!r} is forbidden in workspace code")
+        if isinstance(node.ctx, ast.Load) and name not in self.bound | ALLOWED_BUILTINS:
+            self._reject(
+                node,
+                f"name {name!r} is not defined in this module and not an allowed builtin; "
+                f"define or import it (allowed builtins: {', '.join(sorted(ALLOWED_BUILTINS))})",
+            )
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if _is_dunder(node.attr) or node.attr.startswith("_"):
-            self._reject(node, f"attribute {node.attr!r} (private or dunder) is forbidden")
+        attr = node.attr
+        if _is_dunder(attr) or attr.startswith("_"):
+            self._reject(node, f"attribute {attr!r} (private or dunder) is forbidden")
         if (
-            node.attr in FORBIDDEN_NAMES
-            or node.attr in FORBIDDEN_CALLS
-            or (node.attr in FORBIDDEN_ATTRS or node.attr.startswith(_FRAME_PREFIXES))
+            attr in FORBIDDEN_NAMES
+            or attr in FORBIDDEN_CALLS
+            or attr in FORBIDDEN_ATTRS
+            or attr.startswith(_FRAME_PREFIXES)
         ):
-            self._reject(node, f"attribute {node.attr!r} is forbidden in workspace code")
-        if node.attr.startswith("read_") or (
-            node.attr.startswith("to_") and node.attr not in _SAFE_TO
-        ):
-            self._reject(node, f"attribute {node.attr!r} reads or writes files; not allowed")
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        if isinstance(func, ast.Name) and func.id in {"getattr", "hasattr"}:
-            name = node.args[1] if len(node.args) > 1 else None
-            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-                self._reject(node, f"{func.id} needs a literal attribute name")
-            elif name.value.startswith("_"):
-                self._reject(node, f"{func.id} on private/dunder name {name.value!r} is forbidden")
+            self._reject(node, f"attribute {attr!r} is forbidden in workspace code")
+        if attr.startswith(_FILE_PREFIXES) or (attr.startswith("to_") and attr not in _SAFE_TO):
+            self._reject(
+                node,
+                f"attribute {attr!r} reads or writes files; workspace code only computes and "
+                "returns values (to_numpy, to_list, to_dict, to_frame are fine)",
+            )
+        numba = isinstance(node.value, ast.Name) and node.value.id in self.numba
+        if numba and attr not in NUMBA_NAMES:
+            self._reject(
+                node, f"numba.{attr} is not allowed; use only {', '.join(sorted(NUMBA_NAMES))}"
+            )
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -244,7 +326,7 @@ def check_source(source: str, *, filename: str, original: str | None = None) -> 
         tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         raise PatchRejected(f"{filename}:{exc.lineno}: does not parse: {exc.msg}") from None
-    _Checker(filename).visit(tree)
+    _Checker(filename, tree).visit(tree)
     if original is None:
         return
     before = public_api(ast.parse(original, filename=filename))
