@@ -145,9 +145,7 @@ async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(worksp
 
 
 async def test_tracks_best_and_last_per_regime_and_stops_after_max_rounds(workspace, agents):
-    agent = agents(
-        max_iterations=1, workspace=workspace, llm=ScriptedStrategist([_noop_patch()])
-    )
+    agent = agents(max_iterations=1, workspace=workspace, llm=ScriptedStrategist([_noop_patch()]))
     agent.track_performance({"sortino_ratio": 1.0}, {"take_profit": 0.1}, "BREAKOUT")
     agent.track_performance({"sortino_ratio": 0.5}, {"take_profit": 0.2}, MarketRegime.BREAKOUT)
     agent.track_performance({"sortino_ratio": 3.0}, {}, "RANGING_LOW_VOL")

@@ -104,12 +104,12 @@ def test_each_contract_catches_its_breakage(workspace, target, name, code, broke
 
 def test_a_failing_worker_answer_is_cut_and_scrubbed(workspace, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-parent-key-0123456789abcdef")
-    secret = "ghp_" + "A1b2C3d4" * 6
+    secret, key = "ghp_" + "A1b2C3d4" * 6, "sk-parent-key-0123456789abcdef"
     folder = workspace.stage(
         "noisy",
         "scoring.py",
         workspace.sources()["scoring.py"]
-        + f"\nraise ValueError('TOKEN={secret} ' + 'x' * 5000 + ' sk-parent-key-0123456789abcdef')\n",
+        + f"\nraise ValueError('TOKEN={secret} ' + 'x' * 5000 + ' {key}')\n",
     )
     with WorkspaceRunner(workspace, limits=FAST) as runner, pytest.raises(WorkerError) as caught:
         runner.candidate(folder)
