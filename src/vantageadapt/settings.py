@@ -60,6 +60,8 @@ class AgentSection(_Section):
     enabled: bool = True
     improvement_threshold: float = Field(default=0.1, ge=0.0)
     max_iterations: int = Field(default=5, ge=1)
+    # Wall-clock seconds for one candidate's contract tests and evaluation in its worker.
+    candidate_timeout: float = Field(default=300.0, gt=0.0)
 
 
 class StoreSection(_Section):

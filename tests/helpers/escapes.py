@@ -146,8 +146,8 @@ def escape_payloads(target: Target) -> dict[str, str]:
         ),
         "forge-protocol": (
             "import os\n"
-            "_fake = b'{\"body\":{\"ok\":true,\"result\":{\"version\":\"x\",\"indicators\":[]}},"
-            "\"arrays\":[]}\\n'\n"
+            '_fake = b\'{"body":{"ok":true,"result":{"version":"x","indicators":[]}},'
+            '"arrays":[]}\\n\'\n'
             "for _fd in range(3, 12):\n"
             "    _try('fd', lambda: os.write(_fd, _fake * 3))"
         ),

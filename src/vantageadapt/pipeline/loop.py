@@ -135,7 +135,13 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
 
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
-    from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace, WorkspaceRunner
+    from vantageadapt.agent import (
+        GodelAgent,
+        SandboxLimits,
+        StrategicTrader,
+        Workspace,
+        WorkspaceRunner,
+    )
     from vantageadapt.data import data_fingerprint
     from vantageadapt.llm import Budget, LLMInterface
     from vantageadapt.prompts import PromptManager
@@ -164,7 +170,8 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         run_id = state.run.id if state is not None else new_id()
         run_dir = run_dir_for(run_id)
         workspace = Workspace.create(run_dir)
-        runner = stack.enter_context(WorkspaceRunner(workspace))
+        limits = SandboxLimits(timeout_s=settings.agent.candidate_timeout)
+        runner = stack.enter_context(WorkspaceRunner(workspace, limits=limits))
         runner.start()  # the worker's start-up overlaps the strategist's first questions
         prompts = PromptManager(workspace.prompts_dir)
         llm = LLMInterface.from_settings(
