@@ -7,8 +7,8 @@ import pytest
 
 from vantageadapt.backtest import EngineConfig, evaluate_grid, run_backtest
 from vantageadapt.backtest import grid as grid_module
-from vantageadapt.models import METRIC_NAMES, Conditions
-from vantageadapt.rules import register_indicator, unregister_indicator
+from vantageadapt.errors import RuleError
+from vantageadapt.models import METRIC_NAMES, Conditions, TradingRules
 from vantageadapt.rules.indicator_store import IndicatorStore
 
 from .frames import random_frame, rules
@@ -68,15 +68,17 @@ def test_custom_indicator_in_grid():
         return f["price"].rolling(window).median().to_numpy()
 
     entry, exit_ = ["price > mid_{w}"], ["price < mid_{w}"]
-    register_indicator("mid", mid)  # TradingRules validation needs the term registered
-    try:
-        conditions = Conditions(entry=entry, exit=exit_)
-        out = evaluate_grid(frame, conditions, [{"w": 4}, {"w": 9}])
-        for row, w in zip(out, (4, 9), strict=True):
-            single = run_backtest(frame, rules(entry, exit_, w=w)).metrics
-            np.testing.assert_allclose(row, [getattr(single, n) for n in METRIC_NAMES])
-            assert row[5] > 0
-    finally:
-        unregister_indicator("mid")
+    conditions = Conditions(entry=entry, exit=exit_)
+    custom = {"mid": mid}
+    out = evaluate_grid(frame, conditions, [{"w": 4}, {"w": 9}], custom_indicators=custom)
+    for row, w in zip(out, (4, 9), strict=True):
+        data = {"conditions": conditions.model_dump(), "parameters": {"w": w}}
+        tuned = TradingRules.checked(data, indicators=custom)
+        single = run_backtest(frame, tuned, custom_indicators=custom).metrics
+        np.testing.assert_allclose(row, [getattr(single, n) for n in METRIC_NAMES])
+        assert row[5] > 0
+    # Without the indicator passed in, `mid_N` is an unknown term (there is no registry).
+    with pytest.raises(RuleError, match="unknown term"):
+        evaluate_grid(frame, conditions, [{"w": 4}])
     out = evaluate_grid(frame, conditions, [{"w": 4}], custom_indicators={"mid": mid})
     assert out[0, 5] > 0

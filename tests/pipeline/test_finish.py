@@ -73,7 +73,7 @@ def test_sealed_test_trades_only_test_rows_with_indicators_warmed_on_earlier_one
     frames = {"A": _rising(100, 1), "B": _rising(100, 2)}
     split = split_frames(frames)
     best = _it(1, 0.0, []).model_copy(update={"parameters": {"ma_window": 30.0}})
-    modules = SimpleNamespace(custom_indicators={})
+    modules = SimpleNamespace(custom_indicators={}, indicator_names=())
     aggregate, per_asset = score_sealed_test(split, best, modules)
     rules = tuned_rules(best)
     for symbol, frame in frames.items():

@@ -14,9 +14,10 @@ from vantageadapt.errors import RuleError
 from vantageadapt.models import TradingRules
 from vantageadapt.rules import (
     IndicatorCache,
+    check_indicator_name,
+    check_rules,
     compile_rules,
-    register_indicator,
-    unregister_indicator,
+    known_terms,
 )
 
 
@@ -172,35 +173,31 @@ def test_nan_comparisons_are_false_during_warmup():
     assert (compiled.entry[9:] | compiled.exit[9:]).all()
 
 
-def test_custom_indicators_by_argument_and_registry():
+def test_custom_indicators_are_terms_only_where_passed_in():
     frame = _frame(40)
 
     def zscore(f: pd.DataFrame, window: int) -> np.ndarray:
         s = f["price"]
         return ((s - s.rolling(window).mean()) / s.rolling(window).std()).to_numpy()
 
-    params = {"w": 5}
-    with pytest.raises(RuleError, match="unknown term 'zscore_5'"):
-        TradingRules.model_validate(
-            {"conditions": {"entry": ["zscore_5 > 0"], "exit": ["zscore_5 < 0"]}, "parameters": {}}
-        )
-    register_indicator("zscore", zscore)
-    try:
-        rules = TradingRules.model_validate(
-            {"conditions": {"entry": ["zscore_{w} > 0"], "exit": ["zscore_{w} < -1"]},
-             "parameters": params}
-        )  # fmt: skip
-        compiled = compile_rules(rules, frame)
-        expected = zscore(frame, 5)
-        np.testing.assert_array_equal(compiled.entry, np.nan_to_num(expected, nan=-1) > 0)
-        passed = compile_rules(rules, frame, custom_indicators={"zscore": lambda f, w: np.ones(3)})
-        raise AssertionError(f"bad shape accepted: {passed}")
-    except RuleError as exc:
-        assert "one value per row" in str(exc)
-    finally:
-        unregister_indicator("zscore")
+    data = {"conditions": {"entry": ["zscore_{w} > 0"], "exit": ["zscore_{w} < -1"]},
+            "parameters": {"w": 5}}  # fmt: skip
+    with pytest.raises(RuleError, match="unknown term 'zscore_"):
+        TradingRules.model_validate(data)
+    rules = TradingRules.checked(data, indicators=["zscore"])
+    assert "zscore_N" in known_terms(["zscore"]) and "zscore_N" not in known_terms()
+    # Nothing is remembered between calls: the next check without the name fails again.
+    with pytest.raises(RuleError, match="unknown term"):
+        check_rules(["zscore_5 > 0"], ["price < 1"], {})
+    compiled = compile_rules(rules, frame, custom_indicators={"zscore": zscore})
+    expected = zscore(frame, 5)
+    np.testing.assert_array_equal(compiled.entry, np.nan_to_num(expected, nan=-1) > 0)
+    with pytest.raises(RuleError, match="one value per row"):
+        compile_rules(rules, frame, custom_indicators={"zscore": lambda f, w: np.ones(3)})
     with pytest.raises(RuleError, match="clashes"):
-        register_indicator("ma", zscore)
+        check_indicator_name("ma")
+    with pytest.raises(RuleError, match="lower_snake_case"):
+        check_indicator_name("Bad-Name")
 
 
 def test_missing_column_is_rule_error():

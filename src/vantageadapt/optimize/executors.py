@@ -15,7 +15,6 @@ import pandas as pd
 from vantageadapt.errors import ConfigError, ExecutorError
 from vantageadapt.models import Conditions
 from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
-from vantageadapt.rules.terms import registered_indicators
 
 _DASK = re.compile(r"^dask://(?P<host>[^:/\s]+):(?P<port>\d{1,5})$")
 CONNECT_TIMEOUT_S = 3.0
@@ -88,7 +87,7 @@ class LocalExecutor:
 
         conditions, config = self._args
         # Custom indicators are not trusted to be causal: each window's rows end at its stop.
-        by_stop = bool(self._custom) or bool(registered_indicators())
+        by_stop = bool(self._custom)
         batches: dict[tuple[str, int, int], list[int]] = {}
         for i, job in enumerate(jobs):
             key = (job.symbol, id(job.param_sets), job.stop if by_stop else -1)

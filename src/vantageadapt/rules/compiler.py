@@ -217,7 +217,7 @@ class _Compiler:
         return self.cache.store.get(key, lambda: self._bool(self.static(node, condition)))
 
     def _is_custom(self, text: str) -> bool:
-        names = {*self.custom, *registered_indicators()}
+        names = set(self.custom)
         return any(text == name or text.startswith(name + "_") for name in names)
 
     def _bool(self, value: np.ndarray | float) -> np.ndarray:
