@@ -15,6 +15,7 @@ from vantageadapt.commands import (
     backtest,
     data,
     db,
+    doctor,
     optimize,
     patches,
     prompts,
@@ -63,7 +64,7 @@ def _root(
     setup_logging(verbose=verbose)
 
 
-for module in (data, backtest, optimize, run, report, db, strategies, prompts, patches):
+for module in (data, backtest, optimize, run, report, db, strategies, prompts, patches, doctor):
     module.register(app)
 
 
