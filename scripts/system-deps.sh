@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium)
+# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium,
+# bubblewrap for the agent's sandboxed workers)
 # when they are missing. Idempotent; does nothing when all are present.
 set -euo pipefail
-packages=(postgresql chromium chromium-driver)
+packages=(postgresql chromium chromium-driver bubblewrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

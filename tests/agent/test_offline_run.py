@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -25,8 +26,11 @@ def test_offline_five_iteration_run_keeps_and_rejects(tmp_path):
     data = tmp_path / "sample.pkl"
     write_sample_data(data, assets=4, rows=20_000, seed=0)
     args = ["run", "--theme", "breakout trading", "--data", str(data), "--iterations", "5"]
+    loaded = set(sys.modules)
     with package_untouched():
         result = CliRunner().invoke(app, [*args, "--json"])
+    # Workspace code ran only in the run's workers: this process imported none of it.
+    assert not [m for m in set(sys.modules) - loaded if m.startswith("vantage_workspace")]
     assert result.exit_code in (0, 1), result.output
     run = json.loads(result.stdout)
     patches = [p for it in run["iterations"] for p in it["patches"]]
