@@ -1,4 +1,9 @@
-"""One run's workers: the long-lived one for the kept modules, a fresh one per candidate.
+"""One run's workers: one for the kept modules, a fresh one per candidate, one kept warm.
+
+A worker binds an empty *slot* folder read-only when it starts, imports the trusted package
+code, and waits; the modules are copied into its slot only when it is taken (for the kept
+modules or a candidate). So a spare can start while the run does other work, and each take
+starts the next spare: the run pays a worker's start-up about once.
 
 Where bubblewrap cannot start, the kept modules must be the package's own template (trusted
 code, served by a plain child process) and code patches are off; prompt changes go on.
@@ -7,7 +12,10 @@ code, served by a plain child process) and code patches are off; prompt changes 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from vantageadapt.agent.hooks import WorkspaceHooks
@@ -32,11 +40,11 @@ class WorkspaceRunner:
         self.workspace = workspace
         self.limits = limits
         self.status = status if status is not None else probe_sandbox()
-        self._pending: Worker | None = None
+        self.slots_dir = workspace.root / "slots"
+        self._spare: Worker | None = None
         self._hooks: WorkspaceHooks | None = None
         self._warned = False
         self.started_workers = 0
-        self.startup_seconds = 0.0
 
     @property
     def isolated(self) -> bool:
@@ -55,24 +63,34 @@ class WorkspaceRunner:
             self._warned = True
         return f"code patches are off: {self.status.reason}"
 
-    def _spawn(self, folder: Path | None, *, cpu_s: int | None = None, deadline=None) -> Worker:
-        self.started_workers += 1
-        return Worker(
-            folder,
-            bwrap=self.status.bwrap if self.isolated else None,
-            limits=self.limits,
-            cpu_s=cpu_s,
-            deadline=deadline,
-        )
-
+    # --- workers ------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the run's worker now, so its start-up overlaps other work."""
-        if self._hooks is None and self._pending is None:
-            self._pending = self._spawn(self._folder())
+        """Start a spare worker now, so its start-up overlaps other work."""
+        if self.isolated and (self._spare is None or not self._spare.alive):
+            slot = self.slots_dir / uuid.uuid4().hex
+            slot.mkdir(parents=True)
+            self.started_workers += 1
+            self._spare = Worker(slot, bwrap=self.status.bwrap, limits=self.limits)
 
-    def _folder(self) -> Path | None:
-        if self.isolated:
-            return self.workspace.modules_dir
+    def _take(self, sources: Mapping[str, str], *, deadline: float | None) -> WorkspaceHooks:
+        """The spare worker, given `sources` to load; the next spare starts right away."""
+        self.start()
+        worker, self._spare = self._spare, None
+        assert worker is not None and worker.slot is not None
+        for name in MODULE_FILES:
+            (worker.slot / name).write_text(sources[name], encoding="utf-8")
+        worker.deadline = deadline
+        try:
+            hooks = WorkspaceHooks(worker, expected_version=version_of(sources))
+        except BaseException:
+            worker.close()
+            raise
+        finally:
+            self.start()
+        return hooks
+
+    def _template_worker(self) -> WorkspaceHooks:
+        """Without bubblewrap: the package's own template in a plain child process."""
         sources = self.workspace.sources()
         if sources != template_sources():
             changed = sorted(n for n, text in template_sources().items() if sources[n] != text)
@@ -81,47 +99,41 @@ class WorkspaceRunner:
                 f"only inside bubblewrap, which cannot start here: {self.status.reason}; "
                 "see `vantage doctor`"
             )
-        return None
+        self.started_workers += 1
+        worker = Worker(None, bwrap=None, limits=self.limits)
+        try:
+            return WorkspaceHooks(worker, expected_version=version_of(sources))
+        except BaseException:
+            worker.close()
+            raise
 
+    # --- API ----------------------------------------------------------------------------------
     def current(self) -> WorkspaceHooks:
-        """Hooks for the kept modules, from the run's worker (restarted when they changed)."""
-        version = version_of(self.workspace.sources())
+        """Hooks for the kept modules, from the run's worker (replaced when they changed)."""
+        sources = self.workspace.sources()
         hooks = self._hooks
-        if hooks is not None and hooks.version == version and hooks.worker.alive:
+        if hooks is not None and hooks.version == version_of(sources) and hooks.worker.alive:
             return hooks
         if hooks is not None:
             hooks.close()
             self._hooks = None
-        worker, self._pending = self._pending, None
-        if worker is None or not worker.alive:
-            worker = self._spawn(self._folder())
-        began = time.monotonic()
-        try:
-            self._hooks = WorkspaceHooks(worker, expected_version=version)
-        except BaseException:
-            worker.close()
-            raise
-        self.startup_seconds += time.monotonic() - began
+        self._hooks = (
+            self._take(sources, deadline=None) if self.isolated else self._template_worker()
+        )
         return self._hooks
 
     def candidate(self, folder: Path) -> WorkspaceHooks:
         """A fresh worker for a staged candidate, limited to `limits.timeout_s` of wall time."""
         if not self.isolated:
             raise SandboxError(self.code_patches_off() or "code patches are off")
-        deadline = time.monotonic() + self.limits.timeout_s
-        worker = self._spawn(folder, cpu_s=self.limits.cpu_s, deadline=deadline)
-        try:
-            return WorkspaceHooks(worker, expected_version=version_of(_sources(folder)))
-        except BaseException:
-            worker.close()
-            raise
+        sources = {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
+        return self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
 
     def renew(self) -> None:
-        """The kept modules changed: end the run's worker and start one for the new version."""
+        """The kept modules changed: end the run's worker; the next `current()` takes a spare."""
         if self._hooks is not None:
             self._hooks.close()
             self._hooks = None
-        self.start()
 
     def __enter__(self) -> WorkspaceRunner:
         return self
@@ -130,12 +142,9 @@ class WorkspaceRunner:
         self.close()
 
     def close(self) -> None:
-        """End every worker of the run."""
-        for worker in (self._pending, self._hooks.worker if self._hooks else None):
+        """End every worker of the run and remove their slots."""
+        for worker in (self._spare, self._hooks.worker if self._hooks else None):
             if worker is not None:
                 worker.close()
-        self._pending, self._hooks = None, None
-
-
-def _sources(folder: Path) -> dict[str, str]:
-    return {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
+        self._spare, self._hooks = None, None
+        shutil.rmtree(self.slots_dir, ignore_errors=True)

@@ -29,19 +29,16 @@ _SYSTEM_DIRS = ("/usr", "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime
 
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Wall time of a candidate check, CPU seconds, address space, file size and processes."""
+    """Wall time of a candidate and of a request; CPU, memory, file size and process limits."""
 
-    timeout_s: float = 120.0  # a candidate's contracts plus its evaluation, wall clock
-    request_s: float = 120.0  # one request to the run's worker, wall clock
+    timeout_s: float = 300.0  # a candidate's contract tests plus its evaluation, wall clock
+    request_s: float = 120.0  # one request to any worker, wall clock
+    # CPU seconds of one worker: a backstop (the run's worker lives as long as the run;
+    # a candidate's is stopped by timeout_s first).
+    cpu_s: int = 6 * 3600
     memory_mb: int = 3072
     file_mb: int = 64
     processes: int = 256
-    run_cpu_s: int = 6 * 3600  # the run's worker lives as long as the run
-
-    @property
-    def cpu_s(self) -> int:
-        """CPU-second limit of a candidate's worker: its wall timeout rounded up."""
-        return int(self.timeout_s) + 1
 
 
 @dataclass(frozen=True)
@@ -117,14 +114,14 @@ def bwrap_command(bwrap: str, modules_dir: Path | None, argv: list[str]) -> list
     return [*command, "--chdir", "/tmp", *argv]
 
 
-def limiter(limits: SandboxLimits, *, cpu_s: int) -> Callable[[], None]:
+def limiter(limits: SandboxLimits) -> Callable[[], None]:
     """A preexec function applying the rlimits to bwrap (and so to everything it starts)."""
     memory = limits.memory_mb * 1024 * 1024
     size = limits.file_mb * 1024 * 1024
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

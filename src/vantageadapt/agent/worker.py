@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,11 +49,14 @@ class Worker:
         *,
         bwrap: str | None,
         limits: SandboxLimits = SandboxLimits(),
-        cpu_s: int | None = None,
         deadline: float | None = None,
     ) -> None:
-        """Start the worker; `modules_dir` None (no bwrap) serves the package's own template."""
+        """Start the worker; `modules_dir` None (no bwrap) serves the package's own template.
+
+        An isolated worker binds `modules_dir` read-only; it is its *slot*, removed on close.
+        """
         self.limits = limits
+        self.slot = modules_dir if bwrap is not None else None
         self.deadline = deadline  # time.monotonic() after which every request fails
         self.isolated = bwrap is not None
         module = [sys.executable, "-I", "-B", "-m", "vantageadapt.agent.worker_main"]
@@ -74,7 +78,7 @@ class Worker:
                 stderr=subprocess.PIPE,
                 env={},  # bwrap itself gets no environment: /proc/1/environ is bwrap's
                 cwd="/",
-                preexec_fn=limiter(limits, cpu_s=cpu_s or limits.run_cpu_s),
+                preexec_fn=limiter(limits),
                 start_new_session=True,
             )
         except OSError as exc:
@@ -181,7 +185,7 @@ class Worker:
         self._proc.wait()
 
     def close(self) -> None:
-        """End the worker: close its stdin, give it a moment, then kill it."""
+        """End the worker: close its stdin, give it a moment, then kill it; drop its slot."""
         if self._proc.poll() is None:
             try:
                 self._proc.stdin.close()  # type: ignore[union-attr]
@@ -189,6 +193,8 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
+        if self.slot is not None and self.slot.parent.name == "slots":
+            shutil.rmtree(self.slot, ignore_errors=True)
 
 
 def _signal_text(number: int, limits: SandboxLimits) -> str:
