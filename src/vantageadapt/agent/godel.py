@@ -292,9 +292,15 @@ class GodelAgent:
         except WorkerError as exc:
             return self._reject(base, "sandbox", patch.reason, str(exc))
         try:
-            return await self._judge(base, patch, candidate, evaluate, before)
-        finally:
+            outcome = await self._judge(base, patch, candidate, evaluate, before)
+        except BaseException:
             candidate.close()
+            raise
+        if outcome.status == "kept":
+            self.runner.adopt(candidate)  # its worker holds exactly the kept modules
+        else:
+            candidate.close()
+        return outcome
 
     async def _judge(
         self,
@@ -320,7 +326,6 @@ class GodelAgent:
         if not ok:
             return self._reject(base, "accept", patch.reason, f"rolled back: {verdict}")
         self.workspace.keep(self.workspace.candidates_dir / base["id"], patch.target)
-        self.runner.renew()
         return self._record(
             PatchOutcome(
                 **base, status="kept", stage="accept", reason=f"{patch.reason} -> kept: {verdict}"

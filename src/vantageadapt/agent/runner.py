@@ -129,11 +129,12 @@ class WorkspaceRunner:
         sources = {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
         return self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
 
-    def renew(self) -> None:
-        """The kept modules changed: end the run's worker; the next `current()` takes a spare."""
+    def adopt(self, candidate: WorkspaceHooks) -> None:
+        """A kept candidate's worker becomes the run's worker: it holds the kept modules now."""
         if self._hooks is not None:
             self._hooks.close()
-            self._hooks = None
+        candidate.worker.deadline = None
+        self._hooks = candidate
 
     def __enter__(self) -> WorkspaceRunner:
         return self
