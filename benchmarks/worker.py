@@ -66,8 +66,8 @@ class _InProcessRunner(WorkspaceRunner):
     def start(self) -> None:
         """Nothing to start."""
 
-    def renew(self) -> None:
-        self._hooks = None
+    def adopt(self, candidate) -> None:  # type: ignore[override]
+        self._hooks = candidate
 
     def close(self) -> None:
         self._hooks = None

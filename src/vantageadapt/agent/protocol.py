@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 MAX_HEADER = 4 * 2**20
-MAX_ARRAY_BYTES = 1024 * 2**20
+MAX_ARRAY_BYTES = 512 * 2**20
 MAX_FRAMES = 64  # frames a worker keeps; both sides forget the oldest first
 
 

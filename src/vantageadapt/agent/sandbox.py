@@ -38,6 +38,7 @@ class SandboxLimits:
     cpu_s: int = 6 * 3600
     memory_mb: int = 3072
     file_mb: int = 64
+    tmpfs_mb: int = 512  # the private /tmp, the only writable place
     processes: int = 256
 
 
@@ -69,7 +70,9 @@ def interpreter_paths() -> list[Path]:
     return kept
 
 
-def bwrap_command(bwrap: str, modules_dir: Path | None, argv: list[str]) -> list[str]:
+def bwrap_command(
+    bwrap: str, modules_dir: Path | None, argv: list[str], *, tmpfs_mb: int = 512
+) -> list[str]:
     """The bubblewrap command line that runs `argv` in a fresh, isolated sandbox."""
     command = [
         bwrap,
@@ -95,7 +98,8 @@ def bwrap_command(bwrap: str, modules_dir: Path | None, argv: list[str]) -> list
             command += ["--ro-bind", link, link]
     for path in interpreter_paths():
         command += ["--ro-bind", str(path), str(path)]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmpfs_mb * 2**20)]
+    command += ["--tmpfs", "/tmp"]
     if modules_dir is not None:
         command += ["--ro-bind", str(Path(modules_dir).resolve()), WORKSPACE_MOUNT]
     env = {

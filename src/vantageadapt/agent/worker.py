@@ -63,7 +63,8 @@ class Worker:
         if bwrap is not None:
             if modules_dir is None:
                 raise ValueError("an isolated worker needs a modules folder")
-            command = bwrap_command(bwrap, modules_dir, [*module, WORKSPACE_MOUNT])
+            argv = [*module, WORKSPACE_MOUNT]
+            command = bwrap_command(bwrap, modules_dir, argv, tmpfs_mb=limits.tmpfs_mb)
         else:
             command = [*module, "--template"]
         self._stderr: collections.deque[bytes] = collections.deque()
@@ -83,6 +84,7 @@ class Worker:
             )
         except OSError as exc:
             raise WorkerError(f"cannot start the sandbox worker: {exc}") from None
+        os.set_blocking(self._proc.stdin.fileno(), False)  # type: ignore[union-attr]
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
         self._drain.start()
         self._buffer = b""
@@ -110,6 +112,18 @@ class Worker:
         if not chunk:
             raise EOFError
         self._buffer += chunk
+
+    def _send(self, data: bytes, until: float) -> None:
+        """Write all of `data` before `until` (a worker that stops reading cannot block us)."""
+        fd, view, sent = self._proc.stdin.fileno(), memoryview(data), 0  # type: ignore[union-attr]
+        while sent < len(view):
+            left = until - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise TimeoutError
+            try:
+                sent += os.write(fd, view[sent : sent + (1 << 20)])
+            except BlockingIOError:
+                continue
 
     def _reader(self, until: float):
         def read_line(limit: int) -> bytes:
@@ -160,8 +174,7 @@ class Worker:
             if not self.alive:
                 raise self._fail("the sandbox worker has exited")
             try:
-                self._proc.stdin.write(encode({"op": op, "args": args or {}}, arrays))  # type: ignore[union-attr]
-                self._proc.stdin.flush()  # type: ignore[union-attr]
+                self._send(encode({"op": op, "args": args or {}}, arrays), until)
                 body, out = decode(*self._reader(until))
             except TimeoutError:
                 raise self._fail(f"timed out after {until - now:.0f}s; killed") from None
