@@ -186,3 +186,24 @@ async def test_prompt_change_can_be_judged_by_its_own_evaluator(workspace, agent
     _, outcome = await agent.improve(make_context(), evaluate, evaluate_prompts=evaluate_prompts)
     assert seen == [1, 2]
     assert (outcome.status, outcome.score_before, outcome.score_after) == ("kept", 0.5, 1.0)
+
+
+async def test_a_rejected_candidates_indicator_never_becomes_a_term(workspace, agents):
+    from vantageadapt.rules import known_terms
+
+    agent = agents(0.5, workspace=workspace, llm=ScriptedStrategist([_indicator_patch()]))
+    seen = []
+
+    async def evaluate(hooks):
+        seen.append(hooks.indicator_names)
+        if "range_position" in hooks.indicator_names:
+            raise ValueError("the candidate's search broke")
+        return 0.0
+
+    [outcome] = await agent.improve(make_context(), evaluate)
+    assert outcome.status == "rejected" and outcome.stage == "evaluate"
+    assert seen == [("price_zscore",), ("price_zscore", "range_position")]
+    # What the run shows the model next: the kept names only, there is no registry to leak.
+    kept = agent.runner.current().indicator_names
+    assert kept == ("price_zscore",) and "range_position_N" not in known_terms(kept)
+    assert "range_position_N" not in known_terms()
