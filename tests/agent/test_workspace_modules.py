@@ -95,3 +95,9 @@ def test_shipped_modules_pass_their_contracts_in_their_worker(workspace):
         # A slice of a frame is another frame to the worker: the values follow the rows.
         head = hooks.custom_indicators["price_zscore"](frame.iloc[:300], 20)
         assert np.allclose(head, values[:300], equal_nan=True)
+        # Registered frames: their row prefixes go by reference, computed on exactly those rows.
+        hooks.register_frames({"A": frame})
+        for stop in (40, 300, 600):
+            got = hooks.custom_indicators["price_zscore"](frame.iloc[:stop], 30)
+            want = local["price_zscore"](frame.iloc[:stop], 30)
+            assert np.allclose(got, want, equal_nan=True)

@@ -38,6 +38,17 @@ def frame_key(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
+def _pointers(frame: pd.DataFrame) -> tuple[int, int] | None:
+    """Where a frame's price and index values start in memory (None when not addressable)."""
+    if "price" not in frame.columns or not isinstance(frame.index, pd.DatetimeIndex):
+        return None
+    price = frame["price"].to_numpy()
+    stamps = frame.index.asi8
+    if price.dtype != np.float64 or not price.flags.c_contiguous or not len(price):
+        return None
+    return price.__array_interface__["data"][0], stamps.__array_interface__["data"][0]
+
+
 class CustomIndicator:
     """`fn(frame, window) -> array` for one custom indicator, computed by the worker."""
 
@@ -75,9 +86,10 @@ class WorkspaceHooks:
             name: CustomIndicator(self, name) for name in self.indicator_names
         }
         self._frames: collections.OrderedDict[str, None] = collections.OrderedDict()
-        self._values: collections.OrderedDict[tuple[str, str, int], np.ndarray] = (
-            collections.OrderedDict()
-        )
+        self._values: collections.OrderedDict[tuple, np.ndarray] = collections.OrderedDict()
+        # (price data address, index data address) of registered frames -> (key, frame); a
+        # row prefix of a frame shares both addresses, and the frame is held so they stay its.
+        self._registered: dict[tuple[int, int], tuple[str, pd.DataFrame]] = {}
         self._bytes = 0
 
     # --- hooks --------------------------------------------------------------------------------
@@ -142,15 +154,25 @@ class WorkspaceHooks:
         held = None if holdout is None else row(holdout)
         return float(self.batch_score(row(in_sample), held, n_assets, rows)[0])
 
+    def register_frames(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Send the run's frames once; their row prefixes (the search's windows) then go by
+        reference, not by content."""
+        for frame in frames.values():
+            pointers = _pointers(frame)
+            if pointers is not None and pointers not in self._registered:
+                key = frame_key(frame)
+                if key not in self._frames:
+                    self._send_frame(key, frame)
+                self._registered[pointers] = (key, frame)
+
     def indicator(self, frame: pd.DataFrame, name: str, window: int) -> np.ndarray:
         """The custom indicator `name_window` over `frame`, computed in the worker."""
-        key = frame_key(frame)
-        cached = self._values.get((key, name, int(window)))
+        key, stop = self._locate(frame)
+        cached = self._values.get((key, stop, name, int(window)))
         if cached is not None:
             return cached
-        if key not in self._frames:
-            self._send_frame(key, frame)
-        _, out = self.worker.request("indicator", {"key": key, "name": name, "window": window})
+        args = {"key": key, "stop": stop, "name": name, "window": window}
+        _, out = self.worker.request("indicator", args)
         values = out.get("values")
         if values is None or values.shape != (len(frame),) or values.dtype.kind not in "fiub":
             raise WorkerError(
@@ -160,8 +182,22 @@ class WorkspaceHooks:
         if np.isinf(values).any():
             raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
         values.flags.writeable = False
-        self._remember((key, name, int(window)), values)
+        self._remember((key, stop, name, int(window)), values)
         return values
+
+    def _locate(self, frame: pd.DataFrame) -> tuple[str, int | None]:
+        """(worker frame key, row stop): a registered frame's prefix, else the frame itself."""
+        pointers = _pointers(frame)
+        if pointers is not None:
+            found = self._registered.get(pointers)
+            if found is not None and len(frame) <= len(found[1]):
+                key, base = found
+                if list(frame.columns) == list(base.columns) and key in self._frames:
+                    return key, len(frame)
+        key = frame_key(frame)
+        if key not in self._frames:
+            self._send_frame(key, frame)
+        return key, None
 
     # --- plumbing -----------------------------------------------------------------------------
     def _send_frame(self, key: str, frame: pd.DataFrame) -> None:
@@ -179,7 +215,7 @@ class WorkspaceHooks:
         if len(self._frames) > MAX_FRAMES:  # the worker forgets its oldest frame alike
             self._frames.popitem(last=False)
 
-    def _remember(self, key: tuple[str, str, int], values: np.ndarray) -> None:
+    def _remember(self, key: tuple, values: np.ndarray) -> None:
         self._values[key] = values
         self._bytes += values.nbytes
         while self._bytes > _INDICATOR_CACHE_BYTES and len(self._values) > 1:

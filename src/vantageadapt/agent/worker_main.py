@@ -99,7 +99,10 @@ class Server:
 
     def indicator(self, args: dict, arrays: dict) -> tuple[dict, dict]:
         table = self.modules["indicators.py"].CUSTOM_INDICATORS
-        values = np.asarray(table[args["name"]](self.frames[args["key"]], int(args["window"])))
+        frame = self.frames[args["key"]]
+        if args.get("stop") is not None:
+            frame = frame.iloc[: int(args["stop"])]
+        values = np.asarray(table[args["name"]](frame, int(args["window"])))
         return {}, {"values": values.astype(np.float64, copy=False)}
 
 

@@ -108,6 +108,8 @@ async def optimize(
     space = await asyncio.to_thread(hooks.adjust_search_space, base)
     every = " ".join([*rules.conditions.entry, *rules.conditions.exit])
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
+    if used:
+        await asyncio.to_thread(hooks.register_frames, parts.split.dev)
     with parts.progress.trials(label) as bar:
 
         def on_trial(done: int, total: int) -> None:
