@@ -28,7 +28,7 @@ def _files(folder) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and "candidates" not in p.parts and p.name != "lineage.jsonl"
+        if p.is_file() and not {"candidates", "slots"} & set(p.parts) and p.name != "lineage.jsonl"
     }
 
 
