@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import vantageadapt
-
 WORKSPACE_MOUNT = "/workspace"
 _THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 _SYSTEM_DIRS = ("/usr", "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime")
@@ -53,7 +51,7 @@ class SandboxStatus:
 
 def interpreter_paths() -> list[Path]:
     """Folders the worker's interpreter needs, read-only: the base install, venv, package."""
-    package = Path(vantageadapt.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the installed vantageadapt package
     found = {
         Path(sys.base_prefix).resolve(),
         Path(sys.prefix).resolve(),
