@@ -66,7 +66,10 @@ class WorkspaceRunner:
     # --- workers ------------------------------------------------------------------------------
     def start(self) -> None:
         """Start a spare worker now, so its start-up overlaps other work."""
-        if self.isolated and (self._spare is None or not self._spare.alive):
+        if self._spare is not None and not self._spare.alive:
+            self._spare.close()  # died while waiting: drop it and its slot
+            self._spare = None
+        if self.isolated and self._spare is None:
             slot = self.slots_dir / uuid.uuid4().hex
             slot.mkdir(parents=True)
             self.started_workers += 1
