@@ -47,6 +47,9 @@ class _InProcessHooks:
     def contracts(self) -> list[str]:
         return run_contracts(self._modules)
 
+    def register_frames(self, frames) -> None:
+        """Nothing to send: the indicators run here."""
+
     def close(self) -> None:
         """Nothing to end."""
 
