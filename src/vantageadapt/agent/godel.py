@@ -194,7 +194,9 @@ class GodelAgent:
         outcomes: list[PatchOutcome] = []
         score: float | None = None
         if self.runner.code_patches_off() is None:
-            score = float(await evaluate(await asyncio.to_thread(self.runner.current)))
+            current = await asyncio.to_thread(self.runner.current)
+            self.runner.start()  # the candidate's worker starts while the parent is re-scored
+            score = float(await evaluate(current))
             outcomes.append(await self._code_round(ctx, evaluate, score))
             if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
                 score = outcomes[0].score_after

@@ -2,8 +2,9 @@
 
 A worker binds an empty *slot* folder read-only when it starts, imports the trusted package
 code, and waits; the modules are copied into its slot only when it is taken (for the kept
-modules or a candidate). So a spare can start while the run does other work, and each take
-starts the next spare: the run pays a worker's start-up about once.
+modules or a candidate). So a spare can start while the run does other work (the run starts
+one as it begins, the agent one as each round begins, before it re-scores the parent): the
+run waits for a worker's start-up about once.
 
 Where bubblewrap cannot start, the kept modules must be the package's own template (trusted
 code, served by a plain child process) and code patches are off; prompt changes go on.
@@ -76,7 +77,7 @@ class WorkspaceRunner:
             self._spare = Worker(slot, bwrap=self.status.bwrap, limits=self.limits)
 
     def _take(self, sources: Mapping[str, str], *, deadline: float | None) -> WorkspaceHooks:
-        """The spare worker, given `sources` to load; the next spare starts right away."""
+        """The spare worker (started now if there is none), given `sources` to load."""
         self.start()
         worker, self._spare = self._spare, None
         assert worker is not None and worker.slot is not None
@@ -84,13 +85,10 @@ class WorkspaceRunner:
             (worker.slot / name).write_text(sources[name], encoding="utf-8")
         worker.deadline = deadline
         try:
-            hooks = WorkspaceHooks(worker, expected_version=version_of(sources))
+            return WorkspaceHooks(worker, expected_version=version_of(sources))
         except BaseException:
             worker.close()
             raise
-        finally:
-            self.start()
-        return hooks
 
     def _template_worker(self) -> WorkspaceHooks:
         """Without bubblewrap: the package's own template in a plain child process."""
