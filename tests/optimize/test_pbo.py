@@ -26,15 +26,17 @@ def _slow_logits(matrix: np.ndarray, blocks: int) -> list[float]:
         train = np.vstack([parts[b] for b in chosen])
         test = np.vstack([parts[b] for b in range(s) if b not in chosen])
 
-        def sharpe(x):
+        def sharpe(x, column):
             sd = np.std(x, ddof=1)
-            return 0.0 if sd <= 1e-6 * abs(np.mean(x)) + 1e-300 else np.mean(x) / sd
+            return 0.0 if sd <= 1e-6 * np.abs(m[:, column]).max() + 1e-300 else np.mean(x) / sd
 
-        r_in = [sharpe(train[:, j]) for j in range(n)]
-        r_out = [sharpe(test[:, j]) for j in range(n)]
-        best = max(range(n), key=lambda j: (r_in[j], -j))
-        below = sum(1 for j in range(n) if r_out[j] < r_out[best])
-        ties = sum(1 for j in range(n) if r_out[j] == r_out[best])
+        r_in = [sharpe(train[:, j], j) for j in range(n)]
+        r_out = [sharpe(test[:, j], j) for j in range(n)]
+        top = max(r_in)
+        best = min(j for j in range(n) if r_in[j] >= top - 1e-9 * max(1.0, abs(top)))
+        tol = 1e-9 * max(1.0, abs(r_out[best]))
+        below = sum(1 for j in range(n) if r_out[j] < r_out[best] - tol)
+        ties = sum(1 for j in range(n) if abs(r_out[j] - r_out[best]) <= tol)
         w = (below + (ties + 1) / 2) / (n + 1)
         out.append(float(np.log(w / (1 - w))))
     return out

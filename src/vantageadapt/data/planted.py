@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vantageadapt.data.shocks import ar1, bursts
 from vantageadapt.errors import ConfigError
 
 EDGES = ("none", "trend", "revert", "volume")
@@ -59,8 +60,6 @@ def planted_returns(
     rng: np.random.Generator, rows: int, edge: str, strength: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-trade log returns with the planted edge, and each trade's activity multiplier."""
-    from vantageadapt.data.sample import ar1, bursts
-
     check_edge(edge, strength)
     burst = bursts(rng, rows, every=1_000 if edge == "volume" else 4_000)
     shocks = rng.standard_t(3, size=rows) / np.sqrt(3.0) * VOLATILITY

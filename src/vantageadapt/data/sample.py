@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vantageadapt.data.planted import check_edge, planted_returns
+from vantageadapt.data.shocks import ar1, bursts
 from vantageadapt.errors import ConfigError
 from vantageadapt.outputs import check_output_path, write_output
 
@@ -51,33 +53,6 @@ def _spells(rng: np.random.Generator, rows: int) -> list[_Spell]:
     return spells
 
 
-def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
-    """x[t] = phi * x[t-1] + shocks[t] from x[-1] = 0, for 0 <= phi < 1, vectorised in blocks.
-
-    Inside a block x[j] = phi**j * (phi * carry + cumsum(shocks / phi**i)[j]); a block is
-    short enough that phi**-block stays below about 4, so no precision is lost.
-    """
-    block = 1 if phi <= 0 else int(np.clip(1.4 / -np.log(phi), 1, 512))
-    out = np.empty(len(shocks))
-    carry = 0.0
-    for start in range(0, len(shocks), block):
-        chunk = shocks[start : start + block]
-        powers = phi ** np.arange(len(chunk))
-        x = powers * (phi * carry + np.cumsum(chunk / powers))
-        out[start : start + len(chunk)] = x
-        carry = float(x[-1])
-    return out
-
-
-def bursts(rng: np.random.Generator, rows: int, every: int = 4_000) -> np.ndarray:
-    """Activity multiplier per trade: 1, or 2-4 inside short bursts of heavy trading."""
-    mult = np.ones(rows)
-    for start in rng.integers(0, rows, size=max(1, rows // every)):
-        length = int(rng.integers(50, 400))
-        mult[start : start + length] = rng.uniform(2.0, 4.0)
-    return mult
-
-
 def _log_returns(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-trade log returns of the pool price, and the activity multiplier of each trade."""
     burst = bursts(rng, rows)
@@ -108,8 +83,6 @@ def _log_returns(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.nd
 
 def _asset(rng: np.random.Generator, rows: int, edge: str = "", strength: float = 1.0):
     if edge:
-        from vantageadapt.data.planted import planted_returns
-
         returns, activity = planted_returns(rng, rows, edge, strength)
     else:
         returns, activity = _log_returns(rng, rows)
@@ -158,8 +131,6 @@ def make_sample_data(
     if assets < 1 or rows < 2:
         raise ConfigError(f"sample data needs assets >= 1 and rows >= 2 (got {assets}, {rows})")
     if edge is not None:
-        from vantageadapt.data.planted import check_edge
-
         check_edge(edge, edge_strength)
     children = np.random.SeedSequence(seed).spawn(assets)
     width = max(2, len(str(assets - 1)))

@@ -17,6 +17,8 @@ from itertools import combinations
 import numpy as np
 
 DEFAULT_BLOCKS = 16
+FLAT = 1e-6  # a std below this share of the column's largest |return| counts as none
+TIE = 1e-9  # Sharpe ratios closer than this (relative, at least absolute) are equal
 
 
 def usable_blocks(rows: int, blocks: int = DEFAULT_BLOCKS) -> int:
@@ -25,16 +27,18 @@ def usable_blocks(rows: int, blocks: int = DEFAULT_BLOCKS) -> int:
     return s - s % 2
 
 
-def _sharpe(total: np.ndarray, squares: np.ndarray, n: int, shift: np.ndarray) -> np.ndarray:
+def _sharpe(
+    total: np.ndarray, squares: np.ndarray, n: int, shift: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
     """Per-column mean / std (ddof=1) from sums of x and of (x - shift)^2 over n rows.
 
-    A column whose std is below 1e-6 of its mean (constant, e.g. a trial that never traded)
-    has no ratio: it is called 0.
+    A column whose std is below 1e-6 of its largest absolute value in the matrix (constant,
+    e.g. a trial that never traded) has no ratio: it is called 0.
     """
     mean = total / n
     var = np.maximum(squares - n * (mean - shift) ** 2, 0.0) / (n - 1)
     std = np.sqrt(var)
-    flat = std <= 1e-6 * np.abs(mean) + 1e-300
+    flat = std <= FLAT * scale + 1e-300
     return np.where(flat, 0.0, mean / np.where(flat, 1.0, std))
 
 
@@ -50,18 +54,22 @@ def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     m = np.nan_to_num(m[m.shape[0] - s * size :], nan=0.0)  # drop the oldest spare rows
     parts = m.reshape(s, size, m.shape[1])
     shift = m.mean(axis=0)  # sums of squares about the column mean keep their precision
+    scale = np.abs(m).max(axis=0)
     sums, squares = parts.sum(axis=1), ((parts - shift) ** 2).sum(axis=1)
     choose = np.array(
         [[b in c for b in range(s)] for c in combinations(range(s), s // 2)], dtype=np.float64
     )
     half = size * s // 2
-    is_sharpe = _sharpe(choose @ sums, choose @ squares, half, shift)
+    is_sharpe = _sharpe(choose @ sums, choose @ squares, half, shift, scale)
     oos_sum, oos_sq = sums.sum(axis=0) - choose @ sums, squares.sum(axis=0) - choose @ squares
-    oos_sharpe = _sharpe(oos_sum, oos_sq, half, shift)
-    best = np.argmax(is_sharpe, axis=1)
+    oos_sharpe = _sharpe(oos_sum, oos_sq, half, shift, scale)
+    # Sharpes equal to within TIE are ties (the first such trial wins in-sample).
+    top = is_sharpe.max(axis=1, keepdims=True)
+    best = np.argmax(is_sharpe >= top - TIE * np.maximum(1.0, np.abs(top)), axis=1)
     chosen = oos_sharpe[np.arange(len(best)), best][:, None]
-    below = (oos_sharpe < chosen).sum(axis=1)
-    ties = (oos_sharpe == chosen).sum(axis=1)
+    tol = TIE * np.maximum(1.0, np.abs(chosen))
+    below = (oos_sharpe < chosen - tol).sum(axis=1)
+    ties = (np.abs(oos_sharpe - chosen) <= tol).sum(axis=1)
     rank = below + (ties + 1) / 2.0  # average rank, 1 = worst
     w = rank / (m.shape[1] + 1)
     return np.log(w / (1.0 - w))
