@@ -78,7 +78,7 @@ def test_trial_matrix_matches_a_slow_portfolio_of_pandas_period_returns():
         for sym, (start, stop) in windows.items():
             equity = run_backtest(frames[sym].iloc[:stop], tuned, start=start).equity
             parts.append(_slow_period_returns(equity, "1min", 10_000.0))
-        slow = pd.concat(parts, axis=1).fillna(0.0).mean(axis=1)
+        slow = pd.concat(parts, axis=1, sort=True).fillna(0.0).mean(axis=1)
         np.testing.assert_allclose(fast[:, j], slow.to_numpy(), rtol=1e-10, atol=1e-14)
 
 
