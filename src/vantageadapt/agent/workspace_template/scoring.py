@@ -22,7 +22,7 @@ def quality(metrics: Mapping[str, float]) -> float:
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
     trade_share = min(1.0, float(metrics["total_trades"]) / (MIN_TRADES_PER_ASSET * assets))
     drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
-    gain = max(-1.0, min(1.0, float(metrics["total_return"])))
+    gain = max(-1.0, min(1.0, float(metrics.get("total_return", 0.0))))
     return (
         sortino
         + RETURN_WEIGHT * gain
