@@ -13,6 +13,7 @@ from rich.console import Console
 from vantageadapt import __version__
 from vantageadapt.commands import (
     backtest,
+    calibrate,
     data,
     db,
     doctor,
@@ -64,7 +65,19 @@ def _root(
     setup_logging(verbose=verbose)
 
 
-for module in (data, backtest, optimize, run, report, db, strategies, prompts, patches, doctor):
+for module in (
+    data,
+    backtest,
+    optimize,
+    run,
+    calibrate,
+    report,
+    db,
+    strategies,
+    prompts,
+    patches,
+    doctor,
+):
     module.register(app)
 
 

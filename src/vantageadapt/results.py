@@ -53,6 +53,9 @@ class IterationResult(_Result):
     trials_to_date: int = 0  # every backtest of the run so far, patch checks included
     deflated_sharpe: float = 0.0
     indicator_cache: dict[str, int] = Field(default_factory=dict)  # the search's store counters
+    pbo: float | None = None  # probability of backtest overfitting of the iteration's search
+    significance_periods: str = ""  # "<n> x <period>" the two were measured on
+    hypotheses: list[dict[str, Any]] = Field(default_factory=list)  # each candidate's outcome
     parameters_at_edge: dict[str, str] = Field(default_factory=dict)
     landscape: list[dict[str, float]] = Field(default_factory=list)
     patches: list[PatchSummary] = Field(default_factory=list)
@@ -94,6 +97,7 @@ class RunResult(_Result):
     llm_calls: int = 0
     llm_tokens: int = 0
     llm_cost_usd: float = 0.0
+    calibration: dict[str, Any] | None = None  # the latest `vantage calibrate --run` of this run
 
     @property
     def best(self) -> IterationResult | None:
@@ -149,17 +153,23 @@ class Scored(Protocol):
     def score(self) -> float: ...
     @property
     def validation_score(self) -> float | None: ...
+    @property
+    def deflated_sharpe(self) -> float: ...
 
 
 S = TypeVar("S", bound=Scored)
+SIGNIFICANT = 0.95  # a deflated Sharpe at or above this calls an iteration significant
 
 
 def best_iteration(iterations: Iterable[S]) -> S | None:
-    """The best iteration: those meeting every threshold first, then the higher fixed
-    validation score (the search score where none was stored), then the earliest."""
+    """The best iteration: those meeting every threshold first, then significant ones
+    (deflated Sharpe >= 0.95), then the higher fixed validation score (the search score where
+    none was stored), then the higher deflated Sharpe, then the earliest. So a significant
+    iteration is never passed over for a higher score that may be luck."""
 
-    def key(item: S) -> tuple[bool, float, int]:
+    def key(item: S) -> tuple[bool, bool, float, float, int]:
         value = item.validation_score if item.validation_score is not None else item.score
-        return (not item.unmet, value, -item.index)
+        dsr = item.deflated_sharpe
+        return (not item.unmet, dsr >= SIGNIFICANT, value, dsr, -item.index)
 
     return max(iterations, key=key, default=None)

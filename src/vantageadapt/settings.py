@@ -52,6 +52,9 @@ class OptimizeSection(_Section):
     eval_trials: int = Field(
         default=12, ge=1, description="trials per sandboxed patch evaluation by the agent"
     )
+    hypotheses: int = Field(
+        default=3, ge=1, le=8, description="candidate rule sets per iteration (share the trials)"
+    )
 
 
 class AgentSection(_Section):

@@ -311,6 +311,19 @@ TRADING_RULES: dict[str, Any] = {
         "max_drawdown": 0.1,
     },
 }
+HYPOTHESES: dict[str, Any] = {
+    "hypotheses": [
+        {"name": "moving average trend", "rationale": "ride the trend", "rules": TRADING_RULES},
+        {
+            "name": "band dip",
+            "rationale": "buy stretched dips",
+            "rules": {
+                "conditions": {"entry": ["price < bb_lower_{w}"], "exit": ["price > ma_{w}"]},
+                "parameters": {"w": 30, "take_profit": 0.1, "stop_loss": 0.05, "order_size": 0.1},
+            },
+        },
+    ]
+}
 _MODULE = re.compile(r"^### (\S+\.py)$", re.MULTILINE)
 _PROMPT = re.compile(r"^### ([a-z]+/[a-z_]+)\n<<<\n(.*?)\n>>>$", re.MULTILINE | re.DOTALL)
 
@@ -324,6 +337,8 @@ def strategist_responder(body: dict[str, Any]) -> Reply:
         return tool_reply(STRATEGY_INSIGHT)
     if name == "report_trading_rules":
         return tool_reply(TRADING_RULES)
+    if name == "report_hypotheses":
+        return tool_reply(HYPOTHESES)
     text = first_user_text(body)
     if name == "propose_code_patch":
         module = _MODULE.search(text)

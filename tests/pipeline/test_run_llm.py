@@ -40,7 +40,7 @@ def _state(run_id: str):
 
 def test_loop_through_openai_compatible_server(sample_path: Path, server: FakeLLMServer):
     # The agent's round is covered offline (tests/pipeline/test_run_offline.py); here the
-    # strategist's three questions go through the real SDK and HTTP.
+    # strategist's questions go through the real SDK and HTTP, K hypotheses in one answer.
     flags = fast_flags(sample_path, llm=_llm(server), agent={"enabled": False})
     settings = load_settings(flags, dotenv=None)
     result = run_pipeline(settings)
@@ -49,8 +49,20 @@ def test_loop_through_openai_compatible_server(sample_path: Path, server: FakeLL
     assert result.model == "gpt-4o-mini"
     assert len(result.iterations) == 2
     tools = [body["tool_choice"]["function"]["name"] for body in server.bodies()]
-    asked = ["report_market_context", "report_strategy_insight", "report_trading_rules"]
+    asked = [
+        "report_market_context",
+        "report_strategy_insight",
+        "report_trading_rules",
+        "report_hypotheses",
+    ]
     assert tools == asked * 2
+    # The hypotheses question carries the rules prompt, the request for K and the feedback.
+    hypotheses = [b for b in server.bodies() if b["tool_choice"]["function"]["name"] == asked[3]]
+    assert "Give 3 diverse hypotheses" in str(hypotheses[0]["messages"])
+    assert "No earlier hypotheses yet." in str(hypotheses[0]["messages"])
+    assert "iteration 1, band dip" in str(hypotheses[1]["messages"])
+    names = {h["name"] for it in result.iterations for h in it.hypotheses}
+    assert names == {"strategist rules", "band dip"}  # the duplicate of the rules is dropped
     # The strategist is shown statistics, never symbols or dates.
     sent = " ".join(str(body["messages"]) for body in server.bodies())
     assert "TOKEN" not in sent and "2024-" not in sent

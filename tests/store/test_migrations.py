@@ -24,6 +24,7 @@ TABLES = {
     "patches",
     "prompt_versions",
     "llm_calls",
+    "calibrations",
 }
 
 

@@ -21,15 +21,34 @@ def sample(
     assets: Annotated[int, typer.Option("--assets", min=1, help="Number of assets.")] = 10,
     rows: Annotated[int, typer.Option("--rows", min=2, help="Trades per asset.")] = 100_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 0,
+    edge: Annotated[
+        str | None,
+        typer.Option(
+            "--edge",
+            help="Plant a known edge: none (no edge, same volatility), trend (drift spells), "
+            "revert (mean-reverting deviations) or volume (drift in heavy-trading bursts). "
+            "Without it: the regime-switching default sample.",
+        ),
+    ] = None,
+    edge_strength: Annotated[
+        float,
+        typer.Option(
+            "--edge-strength",
+            help="Size of the planted edge, 0-5 (1 = the documented default; 0 = no edge).",
+        ),
+    ] = 1.0,
 ) -> None:
     """Write synthetic DEX trades (the original's columns), deterministic for a seed."""
     import logging
 
     from vantageadapt.data.sample import write_sample_data
 
-    write_sample_data(out, assets=assets, rows=rows, seed=seed)
+    write_sample_data(
+        out, assets=assets, rows=rows, seed=seed, edge=edge, edge_strength=edge_strength
+    )
+    planted = f", edge {edge} at strength {edge_strength:g}" if edge else ""
     logging.getLogger("vantageadapt.data").info(
-        "wrote %d assets x %d trades (seed %d) to %s", assets, rows, seed, out
+        "wrote %d assets x %d trades (seed %d%s) to %s", assets, rows, seed, planted, out
     )
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vantageadapt.data.planted import check_edge, planted_returns
+from vantageadapt.data.shocks import ar1, bursts
 from vantageadapt.errors import ConfigError
 from vantageadapt.outputs import check_output_path, write_output
 
@@ -51,36 +53,9 @@ def _spells(rng: np.random.Generator, rows: int) -> list[_Spell]:
     return spells
 
 
-def ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
-    """x[t] = phi * x[t-1] + shocks[t] from x[-1] = 0, for 0 <= phi < 1, vectorised in blocks.
-
-    Inside a block x[j] = phi**j * (phi * carry + cumsum(shocks / phi**i)[j]); a block is
-    short enough that phi**-block stays below about 4, so no precision is lost.
-    """
-    block = 1 if phi <= 0 else int(np.clip(1.4 / -np.log(phi), 1, 512))
-    out = np.empty(len(shocks))
-    carry = 0.0
-    for start in range(0, len(shocks), block):
-        chunk = shocks[start : start + block]
-        powers = phi ** np.arange(len(chunk))
-        x = powers * (phi * carry + np.cumsum(chunk / powers))
-        out[start : start + len(chunk)] = x
-        carry = float(x[-1])
-    return out
-
-
-def _bursts(rng: np.random.Generator, rows: int) -> np.ndarray:
-    """Activity multiplier per trade: 1, or 2-4 inside short bursts of heavy trading."""
-    mult = np.ones(rows)
-    for start in rng.integers(0, rows, size=max(1, rows // 4_000)):
-        length = int(rng.integers(50, 400))
-        mult[start : start + length] = rng.uniform(2.0, 4.0)
-    return mult
-
-
 def _log_returns(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-trade log returns of the pool price, and the activity multiplier of each trade."""
-    burst = _bursts(rng, rows)
+    burst = bursts(rng, rows)
     shocks = rng.standard_t(3, size=rows) / np.sqrt(3.0) * burst  # unit-variance, heavy tails
     returns = np.empty(rows)
     activity = burst.copy()
@@ -106,8 +81,11 @@ def _log_returns(rng: np.random.Generator, rows: int) -> tuple[np.ndarray, np.nd
     return returns, activity
 
 
-def _asset(rng: np.random.Generator, rows: int) -> pd.DataFrame:
-    returns, activity = _log_returns(rng, rows)
+def _asset(rng: np.random.Generator, rows: int, edge: str = "", strength: float = 1.0):
+    if edge:
+        returns, activity = planted_returns(rng, rows, edge, strength)
+    else:
+        returns, activity = _log_returns(rng, rows)
     sol0 = rng.uniform(80.0, 400.0)
     price0 = 10.0 ** rng.uniform(-7.0, -5.0)
     k = sol0 * sol0 / price0
@@ -138,15 +116,26 @@ def _asset(rng: np.random.Generator, rows: int) -> pd.DataFrame:
 
 
 def make_sample_data(
-    *, assets: int = 10, rows: int = 100_000, seed: int = 0
+    *,
+    assets: int = 10,
+    rows: int = 100_000,
+    seed: int = 0,
+    edge: str | None = None,
+    edge_strength: float = 1.0,
 ) -> dict[str, pd.DataFrame]:
-    """{symbol: raw frame} of synthetic DEX trades in the original's columns."""
+    """{symbol: raw frame} of synthetic DEX trades in the original's columns.
+
+    `edge=None` is the regime-switching default sample; `none|trend|revert|volume` is a
+    planted market (see `vantageadapt.data.planted`) of that edge at `edge_strength`.
+    """
     if assets < 1 or rows < 2:
         raise ConfigError(f"sample data needs assets >= 1 and rows >= 2 (got {assets}, {rows})")
+    if edge is not None:
+        check_edge(edge, edge_strength)
     children = np.random.SeedSequence(seed).spawn(assets)
     width = max(2, len(str(assets - 1)))
     return {
-        f"TOKEN{i:0{width}d}": _asset(np.random.default_rng(child), rows)
+        f"TOKEN{i:0{width}d}": _asset(np.random.default_rng(child), rows, edge or "", edge_strength)
         for i, child in enumerate(children)
     }
 
@@ -170,7 +159,13 @@ def _encode(frames: dict[str, pd.DataFrame], path: Path) -> bytes:
 
 
 def write_sample_data(
-    path: str | Path, *, assets: int = 10, rows: int = 100_000, seed: int = 0
+    path: str | Path,
+    *,
+    assets: int = 10,
+    rows: int = 100_000,
+    seed: int = 0,
+    edge: str | None = None,
+    edge_strength: float = 1.0,
 ) -> None:
     """Write sample data to .pkl ({symbol: DataFrame}), .parquet or .csv (a `symbol` column).
 
@@ -180,4 +175,7 @@ def write_sample_data(
     if not path.name.lower().endswith((".pkl", ".pickle", ".parquet", ".pq", ".csv")):
         raise ConfigError(f"--out {path}: use a .pkl, .parquet or .csv file name")
     check_output_path(path)  # before the data is made
-    write_output(path, _encode(make_sample_data(assets=assets, rows=rows, seed=seed), path))
+    frames = make_sample_data(
+        assets=assets, rows=rows, seed=seed, edge=edge, edge_strength=edge_strength
+    )
+    write_output(path, _encode(frames, path))

@@ -14,6 +14,12 @@ from pydantic import BaseModel, ValidationError
 
 from vantageadapt.errors import ConfigError, ProviderError, RuleError
 from vantageadapt.llm.base import Provider, ProviderReply, RetryPolicy, ToolSpec
+from vantageadapt.llm.hypotheses import (
+    Hypotheses,
+    HypothesisOutcome,
+    hypotheses_request,
+    offline_hypotheses,
+)
 from vantageadapt.llm.ledger import (
     Budget,
     ResponseCache,
@@ -207,6 +213,34 @@ class LLMInterface:
             terms=", ".join(known_terms(self.indicators)),
         )
         return await self._ask("generate_trading_rules", TradingRules, "rules/generate", user)
+
+    async def generate_hypotheses(
+        self,
+        insight: StrategyInsight,
+        context: MarketContext,
+        theme: str,
+        k: int,
+        feedback: list[HypothesisOutcome],
+    ) -> Hypotheses:
+        """K diverse candidate rule sets in one answer, shown which earlier ones held."""
+        if self.offline:
+            hints = self._hints("rules/generate")
+            inputs = {"theme": theme, "k": k, "feedback": [o.model_dump() for o in feedback]}
+            return self._offline(
+                "generate_hypotheses",
+                inputs | {"insight": insight.model_dump(mode="json"), "hints": asdict(hints)},
+                lambda: offline_hypotheses(theme, insight, context, k, feedback, self.seed, hints),
+            )
+        from vantageadapt.rules import known_terms
+
+        user = self.prompts.format_prompt(
+            "rules/generate",
+            theme=theme,
+            context_json=dump_json(context),
+            insight_json=dump_json(insight),
+            terms=", ".join(known_terms()),
+        ) + hypotheses_request(k, feedback)
+        return await self._ask("generate_hypotheses", Hypotheses, "rules/generate", user)
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
         """One code patch for a workspace module."""

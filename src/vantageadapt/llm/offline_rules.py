@@ -253,10 +253,14 @@ def compose_rules(
     context: MarketContext,
     seed: int = 0,
     hints: OfflineHints | None = None,
+    style: str | None = None,
 ) -> dict[str, Any]:
-    """The DESIGN.md rules JSON for a theme in a market; same inputs and seed, same rules."""
+    """The DESIGN.md rules JSON for a theme in a market; same inputs and seed, same rules.
+
+    `style` picks the rule family (a key of STYLE_INDICATORS) instead of the theme's own.
+    """
     regime = context.regime
-    style = theme_style(theme, regime)
+    style = style or theme_style(theme, regime)
     entry, exit_, params = _STYLES[style](regime, _rng(theme, regime, seed))
     _apply_hints(hints or OfflineHints(), insight.key_indicators.exit, exit_, params)
     rule = insight.regime_specific_rules.get(regime)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import ToolSpec, inline_refs
+from vantageadapt.llm.hypotheses import Hypotheses
 from vantageadapt.models import (
     CodePatch,
     ImprovementContext,
@@ -33,6 +34,7 @@ _TOOLS: dict[str, tuple[str, str, type[BaseModel]]] = {
     "generate_trading_rules": ("report_trading_rules", "Report entry/exit rules.", TradingRules),
     "propose_patch": ("propose_code_patch", "Propose one workspace code patch.", CodePatch),
     "propose_prompt_change": ("propose_prompt_change", "Propose one new template.", PromptChange),
+    "generate_hypotheses": ("report_hypotheses", "Report K candidate rule sets.", Hypotheses),
 }
 
 

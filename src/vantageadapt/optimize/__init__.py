@@ -1,7 +1,7 @@
 """Parameter optimization: search spaces, samplers, scores, out-of-sample checks, executors."""
 
 from vantageadapt.optimize.backtester import Backtester
-from vantageadapt.optimize.deflated import deflated_sharpe_ratio, expected_max_sharpe
+from vantageadapt.optimize.deflated import deflated_sharpe_ratio
 from vantageadapt.optimize.optimizer import run_parameter_optimization
 from vantageadapt.optimize.result import OptimizationResult
 from vantageadapt.optimize.scoring import (
@@ -34,7 +34,6 @@ __all__ = [
     "default_score",
     "default_search_space",
     "deflated_sharpe_ratio",
-    "expected_max_sharpe",
     "get_score",
     "inner_holdout",
     "load_space_file",

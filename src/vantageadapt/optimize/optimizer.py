@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from vantageadapt.errors import ConfigError, DataError
-from vantageadapt.models import METRIC_NAMES, Metrics, TradingRules
+from vantageadapt.models import Metrics, TradingRules
 from vantageadapt.optimize.cache import CachedRunner, params_key, rules_key
-from vantageadapt.optimize.deflated import deflated_sharpe_ratio
 from vantageadapt.optimize.executors import Job, make_executor
 from vantageadapt.optimize.result import (
     OptimizationResult,
@@ -30,6 +28,12 @@ from vantageadapt.optimize.scoring import (
     validation_score,
 )
 from vantageadapt.optimize.settings import OptimizeSettings
+from vantageadapt.optimize.significance import (
+    MAX_COLUMNS,
+    Significance,
+    rules_significance,
+    top_trials,
+)
 from vantageadapt.optimize.space import (
     SearchSpace,
     default_search_space,
@@ -39,7 +43,6 @@ from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts,
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 
 logger = logging.getLogger(__name__)
-_SHARPE = METRIC_NAMES.index("sharpe_ratio")
 
 
 def resolve_space(
@@ -75,13 +78,6 @@ def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[
             )
 
 
-def row_scale(frame: pd.DataFrame, stop: int) -> float:
-    """1/sqrt(rows per year) of rows [0, stop), as the engine annualized them: Sharpe -> per row."""
-    from vantageadapt.backtest import periods_per_year
-
-    return 1.0 / math.sqrt(periods_per_year(frame.index[:stop]))
-
-
 class _Search:
     """One search: sampler -> batched evaluations over subset assets and folds -> scores."""
 
@@ -92,21 +88,17 @@ class _Search:
         folds: dict[str, list[Fold]],
         fixed: Mapping[str, float],
         batch_score: BatchScoreFn,
-        sharpe_scale: np.ndarray,
     ) -> None:
         self.runner, self.subset, self.folds = runner, subset, folds
         self.fixed, self.batch_score = fixed, batch_score
-        self.sharpe_scale = sharpe_scale  # per subset asset: its last fit window's row_scale
         n_folds = len(next(iter(folds.values())))
         self.rows = [
             float(np.mean([folds[s][k].fit_stop - folds[s][k].fit_start for s in subset]))
             for k in range(n_folds)
         ]
 
-    def evaluate(
-        self, sets: list[ParamSet], on_asset: Callable[[int], None]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (n_sets,) and the last fold's in-sample per-row Sharpe, mean over assets."""
+    def evaluate(self, sets: list[ParamSet], on_asset: Callable[[int], None]) -> np.ndarray:
+        """Scores (n_sets,): the mean over folds of the score of fit and check windows."""
         full = tuple({**self.fixed, **p} for p in sets)
         fit, check = [], []
         for i, sym in enumerate(self.subset):
@@ -124,8 +116,7 @@ class _Search:
             agg_fit = aggregate_rows(np.stack([fit[a][k] for a in range(n)]))
             agg_check = aggregate_rows(np.stack([check[a][k] for a in range(n)]))
             scores += self.batch_score(agg_fit, agg_check, n, round(self.rows[k]))
-        last = np.stack([fit[a][-1][:, _SHARPE] * self.sharpe_scale[a] for a in range(n)])
-        return scores / len(self.rows), last.mean(axis=0)
+        return scores / len(self.rows)
 
 
 def _final_metrics(
@@ -152,11 +143,10 @@ def _final_metrics(
 
 @dataclass
 class _Trace:
-    """What the search saw: one landscape record, score and per-row Sharpe per trial."""
+    """What the search saw: one landscape record and score per trial."""
 
     records: list[dict[str, float]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
-    sharpes: list[float] = field(default_factory=list)
     keys: set[tuple] = field(default_factory=set)
     interrupted: bool = False
 
@@ -192,13 +182,12 @@ def _run_search(
                 if progress is not None:
                     progress(done + size * k // len(search.subset), total)
 
-            scores, sharpes = search.evaluate(sets, on_asset)
+            scores = search.evaluate(sets, on_asset)
             sampler.tell(sets, scores.tolist())
-            for params, score, sharpe in zip(sets, scores, sharpes, strict=True):
+            for params, score in zip(sets, scores, strict=True):
                 trace.keys.add(params_key(params))
                 trace.records.append({**params, "score": float(score)})
                 trace.scores.append(float(score))
-                trace.sharpes.append(float(sharpe))
     except KeyboardInterrupt:
         if not trace.records:
             raise
@@ -256,8 +245,7 @@ def run_parameter_optimization(
     )
     fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
-    scale = np.array([row_scale(frames[s], folds[s][-1].fit_stop) for s in subset])
-    search = _Search(runner, subset, folds, fixed, batch_score, scale)
+    search = _Search(runner, subset, folds, fixed, batch_score)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
 
     try:
@@ -268,17 +256,22 @@ def run_parameter_optimization(
         executor.close()
     in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
 
-    # The DSR compares per-row Sharpes: each asset's annualized one times its own row_scale.
-    chosen = np.mean(
-        [per_in[s].sharpe_ratio * row_scale(frames[s], validation_start[s]) for s in frames]
-    )
-    n_obs = int(np.mean([validation_start[s] for s in frames]))
-    dsr = deflated_sharpe_ratio(
-        float(chosen),
-        np.asarray(trace.sharpes),
-        n_obs,
-        trials=trace.distinct + settings.prior_trials,
-    )
+    # Deflated Sharpe and PBO: the pick and the top trials on the same rows and periods.
+    sig = Significance(0.0, float("nan"), 0, "")  # measured by the caller when switched off
+    if settings.significance:
+        sig = rules_significance(
+            frames,
+            {s: (0, validation_start[s]) for s in subset},
+            top_trials(
+                rules,
+                [{name: r[name] for name in space.names} for r in trace.records],
+                trace.scores,
+                MAX_COLUMNS,
+            ),
+            trace.distinct + settings.prior_trials,
+            config,
+            custom_indicators,
+        )
     edges = {name: e for name in space.names if (e := space.get(name).edge(best[name]))}
     return OptimizationResult(
         best_parameters={**rules.parameters, **best},
@@ -288,7 +281,9 @@ def run_parameter_optimization(
         per_asset_in=per_in,
         per_asset_out=per_out,
         trials=trace.distinct,
-        deflated_sharpe=dsr,
+        deflated_sharpe=sig.deflated_sharpe,
+        pbo=sig.pbo,
+        significance_periods=f"{sig.periods} x {sig.period}",
         landscape=pd.DataFrame.from_records(trace.records),
         parameters_at_edge=edges,
         wall_seconds=time.perf_counter() - began,

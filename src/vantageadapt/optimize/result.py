@@ -58,6 +58,8 @@ class OptimizationResult:
     subset: list[str] = field(default_factory=list)
     cache_hits: int = 0
     indicator_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, evictions, bytes
+    pbo: float = float("nan")  # probability of backtest overfitting of this search (CSCV)
+    significance_periods: str = ""  # "<n> x <period>" the deflated Sharpe and PBO were measured on
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the landscape as a count; it can be large)."""
@@ -76,6 +78,8 @@ class OptimizationResult:
             },
             "trials": self.trials,
             "deflated_sharpe": self.deflated_sharpe,
+            "pbo": _finite_or_none(self.pbo),
+            "significance_periods": self.significance_periods,
             "parameters_at_edge": self.parameters_at_edge,
             "subset": self.subset,
             "cache_hits": self.cache_hits,

@@ -32,6 +32,9 @@ class OptimizeSettings(BaseModel):
     )
     tpe_batch: int = Field(default=32, ge=1)
     prior_trials: int = Field(default=0, ge=0, description="backtests run before this search")
+    significance: bool = Field(
+        default=True, description="measure the pick's deflated Sharpe and PBO after the search"
+    )
     space_file: Path | None = None
     overrides: dict[str, ParamSpec] = Field(default_factory=dict)
 

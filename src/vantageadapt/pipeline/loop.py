@@ -10,7 +10,7 @@ from typing import Any
 
 from vantageadapt.errors import BudgetExceeded, VantageError
 from vantageadapt.models import MarketRegime
-from vantageadapt.pipeline import persist
+from vantageadapt.pipeline import breadth, persist
 from vantageadapt.pipeline.finish import score_sealed_test
 from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
@@ -22,7 +22,6 @@ from vantageadapt.pipeline.stages import (
     iteration_seed,
     load_split,
     metric_dict,
-    optimize,
     run_dir_for,
     train_frames,
 )
@@ -53,9 +52,10 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
         parts.llm.indicators = hooks.indicator_names  # the kept custom indicators are terms
         proposed = await parts.trader.generate_trading_rules(insight, context, settings.theme)
         rules = compose(hooks, insight, context, settings.theme, proposed)
-    with progress.stage("optimize"):
-        trials = settings.optimize.trials
-        result = await optimize(parts, rules, hooks, trials=trials, label="trials")
+        found = await breadth.candidates(parts, rules, insight, context, history)
+    with progress.stage("optimize", f"{len(found)} hypotheses" if len(found) > 1 else ""):
+        picked = await breadth.search(parts, found, hooks)
+    rules, result = picked.rules, picked.result
     in_sample, out_of_sample = metric_dict(result.in_sample), metric_dict(result.out_of_sample)
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
@@ -78,10 +78,13 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
         score=float(result.score),
         validation_score=fixed_score,
         unmet=unmet,
-        trials=int(result.trials),
+        trials=sum(int(h["trials"]) for h in picked.outcomes),  # every hypothesis searched
         indicator_cache=dict(result.indicator_cache),
         trials_to_date=parts.trials_so_far,
-        deflated_sharpe=float(result.deflated_sharpe),
+        deflated_sharpe=float(picked.deflated_sharpe),
+        pbo=picked.pbo,
+        significance_periods=picked.periods,
+        hypotheses=picked.outcomes,
         parameters_at_edge=dict(result.parameters_at_edge),
         landscape=persist.landscape_rows(result.landscape),
         patches=patches,

@@ -128,7 +128,8 @@ def render_table(result: RunResult):  # -> rich.table.Table
     from rich.table import Table
 
     table = Table(title=f"run {result.run_id}: {result.theme}", show_lines=True)
-    for column in ("#", "regime", "rules", "best parameters", "in-sample", "validation", "patches"):
+    columns = ("#", "regime", "rules", "best parameters", "in-sample", "validation", "DSR / PBO")
+    for column in (*columns, "patches"):
         table.add_column(column, overflow="fold")
     for item in result.iterations:
         conditions = item.rules.get("conditions", {})
@@ -149,6 +150,7 @@ def render_table(result: RunResult):  # -> rich.table.Table
             params,
             _fmt(item.in_sample),
             _fmt(item.out_of_sample),
+            f"{item.deflated_sharpe:.3f}\n" + ("-" if item.pbo is None else f"{item.pbo:.2f}"),
             f"kept {kept}\nrejected {rejected}",
         )
     return table
@@ -161,6 +163,12 @@ def summary_lines(result: RunResult) -> list[str]:
     if best is not None:
         oos = ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items())
         lines.append(f"best metrics (iteration {best.index}, validation): {oos}")
+        pbo = "n/a" if best.pbo is None else f"{best.pbo:.2f}"
+        verdict = "significant" if best.deflated_sharpe >= 0.95 else "not significant"
+        lines.append(
+            f"deflated Sharpe {best.deflated_sharpe:.3f} ({verdict}, {best.trials_to_date} "
+            f"backtests counted), probability of backtest overfitting {pbo}"
+        )
     if result.test:
         test = ", ".join(f"{k}={v:.4g}" for k, v in result.test.items())
         lines.append(f"sealed test (scored once, {result.test_fingerprint[:12]}): {test}")

@@ -18,7 +18,10 @@ async def rebuild_report(run_id: str, out: Path | None, database_url: str | None
     url = database_url or load_settings().store.database_url
     async with DatabaseConnection(url) as db:
         state = await db.resume_state(run_id)
+        calibration = await db.latest_calibration(run_id)
     result = persist.run_result(state)
+    if calibration is not None:
+        result.calibration = calibration.model_dump(mode="json", exclude={"settings"})
     split = load_split(RunSettings.model_validate(state.run.settings))
     persist.check_same_data(state.run, split.test_fingerprint)
     run_dir = run_dir_for(run_id)

@@ -74,7 +74,9 @@ def iteration_seed(settings: RunSettings, index: int) -> int:
     return settings.seed + index - 1
 
 
-def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, seed: int) -> Any:
+def optimize_settings(
+    settings: RunSettings, *, trials: int, prior_trials: int, seed: int, significance: bool = True
+) -> Any:
     """The optimize part's own section, as its OptimizeSettings.
 
     `prior_trials` counts every backtest the run made before this search, so the deflated
@@ -91,16 +93,26 @@ def optimize_settings(settings: RunSettings, *, trials: int, prior_trials: int, 
         seed=seed,
         executor=section.executor,
         prior_trials=prior_trials,
+        significance=significance,
     )
 
 
 async def optimize(
-    parts: RunParts, rules: TradingRules, hooks: Any, *, trials: int, label: str
+    parts: RunParts,
+    rules: TradingRules,
+    hooks: Any,
+    *,
+    trials: int,
+    label: str,
+    significance: bool = True,
+    seed: int | None = None,
 ) -> Any:
     """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks.
 
     `hooks` (a WorkspaceHooks) answers from its worker: the adjusted space, batch scores and
-    the custom indicators' arrays.
+    the custom indicators' arrays. `significance=False` skips the search's own deflated
+    Sharpe and PBO (the caller measures them over several searches at once); `seed` replaces
+    the iteration's seed for the sampler.
     """
     from vantageadapt.optimize import default_search_space, run_parameter_optimization
 
@@ -125,7 +137,8 @@ async def optimize(
                 parts.settings,
                 trials=trials,
                 prior_trials=parts.trials_so_far,
-                seed=parts.llm.seed,
+                seed=parts.llm.seed if seed is None else seed,
+                significance=significance,
             ),
             validation_start=parts.split.validation_start,
             space=space,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from vantageadapt.outputs import write_output
+from vantageadapt.report.significance import significance_facts
 from vantageadapt.results import RunResult, tuned_rules
 
 
@@ -79,6 +80,7 @@ def write_report(
         "wall time": f"{run.wall_seconds:.1f}s",
         "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f})",
     }
+    extra.update(significance_facts(run))
     if run.message:
         extra["note"] = run.message
     write_output(path, render_page(run, blocks, windows, extra), flag="report")

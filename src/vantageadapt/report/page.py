@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from vantageadapt.models import METRIC_NAMES
+from vantageadapt.report.significance import hypotheses_text, pbo_text
 from vantageadapt.results import IterationResult, PatchSummary, RunResult
 
 _CSS = """
@@ -64,12 +65,15 @@ def iterations_table(run: RunResult) -> str:
             f"<td>{_num(oos.get('sortino_ratio', 0.0))}</td>"
             f"<td>{_num(oos.get('win_rate', 0.0))}</td>"
             f"<td>{int(oos.get('total_trades', 0))}</td><td>{it.validation_score:.4g}</td>"
+            f"<td>{it.deflated_sharpe:.3f}</td><td>{pbo_text(it.pbo)}</td>"
+            f"<td style='text-align:left'>{_e(hypotheses_text(it))}</td>"
             f"<td>{kept}/{len(it.patches)}</td></tr>"
         )
     head = (
         "<tr><th>#</th><th>regime</th><th>rules</th><th>best parameters</th>"
         "<th>val. return</th><th>val. sortino</th><th>val. win rate</th><th>val. trades</th>"
-        "<th>fixed score</th><th>patches kept</th></tr>"
+        "<th>fixed score</th><th>deflated Sharpe</th><th>PBO</th><th>hypotheses</th>"
+        "<th>patches kept</th></tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 

@@ -191,6 +191,11 @@ class IterationRecord(_Record):
     timings: dict[str, float] = Field(default_factory=dict)
     created_at: UtcTime = Field(default_factory=_now)
 
+    @property
+    def deflated_sharpe(self) -> float:
+        """The stored deflated Sharpe of the iteration's pick (0 when none was stored)."""
+        return float(self.optimization.get("deflated_sharpe") or 0.0)
+
 
 class ResumeState(_Record):
     """What `vantage run --resume` needs to carry on where a run was cut off."""

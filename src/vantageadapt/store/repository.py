@@ -192,6 +192,21 @@ class DatabaseConnection:
 
     # ----- reads --------------------------------------------------------------------------
 
+    async def save_calibration(self, record: Any) -> str:
+        """Store a `vantage calibrate` result (a store.calibrations.CalibrationRecord)."""
+        from vantageadapt.store import calibrations
+
+        async with self._transaction(f"saving calibration {record.id}") as session:
+            await calibrations.add(session, record)
+        return record.id
+
+    async def latest_calibration(self, run_id: str) -> Any:
+        """The newest calibration that measured this run's p-value, or None."""
+        from vantageadapt.store import calibrations
+
+        action = f"reading calibrations of run {run_id}"
+        return await self._read(action, calibrations.latest_for_run, run_id)
+
     async def _read(self, action: str, query: Any, *args: Any, **kwargs: Any) -> Any:
         async with self._transaction(action) as session:
             return await query(session, *args, **kwargs)

@@ -187,3 +187,22 @@ class LLMCallRow(Base):
     cached: Mapped[bool] = mapped_column(sa.Boolean)
     attempt: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class CalibrationRow(Base):
+    """One `vantage calibrate`: the loop on null versions of a data set (and a run's p-value)."""
+
+    __tablename__ = "calibrations"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(sa.String(64), _run_fk(), index=True)
+    theme: Mapped[str] = mapped_column(sa.String(200))
+    data_fingerprint: Mapped[str] = mapped_column(sa.String(128))
+    nulls: Mapped[int] = mapped_column(sa.Integer)
+    discoveries: Mapped[int] = mapped_column(sa.Integer)
+    false_discovery_rate: Mapped[float] = mapped_column(sa.Float)
+    real_score: Mapped[float | None] = mapped_column(sa.Float)
+    p_value: Mapped[float | None] = mapped_column(sa.Float)
+    null_runs: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)

@@ -1,0 +1,151 @@
+"""How sure a search's pick is: the trial matrix of period returns, its deflated Sharpe and PBO.
+
+Every trial of a search (capped at `MAX_COLUMNS`, best first) is backtested again on the same
+rows: the train rows of the assets the search used. Each asset's equity curve becomes calendar
+period returns (the last equity of each non-empty period, E_0 = the start cash), the assets are
+averaged (equal weight) into one portfolio return per period, one column per trial. The chosen
+trial's column and the other columns' Sharpe ratios give the deflated Sharpe ratio on those same
+periods; the whole matrix gives the probability of backtest overfitting (CSCV).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.models import TradingRules
+from vantageadapt.optimize.deflated import deflated_sharpe_ratio
+from vantageadapt.optimize.pbo import probability_of_backtest_overfitting
+
+MAX_COLUMNS = 32
+MIN_PERIODS = 30
+PERIODS = ("1D", "1h", "1min")
+
+
+@dataclass(frozen=True)
+class Significance:
+    """The chosen trial's deflated Sharpe and the search's PBO, on `periods` periods."""
+
+    deflated_sharpe: float
+    pbo: float
+    periods: int
+    period: str
+
+
+def choose_period(indexes: Sequence[pd.DatetimeIndex]) -> str:
+    """The coarsest of 1D, 1h, 1min giving every window >= 30 non-empty periods, else 'row'."""
+    for period in PERIODS:
+        if all(idx.floor(period).nunique() >= MIN_PERIODS for idx in indexes):
+            return period
+    return "row"
+
+
+def period_ends(index: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Positions of the last row of each non-empty period (every row for 'row')."""
+    if period == "row":
+        return np.arange(len(index))
+    keys = index.floor(period).asi8
+    return np.flatnonzero(np.append(keys[1:] != keys[:-1], True))
+
+
+def period_returns(equity: np.ndarray, ends: np.ndarray, init_cash: float) -> np.ndarray:
+    """r_k = E_k / E_(k-1) - 1 over the last equity of each period (E_0 = init_cash)."""
+    values = np.concatenate(([init_cash], np.asarray(equity, dtype=np.float64)[ends]))
+    return values[1:] / values[:-1] - 1.0
+
+
+def trial_matrix(
+    frames: Mapping[str, pd.DataFrame],
+    windows: Mapping[str, tuple[int, int]],
+    trials: Sequence[TradingRules],
+    config: Any,
+    period: str,
+    custom_indicators: Mapping[str, Callable] | None = None,
+) -> np.ndarray:
+    """(periods, trials) equal-weight portfolio period returns of each tuned rule set.
+
+    Each asset trades rows [start, stop); its period returns are 0 in periods where it has no
+    row (for 'row' periods, assets are lined up by position from the end).
+    """
+    from vantageadapt.backtest import run_backtest
+
+    grid, slots = _period_grid(frames, windows, period)
+    columns = []
+    for tuned in trials:
+        total = np.zeros(len(grid))
+        for sym, (start, stop) in windows.items():
+            equity = run_backtest(
+                frames[sym].iloc[:stop], tuned, config, start=start,
+                custom_indicators=custom_indicators,
+            ).equity.to_numpy()  # fmt: skip
+            ends, where = slots[sym]
+            total[where] += period_returns(equity, ends, config.init_cash)
+        columns.append(total / len(windows))
+    return np.column_stack(columns)
+
+
+def _period_grid(frames, windows, period):
+    """The union of the assets' periods, and per asset (its period ends, their grid slots)."""
+    ends = {s: period_ends(frames[s].index[a:b], period) for s, (a, b) in windows.items()}
+    if period == "row":
+        n = min(len(e) for e in ends.values())
+        return np.arange(n), {s: (e[-n:], np.arange(n)) for s, e in ends.items()}
+    keys = {s: frames[s].index[a:b].floor(period).asi8[ends[s]] for s, (a, b) in windows.items()}
+    grid = np.unique(np.concatenate(list(keys.values())))
+    return grid, {s: (ends[s], np.searchsorted(grid, keys[s])) for s in windows}
+
+
+def sharpe_per_period(matrix: np.ndarray) -> np.ndarray:
+    """Each column's mean / std (ddof=1); 0 for a flat column."""
+    std = matrix.std(axis=0, ddof=1)
+    mean = matrix.mean(axis=0)
+    return np.divide(mean, std, out=np.zeros_like(mean), where=std > 1e-15)
+
+
+def matrix_deflated_sharpe(matrix: np.ndarray, chosen: int, n_trials: int) -> float:
+    """Deflated Sharpe of column `chosen` among the matrix's trials, `n_trials` counted."""
+    from scipy.stats import kurtosis, skew
+
+    sharpes = sharpe_per_period(matrix)
+    column = matrix[:, chosen]
+    flat = column.std() <= 1e-15
+    return deflated_sharpe_ratio(
+        float(sharpes[chosen]),
+        sharpes,
+        len(column),
+        trials=max(n_trials, matrix.shape[1]),
+        skew=0.0 if flat else float(skew(column)),
+        kurtosis=3.0 if flat else float(kurtosis(column, fisher=False)),
+    )
+
+
+def rules_significance(
+    frames: Mapping[str, pd.DataFrame],
+    windows: Mapping[str, tuple[int, int]],
+    trials: Sequence[TradingRules],
+    n_trials: int,
+    config: Any,
+    custom_indicators: Mapping[str, Callable] | None = None,
+) -> Significance:
+    """Significance of `trials[0]` (the pick) among `trials`, `n_trials` backtests counted."""
+    period = choose_period([frames[s].index[a:b] for s, (a, b) in windows.items()])
+    matrix = trial_matrix(frames, windows, trials, config, period, custom_indicators)
+    if matrix.shape[0] < 2:
+        return Significance(0.0, float("nan"), matrix.shape[0], period)
+    dsr = matrix_deflated_sharpe(matrix, 0, n_trials)
+    return Significance(dsr, probability_of_backtest_overfitting(matrix), matrix.shape[0], period)
+
+
+def top_trials(
+    rules: TradingRules, params: Sequence[Mapping[str, float]], scores: Sequence[float], n: int
+) -> list[TradingRules]:
+    """The `n` best-scoring parameter sets as tuned rules, best first (ties: earliest)."""
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[:n]
+    return [
+        TradingRules(conditions=rules.conditions, parameters={**rules.parameters, **params[i]})
+        for i in order
+    ]
