@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vantageadapt.backtest import evaluate_grid, periods_per_year
+from vantageadapt.backtest import EngineConfig, evaluate_grid, periods_per_year
+from vantageadapt.backtest.periods import count_periods
 from vantageadapt.models import METRIC_NAMES
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
 from vantageadapt.optimize import optimizer as optimizer_module
@@ -25,9 +26,9 @@ def _walk(rows: int, freq: str, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"price": price, "volume": rng.uniform(1.0, 10.0, rows)}, index=index)
 
 
-def _per_period(frame: pd.DataFrame, stop: int, annualized: float) -> float:
-    """An annualized Sharpe on rows [0, stop) back to one row's Sharpe."""
-    return annualized / math.sqrt(periods_per_year(frame.index[:stop]))
+def _per_period(frame: pd.DataFrame, period: str, annualized: float) -> float:
+    """An annualized Sharpe back to one period's: P counts periods over all the frame's rows."""
+    return annualized / math.sqrt(periods_per_year(frame.index, period))
 
 
 def test_dsr_deflates_per_period_sharpes_of_assets_with_different_spacing(ma_rules, monkeypatch):
@@ -45,14 +46,15 @@ def test_dsr_deflates_per_period_sharpes_of_assets_with_different_spacing(ma_rul
     result = run_parameter_optimization(
         frames, ma_rules, settings=OptimizeSettings(trials=4, seed=3), validation_start=starts
     )
+    period = result.engine["metrics_period"]
+    assert period == "row"  # FAST's 375-second holdout has too few minutes for 1min periods
     chosen = np.mean(
-        [
-            _per_period(frames[s], VALIDATION_START, result.per_asset_in[s].sharpe_ratio)
-            for s in frames
-        ]
+        [_per_period(frames[s], period, result.per_asset_in[s].sharpe_ratio) for s in frames]
     )
     assert seen["sharpe"] == pytest.approx(chosen, rel=1e-9, abs=1e-12)
-    assert seen["n_obs"] == VALIDATION_START
+    assert seen["n_obs"] == np.mean(
+        [count_periods(frames[s].index[:VALIDATION_START], period) for s in frames]
+    )
     fit_stop = inner_holdout(VALIDATION_START).fit_stop
     searched = [c for c in result.landscape.columns if c != "score"]
     expected = []
@@ -63,10 +65,14 @@ def test_dsr_deflates_per_period_sharpes_of_assets_with_different_spacing(ma_rul
                 [
                     _per_period(
                         frames[s],
-                        fit_stop,
-                        evaluate_grid(frames[s], ma_rules.conditions, [params], stop=fit_stop)[
-                            0, SHARPE
-                        ],
+                        period,
+                        evaluate_grid(
+                            frames[s],
+                            ma_rules.conditions,
+                            [params],
+                            EngineConfig(**result.engine),
+                            stop=fit_stop,
+                        )[0, SHARPE],
                     )
                     for s in result.subset
                 ]

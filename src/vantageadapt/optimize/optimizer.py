@@ -75,11 +75,30 @@ def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[
             )
 
 
-def row_scale(frame: pd.DataFrame, stop: int) -> float:
-    """1/sqrt(rows per year) of rows [0, stop), as the engine annualized them: Sharpe -> per row."""
+def period_scale(frame: pd.DataFrame, period: str) -> float:
+    """1/sqrt(periods per year) as the engine annualized the frame: Sharpe -> per period."""
     from vantageadapt.backtest import periods_per_year
 
-    return 1.0 / math.sqrt(periods_per_year(frame.index[:stop]))
+    return 1.0 / math.sqrt(periods_per_year(frame.index, period))
+
+
+def resolve_engine(
+    config: Any,
+    frames: Mapping[str, pd.DataFrame],
+    validation_start: Mapping[str, int],
+    folds: Mapping[str, list[Fold]],
+) -> Any:
+    """The engine settings with `auto` settled over every window this search scores."""
+    if config.resolved:
+        return config
+    windows = []
+    for sym, frame in frames.items():
+        start = validation_start[sym]
+        windows += [frame.index[:start], frame.index[start:]]
+        for fold in folds.get(sym, []):
+            windows += [frame.index[fold.fit_start : fold.fit_stop]]
+            windows += [frame.index[fold.fit_stop : fold.check_stop]]
+    return config.resolve(frames.values(), windows)
 
 
 class _Search:
@@ -96,7 +115,7 @@ class _Search:
     ) -> None:
         self.runner, self.subset, self.folds = runner, subset, folds
         self.fixed, self.batch_score = fixed, batch_score
-        self.sharpe_scale = sharpe_scale  # per subset asset: its last fit window's row_scale
+        self.sharpe_scale = sharpe_scale  # per subset asset: its period_scale
         n_folds = len(next(iter(folds.values())))
         self.rows = [
             float(np.mean([folds[s][k].fit_stop - folds[s][k].fit_start for s in subset]))
@@ -106,7 +125,7 @@ class _Search:
     def evaluate(
         self, sets: list[ParamSet], on_asset: Callable[[int], None]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (n_sets,) and the last fold's in-sample per-row Sharpe, mean over assets."""
+        """Scores (n_sets,) and the last fold's in-sample per-period Sharpe, mean over assets."""
         full = tuple({**self.fixed, **p} for p in sets)
         fit, check = [], []
         for i, sym in enumerate(self.subset):
@@ -152,7 +171,7 @@ def _final_metrics(
 
 @dataclass
 class _Trace:
-    """What the search saw: one landscape record, score and per-row Sharpe per trial."""
+    """What the search saw: one landscape record, score and per-period Sharpe per trial."""
 
     records: list[dict[str, float]] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
@@ -229,6 +248,7 @@ def run_parameter_optimization(
     `score_fn` (or the settings' score) called per set.
     """
     from vantageadapt.backtest import EngineConfig, aggregate_metrics
+    from vantageadapt.backtest.periods import count_periods
     from vantageadapt.data import data_fingerprint
 
     began = time.perf_counter()
@@ -249,6 +269,7 @@ def run_parameter_optimization(
         else [inner_holdout(validation_start[sym], settings.holdout_fraction)]
         for sym in subset
     }
+    config = resolve_engine(config, frames, validation_start, folds)
     store = store if store is not None else default_store()
     before = store.stats()
     executor = make_executor(
@@ -256,7 +277,8 @@ def run_parameter_optimization(
     )
     fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
     runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
-    scale = np.array([row_scale(frames[s], folds[s][-1].fit_stop) for s in subset])
+    period = config.metrics_period
+    scale = np.array([period_scale(frames[s], period) for s in subset])
     search = _Search(runner, subset, folds, fixed, batch_score, scale)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
 
@@ -268,11 +290,11 @@ def run_parameter_optimization(
         executor.close()
     in_sample, out_of_sample = aggregate_metrics(per_in), aggregate_metrics(per_out)
 
-    # The DSR compares per-row Sharpes: each asset's annualized one times its own row_scale.
-    chosen = np.mean(
-        [per_in[s].sharpe_ratio * row_scale(frames[s], validation_start[s]) for s in frames]
+    # The DSR compares per-period Sharpes: each asset's annualized one times its period_scale.
+    chosen = np.mean([per_in[s].sharpe_ratio * period_scale(frames[s], period) for s in frames])
+    n_obs = int(
+        np.mean([count_periods(frames[s].index[: validation_start[s]], period) for s in frames])
     )
-    n_obs = int(np.mean([validation_start[s] for s in frames]))
     dsr = deflated_sharpe_ratio(
         float(chosen),
         np.asarray(trace.sharpes),
@@ -297,4 +319,5 @@ def run_parameter_optimization(
         subset=subset,
         cache_hits=runner.hits,
         indicator_cache=store.stats().since(before).to_dict(),
+        engine=config.describe(),
     )

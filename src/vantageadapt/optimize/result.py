@@ -58,6 +58,7 @@ class OptimizationResult:
     subset: list[str] = field(default_factory=list)
     cache_hits: int = 0
     indicator_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, evictions, bytes
+    engine: dict[str, Any] = field(default_factory=dict)  # the settings it ran with, resolved
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the landscape as a count; it can be large)."""
@@ -80,6 +81,8 @@ class OptimizationResult:
             "subset": self.subset,
             "cache_hits": self.cache_hits,
             "indicator_cache": self.indicator_cache,
+            "engine": self.engine,
+            "metrics_period": self.engine.get("metrics_period"),
             "wall_seconds": self.wall_seconds,
             "interrupted": self.interrupted,
         }
