@@ -91,6 +91,7 @@ class RunResult(_Result):
     test_per_asset: dict[str, dict[str, float]] = Field(default_factory=dict)
     test_fingerprint: str = ""
     thresholds: dict[str, float] = Field(default_factory=dict)
+    engine: dict[str, Any] = Field(default_factory=dict)  # EngineConfig.describe(), resolved
     report_path: str | None = None
     message: str = ""
     wall_seconds: float = 0.0
@@ -119,6 +120,8 @@ class RunResult(_Result):
             "best_iteration": self.best_iteration,
             "unmet": self.unmet,
             "thresholds": self.thresholds,
+            "engine": self.engine,
+            "metrics_period": self.engine.get("metrics_period"),
             "test": self.test,
             "test_fingerprint": self.test_fingerprint,
             "iterations": [item.json_view() for item in self.iterations],

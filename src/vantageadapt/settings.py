@@ -57,6 +57,21 @@ class OptimizeSection(_Section):
     )
 
 
+class EngineSection(_Section):
+    """The backtest engine's account, fees and fills, and the period ratios are computed on."""
+
+    init_cash: float | None = Field(
+        default=None, gt=0.0, description="quote currency; unset: 10 with AMM fills, else 10,000"
+    )
+    fees: float = Field(default=0.001, ge=0.0, lt=1.0)
+    slippage: float = Field(default=0.0, ge=0.0, lt=1.0)
+    fill_model: Literal["auto", "close", "amm"] = "auto"
+    pool_fee: float = Field(default=0.0025, ge=0.0, lt=1.0)
+    size_type: Literal["fraction", "amount", "volatility"] = "fraction"
+    stop_fill: Literal["close", "level"] = "close"
+    metrics_period: Literal["auto", "1D", "1h", "1min", "row"] = "auto"
+
+
 class AgentSection(_Section):
     """The Gödel agent's acceptance rule and effort."""
 
@@ -85,6 +100,7 @@ class RunSettings(_Section):
     data: DataSection = Field(default_factory=DataSection)
     llm: LLMSection = Field(default_factory=LLMSection)
     optimize: OptimizeSection = Field(default_factory=OptimizeSection)
+    engine: EngineSection = Field(default_factory=EngineSection)
     agent: AgentSection = Field(default_factory=AgentSection)
     store: StoreSection = Field(default_factory=StoreSection)
 

@@ -83,8 +83,9 @@ def test_shipped_modules_pass_their_contracts_in_their_worker(workspace):
         assert hooks.worker.isolated and hooks.indicator_names == ("price_zscore",)
         notes = hooks.contracts()
         assert "indicator price_zscore ok" in notes and "search space valid" in notes
-        calm = {"sortino_ratio": 1.0, "total_trades": 0.0, "max_drawdown": 0.0}
-        assert hooks.score(calm, None, 10) == -1.0
+        # no trades, no growth: only the few-trades penalty (TRADE_PENALTY 2) is left
+        calm = {"total_return": 0.0, "sortino_ratio": 1.0, "total_trades": 0.0, "max_drawdown": 0.0}
+        assert hooks.score(calm, None, 10) == -2.0
         assert hooks.compose_rules(sample_insight(), sample_context(), "anything") is None
         frame = sample_frame()
         values = hooks.custom_indicators["price_zscore"](frame, 20)

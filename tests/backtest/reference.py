@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -84,12 +83,24 @@ class Evaluator:
         raise TypeError(node)
 
 
-def rows_per_year(index: pd.DatetimeIndex) -> float:
-    """Seconds in a year over the median positive row spacing (1.0 when there is none)."""
-    spacings = [b - a for a, b in itertools.pairwise(index) if b > a]
-    if not spacings:
+def period_keys(index: pd.Index, period: str) -> list:
+    """Each row's period: its own row number for `row`, else its timestamp floored."""
+    if period == "row" or not isinstance(index, pd.DatetimeIndex):
+        return list(range(len(index)))
+    return [ts.floor(period) for ts in index]
+
+
+def periods_per_year(index: pd.Index, period: str) -> float:
+    """Distinct non-empty periods over the span in years (1.0 when the span is empty)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return 1.0
-    return 365.25 * 86_400.0 / pd.Series(spacings).median().total_seconds()
+    years = (index[-1] - index[0]).total_seconds() / (365.25 * 86_400.0)
+    return len(set(period_keys(index, period))) / years if years > 0 else 1.0
+
+
+def last_of_each_period(values: list[float], keys: list) -> list[float]:
+    """The last value of each run of equal keys, in order."""
+    return [v for i, v in enumerate(values) if i == len(values) - 1 or keys[i + 1] != keys[i]]
 
 
 def _position(lots: list[Lot], p: float, t: int) -> dict[str, float]:
@@ -110,6 +121,10 @@ def reference_backtest(
 ) -> Outcome:  # fmt: skip
     """Simulate row by row with Python objects; returns metrics, equity and trades."""
     stop = len(frame) if stop is None else stop
+    if not config.resolved:
+        config = config.resolve([frame], [frame.index[start:stop]])
+    ann = periods_per_year(frame.index, config.metrics_period)  # over all the frame's rows
+    keys = period_keys(frame.index[start:stop], config.metrics_period)
     frame = frame.iloc[:stop]
     params = rules.parameters
     cache = IndicatorCache(frame)
@@ -137,8 +152,9 @@ def reference_backtest(
     def sell(lot: Lot, level: float, t: int, reason: str, pool: list[float]) -> float:
         if amm:
             x, y = pool
-            gross = x - x * y / (y + lot.units * (1 - pf))
-            pool[0], pool[1] = x - gross, y + lot.units
+            out_q = x - x * y / (y + lot.units * (1 - pf))
+            pool[0], pool[1] = x - out_q, y + lot.units
+            gross = out_q * (1 - slip)
         else:
             gross = lot.units * level * (1 - slip)
         proceeds = gross - gross * fees
@@ -187,7 +203,8 @@ def reference_backtest(
             if config.size_type == "amount":
                 if amm:
                     x, y = pool
-                    notional = (x * y / (y - size) - x) / (1 - pf) if size < y else cash
+                    want = size * (1 + slip)
+                    notional = (x * y / (y - want) - x) / (1 - pf) if want < y else cash
                 else:
                     notional = size * fill
             else:
@@ -203,7 +220,7 @@ def reference_backtest(
             if notional > 1e-12:
                 if amm:
                     x, y = pool
-                    units = y - x * y / (x + notional * (1 - pf))
+                    units = (y - x * y / (x + notional * (1 - pf))) / (1 + slip)
                     fill = notional / units
                 else:
                     units = notional / fill
@@ -220,13 +237,13 @@ def reference_backtest(
              "reason": "open"}
         )  # fmt: skip
     return Outcome(
-        _metrics(equity, trades, exposed, config.init_cash, rows_per_year(frame.index)),
+        _metrics(equity, trades, exposed, config.init_cash, ann, keys),
         equity,
         trades,
     )
 
 
-def _metrics(equity, trades, exposed, init_cash, ann) -> dict[str, float]:
+def _metrics(equity, trades, exposed, init_cash, ann, keys) -> dict[str, float]:
     names = ("total_return", "sharpe_ratio", "sortino_ratio", "max_drawdown", "win_rate",
              "total_trades", "profit_factor", "avg_trade_return", "exposure")  # fmt: skip
     out = dict.fromkeys(names, 0.0)
@@ -234,15 +251,16 @@ def _metrics(equity, trades, exposed, init_cash, ann) -> dict[str, float]:
     if n == 0:
         return out
     eq = np.array(equity)
-    prev = np.concatenate([[init_cash], eq[:-1]])
-    r = np.where(prev > 0, eq / prev - 1, 0.0)
+    ends = np.array(last_of_each_period(equity, keys))
+    prev = np.concatenate([[init_cash], ends[:-1]])
+    r = np.where(prev > 0, ends / prev - 1, 0.0)
     mean = r.mean()
-    if n > 1:
-        std = math.sqrt(max(((r - mean) ** 2).sum() / (n - 1), 0.0))
+    if len(r) > 1:
+        std = math.sqrt(max(((r - mean) ** 2).sum() / (len(r) - 1), 0.0))
         if std > 1e-15:
             out["sharpe_ratio"] = mean / std * math.sqrt(ann)
     downside = math.sqrt((np.minimum(r, 0.0) ** 2).mean())
-    if downside > 1e-15:
+    if downside > 1e-15 and len(r) > 1:
         out["sortino_ratio"] = mean / downside * math.sqrt(ann)
     out["total_return"] = eq[-1] / init_cash - 1
     peak = np.maximum.accumulate(np.concatenate([[init_cash], eq]))

@@ -46,7 +46,10 @@ def test_json_has_assets_and_aggregate(capsys, files):
     code, out, _ = _cli(capsys, "backtest", "--data", str(data), "--rules", str(rules), "--json")
     assert code == 0
     payload = json.loads(out)
-    assert set(payload) == {"assets", "aggregate"}
+    assert set(payload) == {"engine", "metrics_period", "assets", "aggregate"}
+    # price-only data: close fills on 10,000; 600 minute rows allow 1min periods, not 1h
+    assert payload["engine"]["fill_model"] == "close" and payload["engine"]["init_cash"] == 1e4
+    assert payload["metrics_period"] == payload["engine"]["metrics_period"] == "1min"
     assert set(payload["assets"]) == {"AAA", "BBB"}
     aggregate = payload["aggregate"]
     returns = [m["total_return"] for m in payload["assets"].values()]

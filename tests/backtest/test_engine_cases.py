@@ -95,7 +95,7 @@ def test_amm_fill_pays_price_impact():
     x, y = 1_000.0, 100.0  # price 10
     frame = frame_from([10, 10], sol_pool=[x, x], coin_pool=[y, y])
     r = rules(["price > 0"], ["price > 100"], order_size=0.5)
-    config = EngineConfig(fees=0.0, fill_model="amm", pool_fee=0.0025)
+    config = EngineConfig(init_cash=10_000.0, fees=0.0, fill_model="amm", pool_fee=0.0025)
     trade = run_backtest(frame, r, config).trades.iloc[0]
     q = 5_000.0
     assert trade.units == pytest.approx(y - x * y / (x + q * 0.9975))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vantageadapt.backtest import EngineConfig, evaluate_grid, run_backtest
+from vantageadapt.backtest import EngineConfig, evaluate_grid, periods_per_year, run_backtest
 from vantageadapt.backtest import grid as grid_module
 from vantageadapt.errors import RuleError
 from vantageadapt.models import METRIC_NAMES, Conditions, TradingRules
@@ -56,8 +56,16 @@ def test_stop_means_rows_after_it_do_not_exist():
     sets = _sets()[:6]
     out = evaluate_grid(frame, CONDITIONS, sets, start=50, stop=300)
     cut = frame.iloc[:300]
+    config = EngineConfig().resolve([frame], [frame.index[50:300]])
+    # Prices after stop are never read; only the periods per year count all the frame's rows.
+    scale = np.ones(len(METRIC_NAMES))
+    ratios = [METRIC_NAMES.index("sharpe_ratio"), METRIC_NAMES.index("sortino_ratio")]
+    period = config.metrics_period
+    scale[ratios] = np.sqrt(
+        periods_per_year(frame.index, period) / periods_per_year(cut.index, period)
+    )
     for row, params in zip(out, sets, strict=True):
-        np.testing.assert_allclose(row, _single(cut, params, EngineConfig(), 50), rtol=1e-12)
+        np.testing.assert_allclose(row, _single(cut, params, config, 50) * scale, rtol=1e-12)
     assert np.allclose(evaluate_grid(frame, CONDITIONS, sets, start=300, stop=300), 0.0)
 
 

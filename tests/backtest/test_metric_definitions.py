@@ -13,7 +13,8 @@ from vantageadapt.errors import ConfigError
 from vantageadapt.models import Metrics
 
 from .frames import frame_from, rules
-from .reference import reference_backtest, rows_per_year
+from .reference import periods_per_year as reference_periods_per_year
+from .reference import reference_backtest
 
 YEAR_S = 365.25 * 86_400
 
@@ -23,33 +24,50 @@ def _index(seconds) -> pd.DatetimeIndex:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "expected"),
+    ("seconds", "period", "expected"),
     [
-        (np.arange(0, 600, 60), YEAR_S / 60),  # minute rows
-        (np.arange(0, 10 * 86_400, 86_400), 365.25),  # daily rows
-        ([0, 1, 3, 13, 14, 16], YEAR_S / 2),  # irregular: median of 1, 2, 10, 1, 2
-        ([0, 0, 0, 5, 5, 10, 10], YEAR_S / 5),  # same-second trades are not spacings
-        ([0], 1.0),
-        ([7, 7, 7], 1.0),
+        (np.arange(0, 600, 60), "row", 10 / (540 / YEAR_S)),  # 10 rows over 9 minutes
+        (np.arange(0, 600, 60), "1min", 10 / (540 / YEAR_S)),
+        (np.arange(0, 10 * 86_400, 86_400), "1D", 10 / (9 * 86_400 / YEAR_S)),
+        ([0, 1, 3, 13, 14, 16, 61, 130], "1min", 3 / (130 / YEAR_S)),  # minutes 0, 1 and 2
+        ([0, 0, 0, 5, 5, 10, 10], "row", 7 / (10 / YEAR_S)),  # same-second trades are rows
+        ([0], "1h", 1.0),
+        ([7, 7, 7], "row", 1.0),
     ],
 )
-def test_rows_per_year_from_the_median_positive_spacing(seconds, expected):
+def test_periods_per_year_is_non_empty_periods_over_the_span(seconds, period, expected):
     index = _index(seconds)
-    assert periods_per_year(index) == pytest.approx(expected, rel=1e-12)
-    assert rows_per_year(index) == pytest.approx(expected, rel=1e-12)
+    assert periods_per_year(index, period) == pytest.approx(expected, rel=1e-12)
+    assert reference_periods_per_year(index, period) == pytest.approx(expected, rel=1e-12)
 
 
 def test_sharpe_sortino_drawdown_exposure_by_hand():
-    # All-in at row 0 without fees: equity follows the price, 1,000 units.
+    # All-in at row 0 without fees: equity follows the price, 1,000 units. Five minute rows
+    # are too few for any calendar period, so each row is a period: P = 5 rows / 4 minutes.
     frame = frame_from([10, 10, 11, 9.9, 10.89])
-    m = run_backtest(frame, rules(["price > 0"], ["price < 0"]), EngineConfig(fees=0.0)).metrics
+    config = EngineConfig(fees=0.0)
+    m = run_backtest(frame, rules(["price > 0"], ["price < 0"]), config).metrics
+    assert config.resolve([frame]).metrics_period == "row"
     r = np.array([0.0, 0.0, 0.1, -0.1, 0.1])
-    ann = math.sqrt(YEAR_S / 60)
+    ann = math.sqrt(5 / (240 / YEAR_S))
     assert m.sharpe_ratio == pytest.approx(r.mean() / r.std(ddof=1) * ann, rel=1e-9)
     assert m.sortino_ratio == pytest.approx(r.mean() / math.sqrt(0.01 / 5) * ann, rel=1e-9)
     assert m.max_drawdown == pytest.approx(0.1, rel=1e-12)
     assert m.total_return == pytest.approx(0.089, rel=1e-12)
     assert m.exposure == 1.0 and m.total_trades == 0 and m.win_rate == 0.0
+
+
+def test_ratios_by_hand_on_hourly_periods():
+    # Minute rows over three hours, all-in without fees: hourly equity 10,000 -> 11,000 ->
+    # 9,900 -> 10,890, E_0 = init_cash; P = 4 hours over the span of 239 minutes.
+    prices = [10.0] * 60 + [11.0] * 60 + [9.9] * 60 + [10.89] * 60
+    frame = frame_from(prices)
+    config = EngineConfig(fees=0.0, metrics_period="1h")
+    m = run_backtest(frame, rules(["price > 0"], ["price < 0"]), config).metrics
+    r = np.array([0.0, 0.1, -0.1, 0.1])
+    ann = math.sqrt(4 / (239 * 60 / YEAR_S))
+    assert m.sharpe_ratio == pytest.approx(r.mean() / r.std(ddof=1) * ann, rel=1e-9)
+    assert m.sortino_ratio == pytest.approx(r.mean() / math.sqrt(0.01 / 4) * ann, rel=1e-9)
 
 
 def test_trade_metrics_by_hand():

@@ -33,25 +33,37 @@ def test_seed_score_is_the_original_formula():
 
 
 def test_default_score_value_by_hand():
-    ln = math.log1p  # ln(x) here is log(1 + x)
-    # ln(sortino 2) + return 0.2 - 2*(1 - min(1, 50/10)) - 2*drawdown 0.1
-    assert default_score(_m(), None, 100) == pytest.approx(ln(2))
-    # holdout: q_in = ln(2), q_out = ln(1) -> mean less half the decay
-    expected = 0.5 * (ln(2) + ln(1)) - 0.5 * (ln(2) - ln(1))
-    assert default_score(_m(), _m(sortino_ratio=1.0), 100) == pytest.approx(expected)
-    # a few trades shrink the ratio too: 3 trades -> 0.3*ln(2) + 0.2 - 2*0.7 - 0.2
-    assert default_score(_m(total_trades=3), None, 100) == pytest.approx(0.3 * ln(2) - 1.4)
-    # negative ratios keep their full (log) weight
-    assert default_score(_m(sortino_ratio=-3.0), None, 100) == pytest.approx(-ln(3))
+    ln = math.log
+    # log growth per drawdown: ln(1.2) / 0.1, less 2 * drawdown 0.1 (50 trades: no shrink)
+    assert default_score(_m(), None, 100) == pytest.approx(ln(1.2) / 0.1 - 0.2)
+    # holdout: q_in as above, q_out on 5 % -> mean less half the decay
+    q_in, q_out = ln(1.2) / 0.1 - 0.2, ln(1.05) / 0.1 - 0.2
+    expected = 0.5 * (q_in + q_out) - 0.5 * (q_in - q_out)
+    assert default_score(_m(), _m(total_return=0.05), 100) == pytest.approx(expected)
+    # a few trades shrink the edge too: 3 trades -> 0.3 * edge - 2 * 0.7 - 0.2
+    assert default_score(_m(total_trades=3), None, 100) == pytest.approx(
+        0.3 * ln(1.2) / 0.1 - 1.4 - 0.2
+    )
+    # losses keep their full weight; tiny drawdowns count as the 2 % floor
+    assert default_score(_m(total_return=-0.3, max_drawdown=0.4), None, 100) == pytest.approx(
+        ln(0.7) / 0.4 - 0.8
+    )
+    assert default_score(_m(max_drawdown=0.001), None, 100) == pytest.approx(ln(1.2) / 0.02 - 0.002)
+
+
+def test_default_score_never_saturates():
+    # More growth for the same drawdown always ranks higher, however good both are.
+    values = [default_score(_m(total_return=r), _m(total_return=r), 100) for r in (1, 3, 9, 27)]
+    assert values == sorted(values) and values[-1] - values[-2] > 1.0
 
 
 def test_default_score_punishes_few_trades_drawdown_and_decay():
     good = default_score(_m(), _m(), 100)
     assert default_score(_m(total_trades=2), _m(total_trades=2), 100) < good
     assert default_score(_m(max_drawdown=0.6), _m(max_drawdown=0.6), 100) < good
-    assert default_score(_m(), _m(sortino_ratio=-1.0), 100) < good
-    # a huge in-sample sortino from a handful of trades does not win
-    assert default_score(_m(sortino_ratio=40, total_trades=3), None, 100) < good
+    assert default_score(_m(), _m(total_return=-0.05), 100) < good
+    # a huge in-sample gain from a handful of trades does not win
+    assert default_score(_m(total_return=0.4, total_trades=3), None, 100) < good
 
 
 def test_trade_minimum_scales_with_assets():
@@ -61,10 +73,10 @@ def test_trade_minimum_scales_with_assets():
 
 
 def test_validation_score_uses_out_of_sample_and_decay():
-    ln = math.log1p  # ln(x) here is log(1 + x)
-    ins = AggregateMetrics(sortino_ratio=3.0, total_trades=40, max_drawdown=0.1, n_assets=2)
-    out = AggregateMetrics(sortino_ratio=1.0, total_trades=40, max_drawdown=0.1, n_assets=2)
-    q_in, q_out = ln(3) - 0.2, ln(1) - 0.2
+    ln = math.log
+    ins = AggregateMetrics(total_return=0.3, total_trades=40, max_drawdown=0.1, n_assets=2)
+    out = AggregateMetrics(total_return=0.1, total_trades=40, max_drawdown=0.1, n_assets=2)
+    q_in, q_out = ln(1.3) / 0.1 - 0.2, ln(1.1) / 0.1 - 0.2
     assert validation_score(out, ins) == pytest.approx(q_out - 0.5 * (q_in - q_out))
     assert validation_score(ins, ins) == pytest.approx(q_in)
 

@@ -74,12 +74,15 @@ def test_sealed_test_trades_only_test_rows_with_indicators_warmed_on_earlier_one
     split = split_frames(frames)
     best = _it(1, 0.0, []).model_copy(update={"parameters": {"ma_window": 30.0}})
     modules = SimpleNamespace(custom_indicators={}, indicator_names=())
-    aggregate, per_asset = score_sealed_test(split, best, modules)
+    config = EngineConfig(fees=0.004, metrics_period="row").resolve(frames.values())
+    aggregate, per_asset = score_sealed_test(split, best, modules, config)
     rules = tuned_rules(best)
     for symbol, frame in frames.items():
         start = split.test_start[symbol]
         assert start == 80
-        warmed = run_backtest(frame, rules, EngineConfig(), start=start)
+        warmed = run_backtest(frame, rules, config, start=start)
+        default = run_backtest(frame, rules, EngineConfig(metrics_period="row"), start=start)
+        assert per_asset[symbol]["total_return"] < default.metrics.total_return  # its fees
         assert per_asset[symbol] == pytest.approx(warmed.metrics.model_dump())
         assert (warmed.trades.entry_time >= frame.index[start]).all()
         assert len(warmed.equity) == 20 and per_asset[symbol]["exposure"] > 0.9

@@ -259,7 +259,10 @@ def _decay(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
             f"in-sample sortino beats validation by {gap:.2f}: punish holdout decay harder",
         )
         yield from _weight(
-            ctx, "SORTINO_CAP", 0.6, "cap sortino lower so sets with a few lucky trades rank lower"
+            ctx,
+            "DRAWDOWN_FLOOR",
+            1.5,
+            "raise the drawdown floor so smooth runs of a few lucky trades rank lower",
         )
 
 

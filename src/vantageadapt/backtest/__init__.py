@@ -1,21 +1,30 @@
 """The numba backtest engine: trade records, metrics, and the many-parameter-set fast path."""
 
-from vantageadapt.backtest.config import EngineConfig, periods_per_year
+from vantageadapt.backtest.config import EngineConfig
 from vantageadapt.backtest.engine import BacktestResult, backtest_assets, run_backtest
 from vantageadapt.backtest.grid import evaluate_grid, evaluate_windows
 from vantageadapt.backtest.kernels import PROFIT_FACTOR_CAP, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
+from vantageadapt.backtest.periods import (
+    METRICS_PERIODS,
+    choose_metrics_period,
+    period_returns,
+    periods_per_year,
+)
 
 __all__ = [
+    "METRICS_PERIODS",
     "PROFIT_FACTOR_CAP",
     "TRADE_DTYPE",
     "BacktestResult",
     "EngineConfig",
     "aggregate_metrics",
     "backtest_assets",
+    "choose_metrics_period",
     "evaluate_grid",
     "evaluate_windows",
     "metrics_from_row",
+    "period_returns",
     "periods_per_year",
     "run_backtest",
 ]

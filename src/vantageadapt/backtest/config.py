@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from vantageadapt.backtest.kernels import ENGINE_DTYPE, SET_DTYPE, SIZE_TYPES
+from vantageadapt.backtest.periods import (
+    check_metrics_period,
+    choose_metrics_period,
+    period_ids,
+    periods_per_year,
+)
 from vantageadapt.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -17,33 +23,105 @@ logger = logging.getLogger(__name__)
 DEFAULT_ORDER_SIZE = 1.0
 DEFAULT_VOL_WINDOW = 20
 POOL_COLUMNS = ("sol_pool", "coin_pool")
+FILL_MODELS = ("auto", "close", "amm")
+STOP_FILLS = ("close", "level")
+# The original's account: 10 SOL on pool data; a round 10,000 on price-only data.
+AMM_INIT_CASH = 10.0
+CLOSE_INIT_CASH = 10_000.0
+
+
+def has_pools(frame: pd.DataFrame) -> bool:
+    """Whether a frame carries the pool reserves AMM fills need."""
+    return set(POOL_COLUMNS) <= set(frame.columns)
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Account and fill settings shared by every parameter set (DESIGN.md engine semantics)."""
+    """Account and fill settings shared by every parameter set (DESIGN.md engine semantics).
 
-    init_cash: float = 10_000.0
+    `fill_model="auto"`, `init_cash=None` and `metrics_period="auto"` are settled by `resolve`
+    (once for a run, over all its assets and scored windows) or, left open, per asset.
+    """
+
+    init_cash: float | None = None
     fees: float = 0.001
     slippage: float = 0.0
     size_type: str = "fraction"
     stop_fill: str = "close"
-    fill_model: str = "close"
+    fill_model: str = "auto"
     pool_fee: float = 0.0025
+    metrics_period: str = "auto"
 
     def __post_init__(self) -> None:
         if self.size_type not in SIZE_TYPES:
             raise ConfigError(f"size_type {self.size_type!r} must be one of {sorted(SIZE_TYPES)}")
-        if self.stop_fill not in ("close", "level"):
+        if self.stop_fill not in STOP_FILLS:
             raise ConfigError(f"stop_fill {self.stop_fill!r} must be 'close' or 'level'")
-        if self.fill_model not in ("close", "amm"):
-            raise ConfigError(f"fill_model {self.fill_model!r} must be 'close' or 'amm'")
-        if not self.init_cash > 0:
+        if self.fill_model not in FILL_MODELS:
+            raise ConfigError(
+                f"fill_model {self.fill_model!r} must be one of {', '.join(FILL_MODELS)}"
+            )
+        check_metrics_period(self.metrics_period)
+        if self.init_cash is not None and not self.init_cash > 0:
             raise ConfigError(f"init_cash {self.init_cash} must be positive")
         for name in ("fees", "slippage", "pool_fee"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"{name} {value} must be in [0, 1)")
+
+    @property
+    def resolved(self) -> bool:
+        """Whether no setting is left to `auto`."""
+        return (
+            self.fill_model != "auto"
+            and self.init_cash is not None
+            and self.metrics_period != "auto"
+        )
+
+    def resolve(
+        self, frames: Iterable[pd.DataFrame], windows: Iterable[pd.Index] | None = None
+    ) -> EngineConfig:
+        """The settings with `auto` settled: AMM fills when every frame carries pool reserves,
+        init_cash 10 (quote currency) with them else 10,000, and the metrics period that gives
+        every scored window (default: each frame whole) at least 30 periods."""
+        frames = list(frames)
+        fill = self.fill_model
+        if fill == "auto":
+            pools = [has_pools(f) for f in frames]
+            fill = "amm" if pools and all(pools) else "close"
+            if any(pools) and not all(pools):
+                logger.warning("only some assets carry sol_pool/coin_pool; using price fills")
+        cash = self.init_cash
+        if cash is None:
+            cash = AMM_INIT_CASH if fill == "amm" else CLOSE_INIT_CASH
+        scored = list(windows) if windows is not None else [f.index for f in frames]
+        period = choose_metrics_period(scored, self.metrics_period)
+        return replace(self, fill_model=fill, init_cash=cash, metrics_period=period)
+
+    def summary(self) -> str:
+        """One line for people: fills, account, costs and the period ratios are computed on."""
+        fills = self.fill_model
+        if fills == "amm":
+            fills = f"amm (pool fee {self.pool_fee:g})"
+        cash = "auto" if self.init_cash is None else f"{self.init_cash:g}"
+        return (
+            f"engine: fills {fills}, init_cash {cash}, fees {self.fees:g}, slippage "
+            f"{self.slippage:g}, size {self.size_type}, stops {self.stop_fill}; "
+            f"sharpe/sortino per {self.metrics_period} period"
+        )
+
+    def describe(self) -> dict[str, float | str | None]:
+        """The settings as JSON-ready data (what the run stores and shows)."""
+        return {
+            "init_cash": self.init_cash,
+            "fees": self.fees,
+            "slippage": self.slippage,
+            "fill_model": self.fill_model,
+            "pool_fee": self.pool_fee,
+            "size_type": self.size_type,
+            "stop_fill": self.stop_fill,
+            "metrics_period": self.metrics_period,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,19 +176,6 @@ def set_params(parameters: Mapping[str, float], config: EngineConfig) -> SetPara
     )
 
 
-def periods_per_year(index: pd.Index) -> float:
-    """Rows per year from the median positive spacing of a DatetimeIndex (1 when undefined)."""
-    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
-        return 1.0
-    # asi8 counts the index's own unit (pandas 3 defaults to us): normalize to ns first.
-    steps = np.diff(index.as_unit("ns").asi8).astype(np.float64)
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        return 1.0
-    seconds = float(np.median(steps)) / 1e9
-    return 365.25 * 86_400.0 / seconds
-
-
 @dataclass(frozen=True)
 class FrameArrays:
     """The frame columns the kernel reads, in kernel form."""
@@ -123,10 +188,14 @@ class FrameArrays:
     stop_level: bool
     amm: bool
     ann: float
+    period: np.ndarray
 
 
 def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
-    """Price, optional high/low for level stops, optional pool reserves for AMM fills."""
+    """Price, optional high/low for level stops, optional pool reserves for AMM fills, and
+    each row's metrics period with the periods per year over all the frame's rows.
+
+    `config` must be resolved (see `for_window`)."""
     empty = np.empty(0)
     price = np.ascontiguousarray(frame["price"].to_numpy(dtype=np.float64))
     stop_level = config.stop_fill == "level" and {"high", "low"} <= set(frame.columns)
@@ -149,7 +218,8 @@ def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
         y_pool=col("coin_pool", amm),
         stop_level=stop_level,
         amm=amm,
-        ann=periods_per_year(frame.index),
+        ann=periods_per_year(frame.index, config.metrics_period),
+        period=period_ids(frame.index, config.metrics_period),
     )
 
 
@@ -180,5 +250,12 @@ def set_records(sets: list[SetParams], groups: np.ndarray) -> np.ndarray:
 
 
 def market_arrays(arrays: FrameArrays) -> tuple[np.ndarray, ...]:
-    """The kernel's market tuple: price, high, low, quote and token reserves."""
-    return (arrays.price, arrays.high, arrays.low, arrays.x_pool, arrays.y_pool)
+    """The kernel's market tuple: price, high, low, quote and token reserves, metrics periods."""
+    return (arrays.price, arrays.high, arrays.low, arrays.x_pool, arrays.y_pool, arrays.period)
+
+
+def for_window(config: EngineConfig, frame: pd.DataFrame, start: int, stop: int) -> EngineConfig:
+    """`config` as given when resolved, else settled for this one asset's traded rows."""
+    if config.resolved:
+        return config
+    return config.resolve([frame], [frame.index[start:stop]])

@@ -11,6 +11,7 @@ import pandas as pd
 from vantageadapt.backtest.config import (
     EngineConfig,
     engine_record,
+    for_window,
     frame_arrays,
     market_arrays,
     set_params,
@@ -84,6 +85,7 @@ def run_backtest(
     """Backtest one rule set on one asset, trading on rows >= start (earlier rows warm up)."""
     rows = len(frame)
     check_window(start, rows, rows)
+    config = for_window(config, frame, start, rows)
     cache = IndicatorCache(frame, custom_indicators)
     compiled = compile_rules(rules, frame, indicators=cache)
     params = set_params(rules.parameters, config)

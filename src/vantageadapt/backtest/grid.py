@@ -91,6 +91,8 @@ def evaluate_windows(
     results = np.zeros((len(windows), len(param_sets), N_METRICS))
     if not windows or not param_sets:
         return results
+    if not config.resolved:  # one setting for every window of this call
+        config = config.resolve([frame], [frame.index[a:b] for a, b in windows])
     store = store if store is not None else default_store()
     horizon = max(stop for _, stop in windows)
     cache = IndicatorCache(frame, custom_indicators, stop=horizon, store=store, key=key)
@@ -100,9 +102,8 @@ def evaluate_windows(
     set_list = [set_params(p, config) for p in param_sets]
     for params, sp in zip(param_sets, set_list, strict=True):
         plan.add(params, sp)
-    engines = np.stack(
-        [engine_record(config, frame_arrays(frame.iloc[:stop], config)) for _, stop in windows]
-    )
+    # Periods per year count all the frame's rows, so every window of an asset shares them.
+    engines = np.stack([engine_record(config, frame_arrays(frame, config))] * len(windows))
     market = market_arrays(frame_arrays(frame.iloc[:horizon], config))
     rows_of = (np.array(plan.entry_rows, np.int64), np.array(plan.exit_rows, np.int64))
     conds = (plan.arrays(), *rows_of)

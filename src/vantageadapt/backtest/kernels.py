@@ -117,8 +117,13 @@ def run_program_nb(ops, args, leaves, t, drawdown, bars_held, pnl, stack):
 
 
 @njit(cache=True, nogil=True)
-def finish_metrics_nb(out, n, final_eq, init_cash, sums, mdd, exposed, trades_stats, ann):
-    """Turn the streaming sums into the METRIC_NAMES row (no NaN, no inf)."""
+def finish_metrics_nb(
+    out, n, n_periods, final_eq, init_cash, sums, mdd, exposed, trades_stats, ann
+):  # fmt: skip
+    """Turn the streaming sums into the METRIC_NAMES row (no NaN, no inf).
+
+    n counts rows (exposure); sums are over n_periods period returns, ann periods a year.
+    """
     out[:] = 0.0
     if n <= 0:
         return
@@ -130,15 +135,16 @@ def finish_metrics_nb(out, n, final_eq, init_cash, sums, mdd, exposed, trades_st
         trades_stats[3],
         trades_stats[4],
     )
-    mean = sum_r / n
+    k = max(n_periods, 1)
+    mean = sum_r / k
     scale = np.sqrt(ann)
-    if n > 1:
-        var = (sum_r2 - n * mean * mean) / (n - 1)
+    if k > 1:
+        var = (sum_r2 - k * mean * mean) / (k - 1)
         std = np.sqrt(var) if var > 0.0 else 0.0
         if std > 1e-15:
             out[1] = mean / std * scale
-    downside = np.sqrt(sum_d2 / n)
-    if downside > 1e-15:
+    downside = np.sqrt(sum_d2 / k)
+    if downside > 1e-15 and k > 1:  # one period gives no ratio (empyrical: NaN)
         out[2] = mean / downside * scale
     out[0] = final_eq / init_cash - 1.0
     out[3] = mdd
@@ -177,10 +183,12 @@ def _record_nb(rec, lots, i, exit_row, exit_price, fees_paid, pnl, reason):
 
 @njit(cache=True, nogil=True)
 def _sale_nb(units, level, x, y, engine):
-    """Quote received (before fees) for `units` sold at `level`, and the pool reserves after."""
+    """Quote received (before fees) for `units` sold at `level`, and the pool reserves after.
+
+    AMM sales pay slippage on top of the curve; the pool moves by the curve's amounts."""
     if engine.amm:
-        gross = x - x * y / (y + units * (1.0 - engine.pool_fee))
-        return gross, x - gross, y + units
+        out_q = x - x * y / (y + units * (1.0 - engine.pool_fee))
+        return out_q * (1.0 - engine.slippage), x - out_q, y + units
     return units * level * (1.0 - engine.slippage), x, y
 
 
@@ -242,14 +250,15 @@ def _any_nb(conds, rows, t):
 def simulate_nb(market, signals, engine, params, window, trades, equity_out, out):
     """Simulate one parameter set on rows window = (start, stop); metrics into `out`.
 
-    market = (price, high, low, x_pool, y_pool); signals = (conds, entry rows, exit rows,
+    market = (price, high, low, x_pool, y_pool, period: each row's non-empty metrics period
+    numbered 0, 1, ...); signals = (conds, entry rows, exit rows,
     leaves, entry ops, entry args, exit ops, exit args, volatility for sizing): the static
     entry signal is the AND of conds[entry rows], the exit one the OR of conds[exit rows];
     engine: an ENGINE_DTYPE record;
     params: a SET_DTYPE record. Trade records and the equity curve are written when
     `equity_out` is not empty. Returns the number of trade records (closed lots, then open).
     """
-    price, high, low, x_pool, y_pool = market
+    price, high, low, x_pool, y_pool, period = market
     conds, e_idx, x_idx, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
     start, stop = window
     tp, sl, order_size, target_vol = (
@@ -286,6 +295,10 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
     n_rec = 0 if record else -1  # -1: no records
+    # Sharpe/Sortino on calendar periods (DESIGN.md): a period's return is its last equity
+    # over the previous one's (E_0 = init_cash).
+    cur_period = period[start] if stop > start else 0
+    period_eq = engine.init_cash
     t = start - 1
     while t < stop - 1:
         t += 1
@@ -367,7 +380,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 fill = p * (1.0 + slippage)
                 if size_type == SIZE_AMOUNT:
                     if amm:
-                        want = order_size
+                        want = order_size * (1.0 + slippage)
                         notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
                     else:
                         notional = order_size * fill
@@ -383,7 +396,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     notional = cash / (1.0 + fees)
                 if notional > 1e-12:
                     if amm:
-                        units = y - x * y / (x + notional * (1.0 - pool_fee))
+                        units = (y - x * y / (x + notional * (1.0 - pool_fee))) / (1.0 + slippage)
                         fill = notional / units
                     else:
                         units = notional / fill
@@ -405,12 +418,16 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     top_sl = max(top_sl, lots[n_open - 1, _SL])
         eq = cash + units_open * p
         exposed += n_open > 0
-        # branch-free streaming metrics: signs of returns are unpredictable
-        r = eq / prev_eq - 1.0 if prev_eq > 0.0 else 0.0
-        sum_r += r
-        sum_r2 += r * r
-        d = min(r, 0.0)
-        sum_d2 += d * d
+        if period[t] != cur_period:
+            # the previous period ended at the last row before t (skipped rows were flat);
+            # periods skipped whole returned 0 and add nothing to the sums
+            r = prev_eq / period_eq - 1.0 if period_eq > 0.0 else 0.0
+            sum_r += r
+            sum_r2 += r * r
+            d = min(r, 0.0)
+            sum_d2 += d * d
+            period_eq = prev_eq
+            cur_period = period[t]
         peak_eq = max(peak_eq, eq)
         if peak_eq - eq > mdd * peak_eq:
             mdd = (peak_eq - eq) / peak_eq
@@ -423,10 +440,18 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
             pnl = lots[i, _UNITS] * last - lots[i, _COST]
             _record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, _FEE], pnl, OPEN)
             n_rec += 1
+    n_periods = 0
+    if stop > start:
+        r = prev_eq / period_eq - 1.0 if period_eq > 0.0 else 0.0
+        sum_r += r
+        sum_r2 += r * r
+        sum_d2 += min(r, 0.0) ** 2
+        n_periods = period[stop - 1] - period[start] + 1
     sums = np.array([sum_r, sum_r2, sum_d2])
     finish_metrics_nb(
-        out, stop - start, prev_eq, engine.init_cash, sums, mdd, exposed, stats, engine.ann
-    )
+        out, stop - start, n_periods, prev_eq, engine.init_cash, sums, mdd, exposed, stats,
+        engine.ann,
+    )  # fmt: skip
     return max(n_rec, 0)
 
 

@@ -7,50 +7,58 @@ from pathlib import Path
 
 import typer
 
+from vantageadapt.commands.engine_options import (
+    FeesOption,
+    FillModelOption,
+    InitCashOption,
+    MetricsPeriodOption,
+    SizeTypeOption,
+    SlippageOption,
+    StopFillOption,
+    engine_config,
+    engine_flags,
+)
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
 def backtest(
     data: Path = typer.Option(..., "--data", help="Trade data file or folder."),
     rules: Path = typer.Option(..., "--rules", help="Rules JSON: conditions and parameters."),
-    fees: float = typer.Option(0.001, "--fees", help="Fee per fill, a fraction of notional."),
-    slippage: float = typer.Option(0.0, "--slippage", help="Fill price moved against you."),
-    init_cash: float = typer.Option(10_000.0, "--init-cash", help="Starting cash per asset."),
-    size_type: str = typer.Option(
-        "fraction", "--size-type", help="fraction (of equity), amount (units) or volatility."
-    ),
-    stop_fill: str = typer.Option("close", "--stop-fill", help="close, or level (high/low)."),
-    fill_model: str = typer.Option(
-        "close", "--fill-model", help="close, or amm (constant-product pool fills)."
-    ),
+    fees: FeesOption = None,
+    slippage: SlippageOption = None,
+    init_cash: InitCashOption = None,
+    size_type: SizeTypeOption = None,
+    stop_fill: StopFillOption = None,
+    fill_model: FillModelOption = None,
+    metrics_period: MetricsPeriodOption = None,
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """Backtest a rules file on every asset; per-asset and aggregate metrics."""
-    from vantageadapt.backtest import EngineConfig, backtest_assets
+    from vantageadapt.backtest import backtest_assets
     from vantageadapt.commands.rules_file import load_rules_file
     from vantageadapt.data import load_cli_data
 
-    config = EngineConfig(
-        init_cash=init_cash,
-        fees=fees,
-        slippage=slippage,
-        size_type=size_type,
-        stop_fill=stop_fill,
-        fill_model=fill_model,
+    flags = engine_flags(
+        init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period
     )
+    engine = engine_config(flags)
     trading_rules = load_rules_file(rules)
     frames = load_cli_data(data, trust_pickle=trust_pickle, bar=bar)
+    # One setting for every asset: the scored windows are the frames, whole.
+    config = engine.resolve(frames.values())
     per_asset, aggregate = backtest_assets(frames, trading_rules, config)
     if as_json:
         payload = {
+            "engine": config.describe(),
+            "metrics_period": config.metrics_period,
             "assets": {symbol: m.model_dump() for symbol, m in per_asset.items()},
             "aggregate": aggregate.model_dump(),
         }
         typer.echo(json.dumps(payload))
         return
-    _print_table(per_asset, aggregate)
+    _print_table(per_asset, aggregate, config)
 
 
 _HEADERS = {
@@ -66,11 +74,15 @@ _HEADERS = {
 }
 
 
-def _print_table(per_asset, aggregate) -> None:
+def _print_table(per_asset, aggregate, config) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="backtest (return, max dd, win, avg trade, exposure are fractions)")
+    table = Table(
+        title="backtest (return, max dd, win, avg trade, exposure are fractions; "
+        f"sharpe, sortino per {config.metrics_period} period, annualized)",
+        caption=config.summary(),
+    )
     table.add_column("symbol", no_wrap=True)
     for header in _HEADERS.values():
         table.add_column(header, justify="right", no_wrap=True)

@@ -8,6 +8,17 @@ from typing import Any
 
 import typer
 
+from vantageadapt.commands.engine_options import (
+    FeesOption,
+    FillModelOption,
+    InitCashOption,
+    MetricsPeriodOption,
+    SizeTypeOption,
+    SlippageOption,
+    StopFillOption,
+    engine_config,
+    engine_flags,
+)
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
@@ -24,7 +35,11 @@ def _print_result(result: Any) -> None:
     for name, value in result.best_parameters.items():
         params.add_row(name, f"{value:.6g}", result.parameters_at_edge.get(name, ""))
     console.print(params)
-    agg = Table(title="aggregate metrics (in-sample = train rows, out-of-sample = validation)")
+    period = result.engine.get("metrics_period", "?")
+    agg = Table(
+        title="aggregate metrics (in-sample = train rows, out-of-sample = validation; "
+        f"sharpe/sortino per {period} period)"
+    )
     for column in ("metric", "in-sample", "out-of-sample"):
         agg.add_column(column, justify="right" if column != "metric" else "left")
     ins, outs = result.in_sample.model_dump(), result.out_of_sample.model_dump()
@@ -45,11 +60,18 @@ def _print_result(result: Any) -> None:
             f"{m_in.total_trades}/{m_out.total_trades}",
         )
     console.print(per)
+    console.print(_engine_line(result.engine))
     console.print(
         f"trials {result.trials}  score {result.score:.4g}  validation score "
         f"{result.validation_score:.4g}  deflated Sharpe {result.deflated_sharpe:.3f}  "
         f"wall {result.wall_seconds:.2f}s" + ("  (interrupted)" if result.interrupted else "")
     )
+
+
+def _engine_line(engine: dict[str, Any]) -> str:
+    from vantageadapt.backtest import EngineConfig
+
+    return EngineConfig(**engine).summary()
 
 
 def optimize(
@@ -72,6 +94,13 @@ def optimize(
     param: list[str] = typer.Option(
         [], "--param", help="Override a range: name=low:high[:int|log] or name=a,b,c."
     ),
+    init_cash: InitCashOption = None,
+    fees: FeesOption = None,
+    slippage: SlippageOption = None,
+    fill_model: FillModelOption = None,
+    size_type: SizeTypeOption = None,
+    stop_fill: StopFillOption = None,
+    metrics_period: MetricsPeriodOption = None,
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
@@ -97,8 +126,11 @@ def optimize(
         space_file=space_file,
         overrides=overrides,
     )
+    engine = engine_config(
+        engine_flags(init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period)
+    )
     trading_rules = load_rules_file(rules)
-    resolve_space(trading_rules, settings, None, "fraction")  # bad ranges fail before loading
+    resolve_space(trading_rules, settings, None, engine.size_type)  # bad ranges fail before loading
     frames = load_cli_data(data, trust_pickle=trust_pickle, bar=bar)
     console = Console(stderr=True)
     with Progress(
@@ -114,6 +146,7 @@ def optimize(
             frames,
             trading_rules,
             settings=settings,
+            config=engine,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if result.interrupted:

@@ -8,6 +8,16 @@ from pathlib import Path
 
 import typer
 
+from vantageadapt.commands.engine_options import (
+    FeesOption,
+    FillModelOption,
+    InitCashOption,
+    MetricsPeriodOption,
+    SizeTypeOption,
+    SlippageOption,
+    StopFillOption,
+    engine_flags,
+)
 from vantageadapt.errors import ConfigError
 
 _EXIT_INTERRUPTED = 130
@@ -67,6 +77,13 @@ def run(
     resume: str = typer.Option(
         None, "--resume", help="Continue run RUN_ID from its last finished iteration."
     ),
+    init_cash: InitCashOption = None,
+    fees: FeesOption = None,
+    slippage: SlippageOption = None,
+    fill_model: FillModelOption = None,
+    size_type: SizeTypeOption = None,
+    stop_fill: StopFillOption = None,
+    metrics_period: MetricsPeriodOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
 ) -> None:
@@ -98,6 +115,9 @@ def run(
             "max_tokens": max_tokens,
         },
         "optimize": {"sampler": sampler, "trials": trials, "executor": executor},
+        "engine": engine_flags(
+            init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period
+        ),
         "agent": {"enabled": improve},
         "store": {"database_url": db},
     }

@@ -78,6 +78,25 @@ def _check_inputs(frames: Mapping[str, pd.DataFrame], validation_start: Mapping[
             )
 
 
+def resolve_engine(
+    config: Any,
+    frames: Mapping[str, pd.DataFrame],
+    validation_start: Mapping[str, int],
+    folds: Mapping[str, list[Fold]],
+) -> Any:
+    """The engine settings with `auto` settled over every window this search scores."""
+    if config.resolved:
+        return config
+    windows = []
+    for sym, frame in frames.items():
+        start = validation_start[sym]
+        windows += [frame.index[:start], frame.index[start:]]
+        for fold in folds.get(sym, []):
+            windows += [frame.index[fold.fit_start : fold.fit_stop]]
+            windows += [frame.index[fold.fit_stop : fold.check_stop]]
+    return config.resolve(frames.values(), windows)
+
+
 class _Search:
     """One search: sampler -> batched evaluations over subset assets and folds -> scores."""
 
@@ -238,6 +257,7 @@ def run_parameter_optimization(
         else [inner_holdout(validation_start[sym], settings.holdout_fraction)]
         for sym in subset
     }
+    config = resolve_engine(config, frames, validation_start, folds)
     store = store if store is not None else default_store()
     before = store.stats()
     executor = make_executor(
@@ -292,4 +312,5 @@ def run_parameter_optimization(
         subset=subset,
         cache_hits=runner.hits,
         indicator_cache=store.stats().since(before).to_dict(),
+        engine=config.describe(),
     )

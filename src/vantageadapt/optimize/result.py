@@ -60,6 +60,7 @@ class OptimizationResult:
     indicator_cache: dict[str, int] = field(default_factory=dict)  # hits, misses, evictions, bytes
     pbo: float = float("nan")  # probability of backtest overfitting of this search (CSCV)
     significance_periods: str = ""  # "<n> x <period>" the deflated Sharpe and PBO were measured on
+    engine: dict[str, Any] = field(default_factory=dict)  # the settings it ran with, resolved
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the landscape as a count; it can be large)."""
@@ -84,6 +85,8 @@ class OptimizationResult:
             "subset": self.subset,
             "cache_hits": self.cache_hits,
             "indicator_cache": self.indicator_cache,
+            "engine": self.engine,
+            "metrics_period": self.engine.get("metrics_period"),
             "wall_seconds": self.wall_seconds,
             "interrupted": self.interrupted,
         }

@@ -21,6 +21,7 @@ The rows are (sets, METRIC_NAMES) aggregates; a batch is one call, so a score co
 another process (the workspace's, in its worker) costs one round trip per batch.
 """
 
+DRAWDOWN_FLOOR = 0.02
 MIN_TRADES_PER_ASSET = 10.0
 TRADE_PENALTY = 2.0
 DRAWDOWN_PENALTY = 2.0
@@ -39,27 +40,27 @@ def seed_score(
 
 
 def _quality(metrics: Mapping[str, float]) -> float:
-    """Log-scaled sortino (shrunk when trades are few) plus return, less trade and drawdown costs.
+    """Log growth per unit of drawdown, shrunk when trades are few, less trade and drawdown costs.
 
-    Annualized ratios of short, fine-grained windows reach the hundreds; sign * log1p(|s|)
-    keeps their order without letting one lucky window dominate a sum or a mean.
+    Growth is log(1 + total_return) and risk the max drawdown (at least DRAWDOWN_FLOOR, so a
+    smooth lucky run cannot divide by almost nothing): a log-return Calmar ratio. Nothing is
+    capped, so a strategy that makes more for the same pain always ranks higher.
     """
-    ratio = metrics["sortino_ratio"]
-    sortino = math.copysign(math.log1p(abs(ratio)), ratio)
+    growth = math.log(max(1.0 + float(metrics["total_return"]), 1e-9))
+    drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
+    edge = growth / max(drawdown, DRAWDOWN_FLOOR)
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
-    trade_share = min(1.0, metrics["total_trades"] / (MIN_TRADES_PER_ASSET * assets))
-    drawdown = min(1.0, abs(metrics["max_drawdown"]))
+    trade_share = min(1.0, float(metrics["total_trades"]) / (MIN_TRADES_PER_ASSET * assets))
     # A good ratio over too few trades is mostly luck: shrink it toward zero as well.
-    edge = sortino * trade_share if sortino > 0 else sortino
-    # The return term rewards size of gain, not only its smoothness; drawdown costs twice.
-    gain = max(-1.0, min(1.0, metrics["total_return"]))
-    return edge + gain - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
+    if edge > 0:
+        edge *= trade_share
+    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
 
 
 def default_score(
     in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
 ) -> float:
-    """Log sortino plus return, less penalties for few trades, drawdown and holdout decay.
+    """Log growth per drawdown, less penalties for few trades, deep drawdowns and decay.
 
     With a holdout the score is the mean quality of both windows less half the quality lost
     from in-sample to holdout, so a set that only fits the in-sample rows ranks low.

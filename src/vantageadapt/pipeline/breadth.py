@@ -93,7 +93,6 @@ def _held(result: Any, score: float) -> bool:
 
 async def search(parts: RunParts, found: list[tuple[str, TradingRules]], hooks: Any) -> Breadth:
     """Tune each candidate on a share of the trials; pick on validation; measure the pick."""
-    from vantageadapt.backtest import EngineConfig
     from vantageadapt.optimize.significance import MAX_COLUMNS, rules_significance, top_trials
 
     total = parts.settings.optimize.trials
@@ -129,7 +128,7 @@ async def search(parts: RunParts, found: list[tuple[str, TradingRules]], hooks: 
             {s: (0, len(split.dev[s])) for s in result.subset},
             columns,
             parts.trials_so_far,
-            EngineConfig(),
+            parts.engine,
             hooks.custom_indicators,
         )
     outcomes = [

@@ -8,15 +8,16 @@ from vantageadapt.results import IterationResult, tuned_rules
 
 
 def score_sealed_test(
-    split: Any, best: IterationResult, hooks: Any
+    split: Any, best: IterationResult, hooks: Any, config: Any
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Backtest the best strategy on the sealed test rows (full frames, trading from test_start)."""
-    from vantageadapt.backtest import EngineConfig, backtest_assets
+    """Backtest the best strategy on the sealed test rows (full frames, trading from test_start)
+    with the run's engine settings (`config`, an EngineConfig)."""
+    from vantageadapt.backtest import backtest_assets
 
     per_asset, aggregate = backtest_assets(
         split.full,
         tuned_rules(best, hooks.indicator_names),
-        EngineConfig(),
+        config,
         start=split.test_start,
         custom_indicators=hooks.custom_indicators,
     )

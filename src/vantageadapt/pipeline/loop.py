@@ -23,6 +23,7 @@ from vantageadapt.pipeline.stages import (
     load_split,
     metric_dict,
     run_dir_for,
+    run_engine,
     train_frames,
 )
 from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
@@ -168,6 +169,8 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             settings = settings.model_copy(update={"data": data})
         with progress.stage("load data"):
             split = load_split(settings)
+        engine = run_engine(settings, split)
+        progress.note(engine.summary())
         if state is not None:
             persist.check_same_data(state.run, split.test_fingerprint)
         run_id = state.run.id if state is not None else new_id()
@@ -200,6 +203,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
                     model=llm.model_name,
                     data_fingerprint=data_fingerprint(split.dev),
                     test_fingerprint=split.test_fingerprint,
+                    engine=engine.describe(),
                 )
             )
         agent = GodelAgent(
@@ -224,6 +228,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             progress,
             run_id,
             run_dir,
+            engine=engine,
         )
         if state is not None:
             rewind(parts, done, state.iterations)
@@ -238,6 +243,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             model=llm.model_name,
             thresholds={k: float(v) for k, v in settings.thresholds.model_dump().items()},
             test_fingerprint=split.test_fingerprint,
+            engine=engine.describe(),
         )
         try:
             status, message = await _loop(parts, done, usage)
@@ -281,7 +287,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
         )
         with progress.stage("sealed test"):
             result.test, result.test_per_asset = score_sealed_test(
-                parts.split, best, await asyncio.to_thread(parts.runner.current)
+                parts.split, best, await asyncio.to_thread(parts.runner.current), parts.engine
             )
         await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
     result.wall_seconds = time.perf_counter() - started

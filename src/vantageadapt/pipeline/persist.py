@@ -131,6 +131,7 @@ def run_record(
     model: str | None,
     data_fingerprint: str,
     test_fingerprint: str,
+    engine: dict[str, Any],
 ) -> Any:
     """The store's RunRecord for a new run (settings stored; keys never live in them)."""
     from vantageadapt.store.records import RunRecord
@@ -144,6 +145,8 @@ def run_record(
         data_fingerprint=data_fingerprint,
         test_fingerprint=test_fingerprint,
         settings=settings.public_dump(),
+        engine=engine,
+        metrics_period=str(engine["metrics_period"]),
     )
 
 
@@ -212,6 +215,7 @@ def run_result(state: Any) -> RunResult:
         test=dict(run.test_metrics or {}),
         test_fingerprint=run.test_fingerprint or "",
         thresholds={k: float(v) for k, v in stored.thresholds.model_dump().items()},
+        engine=dict(run.engine or {}),
         message=run.message,
         wall_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0,
         llm_calls=sum(len(item.llm_calls) for item in state.iterations),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from vantageadapt.results import IterationResult, RunResult
 
@@ -127,7 +128,11 @@ def render_table(result: RunResult):  # -> rich.table.Table
     """The final per-iteration table: regime, rules, parameters, metrics, patches."""
     from rich.table import Table
 
-    table = Table(title=f"run {result.run_id}: {result.theme}", show_lines=True)
+    period = result.engine.get("metrics_period", "?")
+    table = Table(
+        title=f"run {result.run_id}: {result.theme} (sortino per {period} period)",
+        show_lines=True,
+    )
     columns = ("#", "regime", "rules", "best parameters", "in-sample", "validation", "DSR / PBO")
     for column in (*columns, "patches"):
         table.add_column(column, overflow="fold")
@@ -156,13 +161,26 @@ def render_table(result: RunResult):  # -> rich.table.Table
     return table
 
 
+def engine_line(engine: dict[str, Any]) -> str:
+    """The run's stored engine settings in one line."""
+    from vantageadapt.backtest import EngineConfig
+
+    return EngineConfig(**engine).summary()
+
+
 def summary_lines(result: RunResult) -> list[str]:
     """The closing summary: best metrics, sealed test, each unmet constraint."""
     lines = []
     best = result.best
+    period = result.engine.get("metrics_period", "?")
+    if result.engine:
+        lines.append(engine_line(result.engine))
     if best is not None:
         oos = ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items())
-        lines.append(f"best metrics (iteration {best.index}, validation): {oos}")
+        lines.append(
+            f"best metrics (iteration {best.index}, validation; sharpe/sortino per {period} "
+            f"period): {oos}"
+        )
         pbo = "n/a" if best.pbo is None else f"{best.pbo:.2f}"
         verdict = "significant" if best.deflated_sharpe >= 0.95 else "not significant"
         lines.append(
@@ -171,7 +189,10 @@ def summary_lines(result: RunResult) -> list[str]:
         )
     if result.test:
         test = ", ".join(f"{k}={v:.4g}" for k, v in result.test.items())
-        lines.append(f"sealed test (scored once, {result.test_fingerprint[:12]}): {test}")
+        lines.append(
+            f"sealed test (scored once, {result.test_fingerprint[:12]}; sharpe/sortino per "
+            f"{period} period): {test}"
+        )
     if result.status != "finished":
         lines.append(f"[yellow]run {result.status}[/]: {result.message}")
     elif result.met:

@@ -37,6 +37,7 @@ class RunParts:
     stop: threading.Event = field(default_factory=threading.Event)
     trials_so_far: int = 0
     stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
+    engine: Any = None  # the run's EngineConfig, `auto` settled (see run_engine)
 
     @property
     def runner(self) -> Any:
@@ -62,6 +63,22 @@ def load_split(settings: RunSettings) -> Any:
         validation_fraction=section.validation_fraction,
         test_fraction=section.test_fraction,
     )
+
+
+def run_engine(settings: RunSettings, split: Any) -> Any:
+    """The run's EngineConfig with `auto` settled once, over every window the run scores:
+    train, validation and sealed test of each asset, and the search's inner holdout."""
+    from vantageadapt.backtest import EngineConfig
+    from vantageadapt.optimize.splits import inner_holdout
+
+    windows = []
+    for sym, frame in split.full.items():
+        start, test = split.validation_start[sym], split.test_start[sym]
+        fold = inner_holdout(start)
+        windows += [frame.index[: fold.fit_stop], frame.index[fold.fit_stop : start]]
+        windows += [frame.index[start:test], frame.index[test:]]
+    config = EngineConfig(**settings.engine.model_dump())
+    return config.resolve(split.full.values(), windows)
 
 
 def train_frames(split: Any) -> dict[str, Any]:
@@ -116,7 +133,9 @@ async def optimize(
     """
     from vantageadapt.optimize import default_search_space, run_parameter_optimization
 
-    base = default_search_space(rules, indicators=hooks.indicator_names)
+    base = default_search_space(
+        rules, size_type=parts.engine.size_type, indicators=hooks.indicator_names
+    )
     space = await asyncio.to_thread(hooks.adjust_search_space, base)
     every = " ".join([*rules.conditions.entry, *rules.conditions.exit])
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
@@ -141,6 +160,7 @@ async def optimize(
                 significance=significance,
             ),
             validation_start=parts.split.validation_start,
+            config=parts.engine,
             space=space,
             # "default" ranks by the workspace's (patchable) score; "seed" by the package's.
             batch_score=hooks.batch_score if parts.settings.optimize.score == "default" else None,

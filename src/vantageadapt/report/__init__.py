@@ -31,13 +31,15 @@ def write_report(
 
     path = Path(path)
     best = run.best
+    # The run's own engine settings (stored with it): the curves are the ones it scored.
+    config = EngineConfig(**run.engine) if run.engine else EngineConfig()
     blocks: list[tuple[str, Any]] = []
     windows: dict[str, dict[str, float]] = {}
     if best is not None:
         rules = tuned_rules(best, tuple(custom_indicators or ()))
         equities, trades = {}, {}
         for symbol, frame in split.full.items():
-            result = run_backtest(frame, rules, EngineConfig(), custom_indicators=custom_indicators)
+            result = run_backtest(frame, rules, config, custom_indicators=custom_indicators)
             equities[symbol], trades[symbol] = result.equity, result.trades
         busiest = max(trades, key=lambda s: len(trades[s]))
         busiest_bounds = figures.boundaries_of(
@@ -76,6 +78,8 @@ def write_report(
     if run.iterations:
         blocks.append(("Iteration history", figures.history_figure(run.iterations)))
     extra = {
+        "engine": config.summary().removeprefix("engine: "),
+        "metrics period": f"{config.metrics_period} (Sharpe and Sortino, annualized)",
         "iterations": len(run.iterations),
         "wall time": f"{run.wall_seconds:.1f}s",
         "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f})",

@@ -155,6 +155,7 @@ def render_page(
     )
     unmet = "".join(f"<li>{_e(u)}</li>" for u in run.unmet)
     thresholds = ", ".join(f"{_e(k)} ≥ {v:g}" for k, v in run.thresholds.items())
+    period = _e(run.engine.get("metrics_period", "row"))
     facts = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in extra.items())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -167,6 +168,8 @@ def render_page(
 <h2>Best strategy (iteration {_e(run.best_iteration)})</h2>
 <p>Thresholds on validation aggregates: {thresholds}</p>
 {metrics_table(windows)}
+<p class="muted">Sharpe and Sortino are computed on {period} periods of the equity curve
+and annualized by the periods per year the data shows.</p>
 <p class="muted">Train and validation are what the loop saw; the sealed test window was scored
 once, at the end, for this strategy only (fingerprint {_e(run.test_fingerprint[:16])}).
 The charts run the strategy once over all rows, so their test segment carries positions in

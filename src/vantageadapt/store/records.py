@@ -56,6 +56,8 @@ class RunRecord(_Record):
     data_fingerprint: str
     test_fingerprint: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    engine: dict[str, Any] | None = None  # the engine settings the run used, `auto` settled
+    metrics_period: str | None = None  # the period its Sharpe and Sortino are computed on
     status: RunStatus = "running"
     met: bool | None = None
     best_iteration: int | None = None

@@ -50,6 +50,8 @@ class RunRow(Base):
     data_fingerprint: Mapped[str] = mapped_column(sa.String(128))
     test_fingerprint: Mapped[str | None] = mapped_column(sa.String(128))
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    engine: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    metrics_period: Mapped[str | None] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(20), index=True)
     met: Mapped[bool | None] = mapped_column(sa.Boolean)
     best_iteration: Mapped[int | None] = mapped_column(sa.Integer)

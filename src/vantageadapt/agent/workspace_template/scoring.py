@@ -6,29 +6,31 @@ validation score on data the search never saw, so this score cannot grade itself
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-SORTINO_CAP = 5.0
+DRAWDOWN_FLOOR = 0.02
 MIN_TRADES_PER_ASSET = 10.0
 TRADE_PENALTY = 2.0
 DRAWDOWN_PENALTY = 2.0
 DECAY_PENALTY = 0.5
-RETURN_WEIGHT = 1.0  # the size of the gain counts, not only its smoothness (as the package's)
 
 
 def quality(metrics: Mapping[str, float]) -> float:
-    """Capped sortino plus return, less penalties for too few trades and for deep drawdowns."""
-    sortino = max(-SORTINO_CAP, min(SORTINO_CAP, float(metrics["sortino_ratio"])))
+    """Log growth per unit of drawdown (never capped), shrunk when trades are few, less
+    penalties for too few trades and for deep drawdowns.
+
+    Drawdowns below DRAWDOWN_FLOOR count as the floor, so a smooth lucky run cannot divide
+    by almost nothing.
+    """
+    growth = math.log(max(1.0 + float(metrics["total_return"]), 1e-9))
+    drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
+    edge = growth / max(drawdown, DRAWDOWN_FLOOR)
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
     trade_share = min(1.0, float(metrics["total_trades"]) / (MIN_TRADES_PER_ASSET * assets))
-    drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
-    gain = max(-1.0, min(1.0, float(metrics.get("total_return", 0.0))))
-    return (
-        sortino
-        + RETURN_WEIGHT * gain
-        - TRADE_PENALTY * (1.0 - trade_share)
-        - DRAWDOWN_PENALTY * drawdown
-    )
+    if edge > 0:
+        edge *= trade_share
+    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
 
 
 def score(in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int) -> float:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "0004_calibration"
-down_revision = "0001"
+down_revision = "0003_engine_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,84 @@
+"""Calendar periods for Sharpe and Sortino: which period, its rows, its returns, its year."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from vantageadapt.errors import ConfigError
+
+# Coarsest first: `auto` takes the first that gives every scored window enough periods.
+CALENDAR_PERIODS = ("1D", "1h", "1min")
+METRICS_PERIODS = ("auto", *CALENDAR_PERIODS, "row")
+MIN_PERIODS = 30
+_YEAR_SECONDS = 365.25 * 86_400.0
+
+
+def check_metrics_period(period: str) -> str:
+    """The period itself; ConfigError naming the choices otherwise."""
+    if period not in METRICS_PERIODS:
+        raise ConfigError(f"metrics_period {period!r} must be one of {', '.join(METRICS_PERIODS)}")
+    return period
+
+
+def period_ids(index: pd.Index, period: str) -> np.ndarray:
+    """Per row, the number of its non-empty period (0, 1, 2, ...; non-decreasing in time).
+
+    `row` (or an index without times) makes every row its own period.
+    """
+    n = len(index)
+    if period == "row" or not isinstance(index, pd.DatetimeIndex) or n == 0:
+        return np.arange(n, dtype=np.int64)
+    starts = index.floor(check_metrics_period(period)).as_unit("ns").asi8
+    ids = np.zeros(n, dtype=np.int64)
+    ids[1:] = np.cumsum(starts[1:] != starts[:-1])
+    return ids
+
+
+def count_periods(index: pd.Index, period: str) -> int:
+    """Non-empty periods among these rows."""
+    ids = period_ids(index, period)
+    return int(ids[-1] + 1) if ids.size else 0
+
+
+def periods_per_year(index: pd.Index, period: str = "row") -> float:
+    """Non-empty periods over the span of the rows in years (1 when the span is empty)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return 1.0
+    ns = index.as_unit("ns").asi8
+    years = float(ns[-1] - ns[0]) / 1e9 / _YEAR_SECONDS
+    if years <= 0:
+        return 1.0
+    return count_periods(index, period) / years
+
+
+def choose_metrics_period(windows: Iterable[pd.Index], requested: str = "auto") -> str:
+    """`requested`, or for `auto` the coarsest calendar period giving every window >= 30 periods.
+
+    Empty windows are not scored and do not count; when no calendar period fits, `row`.
+    """
+    if check_metrics_period(requested) != "auto":
+        return requested
+    scored = [w for w in windows if len(w) > 0]
+    if not scored or not all(isinstance(w, pd.DatetimeIndex) for w in scored):
+        return "row"
+    for period in CALENDAR_PERIODS:
+        if all(count_periods(w, period) >= MIN_PERIODS for w in scored):
+            return period
+    return "row"
+
+
+def period_returns(equity: pd.Series, period: str, init_cash: float) -> np.ndarray:
+    """r_k = E_k / E_(k-1) - 1 over the last equity of each non-empty period, E_0 = init_cash.
+
+    The returns the engine's Sharpe and Sortino are computed from (DESIGN.md).
+    """
+    values = equity.to_numpy(dtype=np.float64)
+    if values.size == 0:
+        return np.empty(0)
+    ids = period_ids(equity.index, period)
+    last = np.append(ids[1:] != ids[:-1], True)
+    ends = np.concatenate(([float(init_cash)], values[last]))
+    return ends[1:] / ends[:-1] - 1.0
