@@ -12,7 +12,6 @@ from vantageadapt.backtest import EngineConfig, run_backtest
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
 from vantageadapt.optimize.significance import (
-    choose_period,
     period_ends,
     period_returns,
     rules_significance,
@@ -51,10 +50,13 @@ def test_period_returns_match_pandas_resample(rows, seed, period):
     np.testing.assert_allclose(fast, slow.to_numpy(), rtol=1e-12)
 
 
-def test_the_period_is_the_coarsest_with_30_periods():
-    assert choose_period([_walk(5_000, "60s", 1).index]) == "1h"  # ~83 hours, 3 days
-    assert choose_period([_walk(500, "20s", 2).index]) == "1min"
-    assert choose_period([_walk(40, "1s", 3).index]) == "row"
+def test_significance_is_measured_on_the_runs_metrics_period():
+    frames = {"A": _walk(5_000, "60s", 1)}
+    trials = [RULES, RULES]
+    sig = rules_significance(frames, {"A": (0, 5_000)}, trials, 2, EngineConfig())
+    assert sig.period == "1h"  # ~83 hours: the coarsest period with 30 in the window
+    pinned = EngineConfig(metrics_period="1min")
+    assert rules_significance(frames, {"A": (0, 5_000)}, trials, 2, pinned).period == "1min"
 
 
 RULES = TradingRules.model_validate(

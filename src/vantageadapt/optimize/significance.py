@@ -22,8 +22,6 @@ from vantageadapt.optimize.deflated import deflated_sharpe_ratio
 from vantageadapt.optimize.pbo import probability_of_backtest_overfitting
 
 MAX_COLUMNS = 32
-MIN_PERIODS = 30
-PERIODS = ("1D", "1h", "1min")
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,6 @@ class Significance:
     pbo: float
     periods: int
     period: str
-
-
-def choose_period(indexes: Sequence[pd.DatetimeIndex]) -> str:
-    """The coarsest of 1D, 1h, 1min giving every window >= 30 non-empty periods, else 'row'."""
-    for period in PERIODS:
-        if all(idx.floor(period).nunique() >= MIN_PERIODS for idx in indexes):
-            return period
-    return "row"
 
 
 def period_ends(index: pd.DatetimeIndex, period: str) -> np.ndarray:
@@ -73,6 +63,8 @@ def trial_matrix(
     """
     from vantageadapt.backtest import run_backtest
 
+    if not config.resolved:
+        config = config.resolve(frames[s] for s in windows)
     grid, slots = _period_grid(frames, windows, period)
     columns = []
     for tuned in trials:
@@ -132,7 +124,11 @@ def rules_significance(
     custom_indicators: Mapping[str, Callable] | None = None,
 ) -> Significance:
     """Significance of `trials[0]` (the pick) among `trials`, `n_trials` backtests counted."""
-    period = choose_period([frames[s].index[a:b] for s, (a, b) in windows.items()])
+    if not config.resolved:
+        scored = [frames[s].index[a:b] for s, (a, b) in windows.items()]
+        config = config.resolve((frames[s] for s in windows), scored)
+    # The run's metrics period: the deflated Sharpe and PBO use the ratios' period returns.
+    period = config.metrics_period
     matrix = trial_matrix(frames, windows, trials, config, period, custom_indicators)
     if matrix.shape[0] < 2:
         return Significance(0.0, float("nan"), matrix.shape[0], period)
