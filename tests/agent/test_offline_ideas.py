@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from vantageadapt.agent.offline_improver import (
+from vantageadapt.llm.offline_improver import (
     propose_patch_offline,
     propose_prompt_change_offline,
 )

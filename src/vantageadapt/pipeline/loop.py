@@ -25,7 +25,13 @@ from vantageadapt.pipeline.stages import (
     run_dir_for,
     train_frames,
 )
-from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
+from vantageadapt.results import (
+    IterationResult,
+    PatchSummary,
+    RunFailed,
+    RunResult,
+    best_iteration,
+)
 from vantageadapt.settings import RunSettings
 
 logger = logging.getLogger(__name__)
@@ -131,6 +137,16 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
     usage["calls"] += len(calls)
     usage["tokens"] += sum(c.prompt_tokens + c.completion_tokens for c in calls if not c.cached)
     usage["cost_usd"] += sum(c.cost_usd or 0.0 for c in calls if not c.cached)
+    usage["repairs"] += sum(len(c.repairs) for c in calls)
+    usage["fallbacks"] += sum(c.fallback for c in calls)
+
+
+async def _save_unsaved_calls(parts: RunParts, usage: dict[str, float]) -> None:
+    """Store the calls of an iteration that never finished (failed, interrupted, over budget)."""
+    calls = parts.llm.drain_ledger()
+    for call in calls:
+        await parts.db.save_llm_call(call, run_id=parts.run_id)
+    _add_usage(usage, calls)
 
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
@@ -142,7 +158,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     from vantageadapt.store.records import new_id
 
     started = time.perf_counter()
-    usage = {"calls": 0.0, "tokens": 0.0, "cost_usd": 0.0}
+    usage = dict.fromkeys(("calls", "tokens", "cost_usd", "repairs", "fallbacks"), 0.0)
     async with DatabaseConnection(settings.store.database_url) as db:
         done: list[IterationResult] = []
         state = None
@@ -169,6 +185,10 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             settings.llm.model,
             settings.llm.base_url,
             prompts=prompts,
+            retry=llm_retry(settings),
+            tool_choice=settings.llm.tool_choice,
+            max_output_tokens=settings.llm.max_output_tokens,
+            max_attempts=settings.llm.max_attempts,
             cache=settings.llm.cache,
             budget=Budget(
                 max_cost=settings.llm.max_cost,
@@ -232,15 +252,20 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             status, message = "interrupted", f"resume with --resume {run_id}"
         except Exception as exc:
             # An outside service failed after retries, bad input surfaced late, or a bug: the
-            # saved iterations stand, the run is marked failed (never left running) and stays
-            # resumable.
+            # saved iterations stand, the calls made so far are stored, the run is marked failed
+            # (never left running) and stays resumable; for a VantageError the caller still
+            # gets the run's result (for --json).
             text = str(exc) if isinstance(exc, VantageError) else f"{type(exc).__name__}: {exc}"
             note = f"{text}; resume with --resume {run_id}"
+            await _save_unsaved_calls(parts, usage)
             await db.finish_run(run_id, status="failed", message=note)
-            raise
-        result.iterations, result.status, result.message = done, status, message
-        result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
-        result.llm_cost_usd = usage["cost_usd"]
+            if not isinstance(exc, VantageError):
+                raise
+            _fill(result, done, "failed", note, usage)
+            result.wall_seconds = time.perf_counter() - started
+            raise RunFailed(exc, result) from exc
+        await _save_unsaved_calls(parts, usage)
+        _fill(result, done, status, message, usage)
         try:
             await _wrap_up(parts, result, started)
         except (asyncio.CancelledError, KeyboardInterrupt):
@@ -250,6 +275,24 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             result.wall_seconds = time.perf_counter() - started
             await db.finish_run(run_id, **persist.finish_fields(result))
     return result
+
+
+def _fill(
+    result: RunResult, done: list[IterationResult], status: str, message: str, usage: dict
+) -> None:
+    result.iterations, result.status, result.message = done, status, message  # type: ignore[assignment]
+    result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
+    result.llm_cost_usd = usage["cost_usd"]
+    result.llm_repairs, result.llm_fallbacks = int(usage["repairs"]), int(usage["fallbacks"])
+
+
+def llm_retry(settings: RunSettings) -> Any:
+    """The providers' retry policy; --llm-timeout fixes the per-request timeout."""
+    from vantageadapt.llm import RetryPolicy
+
+    if settings.llm.timeout is None:
+        return RetryPolicy()
+    return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
 
 
 async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:

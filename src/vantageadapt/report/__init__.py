@@ -77,7 +77,8 @@ def write_report(
     extra = {
         "iterations": len(run.iterations),
         "wall time": f"{run.wall_seconds:.1f}s",
-        "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f})",
+        "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f}; "
+        f"{run.llm_repairs} repairs, {run.llm_fallbacks} offline fallbacks)",
     }
     if run.message:
         extra["note"] = run.message
