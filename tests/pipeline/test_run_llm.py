@@ -140,3 +140,11 @@ def test_provider_failure_marks_the_run_failed_and_exits_three(
     assert status == "failed" and "--resume" in message
     # The failed call is stored with its error.
     assert len(calls) == 1 and calls[0][0] == "analyze_market" and "HTTP 401" in calls[0][1]
+    # The server is back: the run resumes and finishes.
+    server.responder = strategist_responder
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--resume", shown["run_id"], "--iterations", "1", "--no-improve", "--json"])
+    assert exit_info.value.code in (0, 1)
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["run_id"] == shown["run_id"] and resumed["status"] == "finished"
+    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 1 + 3

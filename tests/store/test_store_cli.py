@@ -51,7 +51,7 @@ def test_db_commands(db_url, capsys):
     code, out, _ = _cli(capsys, "db", "upgrade", "--db", db_url)
     assert code == 0 and f"at revision {head} (head)" in out
     code, out, _ = _cli(capsys, "db", "history", "--db", db_url)
-    assert code == 0 and f"<base> -> {head} (head, current):" in out
+    assert code == 0 and f" -> {head} (head, current):" in out and "<base> -> " in out
     code, out, _ = _cli(capsys, "db", "downgrade", "base", "--db", db_url)
     assert code == 0 and "empty (no schema)" in out
     code, _, err = _cli(capsys, "db", "downgrade", "nonsense", "--db", db_url)
