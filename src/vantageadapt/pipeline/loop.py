@@ -141,12 +141,11 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
     usage["fallbacks"] += sum(c.fallback for c in calls)
 
 
-async def _save_unsaved_calls(parts: RunParts, usage: dict[str, float]) -> None:
-    """Store the calls of an iteration that never finished (failed, interrupted, over budget)."""
+def _unsaved_calls(parts: RunParts, usage: dict[str, float]) -> list[Any]:
+    """The calls of an iteration that never finished (failed, interrupted, over budget)."""
     calls = parts.llm.drain_ledger()
-    for call in calls:
-        await parts.db.save_llm_call(call, run_id=parts.run_id)
     _add_usage(usage, calls)
+    return calls
 
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
@@ -257,17 +256,17 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             # gets the run's result (for --json).
             text = str(exc) if isinstance(exc, VantageError) else f"{type(exc).__name__}: {exc}"
             note = f"{text}; resume with --resume {run_id}"
-            await _save_unsaved_calls(parts, usage)
-            await db.finish_run(run_id, status="failed", message=note)
+            calls = _unsaved_calls(parts, usage)
+            await db.finish_run(run_id, status="failed", message=note, llm_calls=calls)
             if not isinstance(exc, VantageError):
                 raise
             _fill(result, done, "failed", note, usage)
             result.wall_seconds = time.perf_counter() - started
             raise RunFailed(exc, result) from exc
-        await _save_unsaved_calls(parts, usage)
+        calls = _unsaved_calls(parts, usage)
         _fill(result, done, status, message, usage)
         try:
-            await _wrap_up(parts, result, started)
+            await _wrap_up(parts, result, started, calls)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Cut off while scoring the test or writing the report: resume redoes just those.
             result.status, result.message = "interrupted", f"resume with --resume {run_id}"
@@ -295,8 +294,11 @@ def llm_retry(settings: RunSettings) -> Any:
     return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
 
 
-async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
-    """Score the sealed test (finished runs), record how the run ended, write the report."""
+async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list[Any]) -> None:
+    """Score the sealed test (finished runs), record how the run ended, write the report.
+
+    `calls` are the strategist calls no saved iteration holds; they are stored with the end.
+    """
     from vantageadapt.report import write_report
 
     done, progress = result.iterations, parts.progress
@@ -314,7 +316,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
             )
         await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
     result.wall_seconds = time.perf_counter() - started
-    await parts.db.finish_run(parts.run_id, **persist.finish_fields(result))
+    await parts.db.finish_run(parts.run_id, **persist.finish_fields(result), llm_calls=calls)
     if result.status != "interrupted":
         with progress.stage("report"):
             path = parts.settings.report or parts.run_dir / "report.html"
