@@ -113,7 +113,12 @@ class LocalProvider:
     ) -> ProviderReply:
         """One grammar-constrained chat completion forcing `tool`, run off the event loop."""
         return await asyncio.to_thread(
-            self._complete, system, messages, tool, seed, temperature or self.temperature
+            self._complete,
+            system,
+            messages,
+            tool,
+            seed,
+            self.temperature if temperature is None else temperature,
         )
 
     def _complete(
