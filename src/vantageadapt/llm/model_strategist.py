@@ -8,26 +8,17 @@ Only transport failures (ProviderError after the provider's retries) leave this 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from vantageadapt.errors import ConfigError, PatchRejected, ProviderError, RuleError
+from vantageadapt.errors import ConfigError, PatchRejected, RuleError
 from vantageadapt.llm.answers import repair_rules, unwrap, validate_with_repairs
 from vantageadapt.llm.base import Provider, ProviderReply, ToolSpec
-from vantageadapt.llm.ledger import (
-    Budget,
-    ResponseCache,
-    canonical_json,
-    cost_usd,
-    estimate_tokens,
-    request_hash,
-)
+from vantageadapt.llm.ledger import Budget, ResponseCache
 from vantageadapt.llm.questions import (
     INDICATORS,
     dump_json,
@@ -38,12 +29,12 @@ from vantageadapt.llm.questions import (
     render_prompts,
     tool_for,
 )
+from vantageadapt.llm.round_trip import Question, round_trip
 from vantageadapt.llm.stats import RECENT_FRACTION, MarketStats
 from vantageadapt.llm.strategist import Session, Strategist
 from vantageadapt.models import (
     CodePatch,
     ImprovementContext,
-    LLMCall,
     MarketContext,
     MarketRegime,
     PromptChange,
@@ -206,11 +197,25 @@ class ModelStrategist:
         messages = [{"role": "user", "content": user}]
         error = ""
         for attempt in range(1, self.max_attempts + 1):
-            seed = self.session.seed + attempt - 1
-            temperature = self._temperature(attempt)
-            call = self._new_call(purpose, prompt_name, version, system, messages, tool, seed)
-            call = call.model_copy(update={"attempt": attempt})
-            reply = await self._call(call, system, messages, tool, seed, temperature)
+            question = Question(
+                purpose,
+                prompt_name,
+                version,
+                system,
+                messages,
+                tool,
+                seed=self.session.seed + attempt - 1,
+                temperature=self._temperature(attempt),
+                attempt=attempt,
+            )
+            reply = await round_trip(
+                self.provider,
+                question,
+                self.session.ledger,
+                budget=self.budget,
+                cache=self.cache,
+                use_cache=self.use_cache,
+            )
             try:
                 result, notes = self._read(reply, tool, model_cls, check, repair)
             except (*_INVALID, _Rejected) as exc:
@@ -281,100 +286,3 @@ class ModelStrategist:
         if "repairs" in update:
             update["repairs"] = [*last.repairs, *update["repairs"]]
         self.session.ledger[-1] = last.model_copy(update=update)
-
-    def _new_call(
-        self,
-        purpose: str,
-        prompt_name: str,
-        version: int,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        seed: int,
-    ) -> LLMCall:
-        request = {
-            "provider": self.name,
-            "model": self.model,
-            **self.provider.describe(),
-            "purpose": purpose,
-            "system": system,
-            "messages": list(messages),
-            "tool": tool.name,
-            "schema_sha256": hashlib.sha256(canonical_json(tool.schema).encode()).hexdigest(),
-            "seed": seed,
-        }
-        return LLMCall(
-            provider=self.name,
-            model=self.model,
-            purpose=purpose,
-            prompt_name=prompt_name,
-            prompt_version=version,
-            request_hash=request_hash(request),
-            request=request,
-        )
-
-    async def _call(
-        self,
-        call: LLMCall,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        seed: int,
-        temperature: float,
-    ) -> ProviderReply:
-        """One provider round trip through the cache and the budget, ledgered."""
-        ledger = self.session.ledger
-        if self.use_cache:
-            stored = self.cache.get(call.request_hash)
-            if stored is not None:
-                reply = ProviderReply.from_json(stored)
-                ledger.append(
-                    call.model_copy(
-                        update={"response": reply.to_json(), "cached": True, "cost_usd": 0.0}
-                    )
-                )
-                logger.info("%s answered from the cache (no tokens)", call.purpose)
-                return reply
-        max_out = int(getattr(self.provider, "max_output_tokens", 2048))
-        prompt_estimate = estimate_tokens(system + canonical_json([*messages, tool.schema]))
-        self.budget.check(
-            purpose=call.purpose,
-            model=call.model,
-            tokens=prompt_estimate + max_out,
-            cost=cost_usd(call.model, prompt_estimate, max_out),
-        )
-        started = time.perf_counter()
-        try:
-            reply = await self.provider.complete(
-                system, messages, tool, seed=seed, temperature=temperature
-            )
-        except ProviderError as exc:
-            latency = (time.perf_counter() - started) * 1000
-            ledger.append(call.model_copy(update={"error": str(exc), "latency_ms": latency}))
-            raise
-        latency = (time.perf_counter() - started) * 1000
-        cost = cost_usd(call.model, reply.prompt_tokens, reply.completion_tokens)
-        self.budget.charge(tokens=reply.prompt_tokens + reply.completion_tokens, cost=cost)
-        self.cache.put(call.request_hash, reply.to_json())
-        ledger.append(
-            call.model_copy(
-                update={
-                    "response": reply.to_json(),
-                    "latency_ms": latency,
-                    "prompt_tokens": reply.prompt_tokens,
-                    "completion_tokens": reply.completion_tokens,
-                    "cost_usd": cost,
-                }
-            )
-        )
-        logger.info(
-            "%s via %s/%s: %d+%d tokens, %.0f ms%s",
-            call.purpose,
-            call.provider,
-            call.model,
-            reply.prompt_tokens,
-            reply.completion_tokens,
-            latency,
-            f", ${cost:.5f}" if cost is not None else "",
-        )
-        return reply
