@@ -158,6 +158,8 @@ def check_parameters(parameters: dict[str, float]) -> None:
             term = resolve_term(name, name, {})
         except RuleError:
             continue  # not a term: a free parameter name
+        if term.kind == "param":
+            continue  # a known risk parameter (max_drawdown): its default, set here
         raise RuleError(
             f"parameter {name!r} is already a term ({term.kind}), which a condition would "
             "read instead of the parameter; rename the parameter"
