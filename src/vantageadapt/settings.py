@@ -33,9 +33,19 @@ class DataSection(_Section):
 class LLMSection(_Section):
     """Which strategist answers, and the budget it may spend."""
 
-    provider: Literal["offline", "openai", "anthropic"] = "offline"
-    model: str | None = None
+    provider: Literal["offline", "openai", "anthropic", "local"] = "offline"
+    model: str | None = Field(default=None, description="model name, or a .gguf path for local")
     base_url: str | None = None
+    tool_choice: Literal["named", "auto"] = Field(
+        default="named",
+        description="how an OpenAI-compatible server is made to answer with the tool: a named "
+        "tool choice, or 'auto' plus a request in words (servers that reject named ones)",
+    )
+    timeout: float | None = Field(
+        default=None, gt=0.0, description="seconds per request; default scales for local servers"
+    )
+    max_output_tokens: int | None = Field(default=None, gt=0, description="answer length cap")
+    max_attempts: int = Field(default=3, ge=1, le=10, description="asks per question")
     cache: bool = False
     max_cost: float | None = Field(default=None, gt=0.0, description="USD")
     max_tokens: int | None = Field(default=None, gt=0)
@@ -115,6 +125,8 @@ _ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "VANTAGE_PROVIDER": ("llm", "provider"),
     "VANTAGE_MODEL": ("llm", "model"),
     "VANTAGE_BASE_URL": ("llm", "base_url"),
+    "VANTAGE_TOOL_CHOICE": ("llm", "tool_choice"),
+    "VANTAGE_LLM_TIMEOUT": ("llm", "timeout"),
     "VANTAGE_ITERATIONS": ("iterations",),
     "VANTAGE_SEED": ("seed",),
     "VANTAGE_SAMPLER": ("optimize", "sampler"),

@@ -83,3 +83,38 @@ def test_bad_rules_exit_2_with_one_line(capsys, files, text, message):
     assert out == ""
     assert message in err
     assert len([line for line in err.splitlines() if "error" in line]) == 1
+
+
+# The original system design's default rules, exactly: `max_drawdown` is not in parameters.
+SEED_DEFAULT_RULES = {
+    "conditions": {"entry": ["price > ma_20", "volume > volume_ma"],
+                   "exit": ["price < ma_20", "drawdown > max_drawdown"]},
+    "parameters": {"take_profit": 0.1, "stop_loss": 0.05, "order_size": 0.001, "max_orders": 3},
+}  # fmt: skip
+
+
+def test_the_seed_default_rules_run_as_written(capsys, files, tmp_path):
+    data, _ = files
+    seed_rules = tmp_path / "seed_rules.json"
+    seed_rules.write_text(json.dumps(SEED_DEFAULT_RULES))
+    code, out, err = _cli(
+        capsys, "backtest", "--data", str(data), "--rules", str(seed_rules), "--json"
+    )
+    assert code == 0, err
+    # max_drawdown is a known risk parameter defaulting to 0.1: the same as giving it.
+    explicit = tmp_path / "explicit.json"
+    given = {**SEED_DEFAULT_RULES["parameters"], "max_drawdown": 0.1}
+    explicit.write_text(json.dumps({**SEED_DEFAULT_RULES, "parameters": given}))
+    code, same, _ = _cli(
+        capsys, "backtest", "--data", str(data), "--rules", str(explicit), "--json"
+    )
+    assert code == 0 and json.loads(out) == json.loads(same)
+    # A different drawdown limit changes the trades, so the default is really used.
+    tighter = tmp_path / "tighter.json"
+    tighter.write_text(
+        json.dumps({**SEED_DEFAULT_RULES, "parameters": {**given, "max_drawdown": 0.001}})
+    )
+    code, other, _ = _cli(
+        capsys, "backtest", "--data", str(data), "--rules", str(tighter), "--json"
+    )
+    assert code == 0 and json.loads(other) != json.loads(out)

@@ -18,8 +18,7 @@ PLANTED = "anthropic-planted-key-XYZ987"
 async def test_anthropic_round_trip_with_repair(fake_server, prompts, fast_retry, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", PLANTED)
     fake_server.enqueue(
-        tool_reply({**MARKET_CONTEXT, "confidence": 7}),  # out of 0-1: repaired
-        tool_reply(MARKET_CONTEXT),
+        tool_reply({**MARKET_CONTEXT, "confidence": 7}),  # out of 0-1: clamped, with a note
         tool_reply(STRATEGY_INSIGHT),
         tool_reply(TRADING_RULES),
     )
@@ -41,9 +40,10 @@ async def test_anthropic_round_trip_with_repair(fake_server, prompts, fast_retry
     assert PLANTED in first.headers.get("x-api-key", "") + first.headers.get("authorization", "")
     assert first.body["tool_choice"] == {"type": "tool", "name": "report_market_context"}
     assert "input_schema" in first.body["tools"][0]
-    assert "less than or equal to 1" in fake_server.bodies()[1]["messages"][-1]["content"]
+    assert context.confidence == 1.0
     calls = llm.ledger
-    assert [c.attempt for c in calls] == [1, 2, 1, 1]
+    assert calls[0].repairs == ["confidence 7 is above the maximum 1.0: clamped to 1.0"]
+    assert [c.attempt for c in calls] == [1, 1, 1]
     assert calls[1].cost_usd == pytest.approx((100 * 3 + 50 * 15) / 1e6)
     assert all(PLANTED not in json.dumps(c.model_dump(mode="json")) for c in calls)
 
@@ -59,5 +59,5 @@ def test_openai_needs_a_key_or_a_base_url(prompts):
 
 
 def test_unknown_provider_is_a_config_error(prompts):
-    with pytest.raises(ConfigError, match="offline, openai or anthropic"):
+    with pytest.raises(ConfigError, match="offline, openai, anthropic or local"):
         LLMInterface.from_settings("gemini", prompts=prompts)

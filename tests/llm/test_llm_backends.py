@@ -10,25 +10,34 @@ from helpers.fake_openai import MARKET_CONTEXT, strategist_responder, text_reply
 from helpers.market_frames import make_frames
 from vantageadapt.agent.strategic_trader import StrategicTrader
 from vantageadapt.llm import LLMInterface, compute_market_stats
-from vantageadapt.llm.openai_provider import OpenAIProvider, detect_backend, safe_url
+from vantageadapt.llm.openai_provider import OpenAIProvider, is_loopback, safe_url
 from vantageadapt.models import ImprovementContext, MarketRegime
 
 
 @pytest.mark.parametrize(
-    ("url", "backend"),
+    ("url", "local"),
     [
-        (None, "openai"),
-        ("https://api.openai.com/v1", "openai"),
-        ("https://openrouter.ai/api/v1", "openrouter"),
-        ("http://localhost:11434/v1", "ollama"),
-        ("http://127.0.0.1:8080/v1", "llamacpp"),
-        ("http://gpu-box:8000/v1", "vllm"),
-        ("http://localhost:1234/v1", "lmstudio"),
-        ("http://127.0.0.1:5555/v1", "generic"),
+        (None, False),
+        ("https://api.openai.com/v1", False),
+        ("http://localhost:11434/v1", True),
+        ("http://127.0.0.1:8080/v1", True),
+        ("http://gpu-box:8000/v1", False),
     ],
 )
-def test_backend_detection(url, backend):
-    assert detect_backend(url) == backend
+def test_loopback_servers_are_local(url, local):
+    assert is_loopback(url) is local
+
+
+async def test_tool_choice_comes_from_configuration_not_the_port(fake_server, prompts, fast_retry):
+    # The fake server listens on a random port: whatever it is, a --base-url server gets the
+    # named tool choice unless --tool-choice auto is configured.
+    fake_server.responder = strategist_responder
+    provider = OpenAIProvider("local", fake_server.base_url, retry=fast_retry)
+    await LLMInterface(provider, prompts=prompts).analyze_market(
+        compute_market_stats(make_frames())
+    )
+    choice = fake_server.bodies()[0]["tool_choice"]
+    assert choice == {"type": "function", "function": {"name": "report_market_context"}}
 
 
 def test_safe_url_drops_credentials_and_query():
@@ -39,14 +48,14 @@ async def test_servers_without_named_tool_choice_get_auto_and_text_json(
     fake_server, prompts, fast_retry
 ):
     fake_server.enqueue(text_reply(json.dumps(MARKET_CONTEXT)))
-    provider = OpenAIProvider("local", fake_server.base_url, retry=fast_retry, backend="llamacpp")
+    provider = OpenAIProvider("local", fake_server.base_url, retry=fast_retry, tool_choice="auto")
     llm = LLMInterface(provider, prompts=prompts)
     context = await llm.analyze_market(compute_market_stats(make_frames()))
     assert context.regime is MarketRegime.RANGING_LOW_VOL
     body = fake_server.bodies()[0]
     assert body["tool_choice"] == "auto"
     assert "report_market_context" in body["messages"][-1]["content"]
-    assert llm.ledger[0].request["backend"] == "llamacpp"
+    assert llm.ledger[0].request["tool_choice"] == "auto"
     assert llm.ledger[0].cost_usd is None  # no price known for a local model
 
 

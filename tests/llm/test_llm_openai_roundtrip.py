@@ -18,6 +18,7 @@ from helpers.fake_openai import (
 from helpers.market_frames import START, SYMBOLS, make_frames
 from vantageadapt.errors import ProviderError
 from vantageadapt.llm import LLMInterface, compute_market_stats
+from vantageadapt.llm.offline import offline_market_context
 from vantageadapt.models import MarketRegime
 
 
@@ -149,7 +150,8 @@ async def test_timeouts_are_retried_then_fail(fake_server, prompts, fast_retry):
     from helpers.fake_openai import slow_reply
 
     fake_server.enqueue(slow_reply(1.0), slow_reply(1.0))
-    llm = _llm(fake_server, prompts, replace(fast_retry, attempts=2, timeout=0.2))
+    policy = replace(fast_retry, attempts=2, timeout=0.2, fixed_timeout=True)  # --llm-timeout
+    llm = _llm(fake_server, prompts, policy)
     with pytest.raises(ProviderError, match="Timeout"):
         await llm.analyze_market(compute_market_stats(make_frames()))
 
@@ -162,9 +164,21 @@ async def test_client_errors_are_not_retried(fake_server, prompts, fast_retry):
     assert len(fake_server.requests) == 1
 
 
-async def test_answers_that_never_validate_end_in_provider_error(fake_server, prompts, fast_retry):
+async def test_answers_that_never_validate_fall_back_to_the_offline_strategist(
+    fake_server, prompts, fast_retry
+):
     fake_server.enqueue(*[tool_reply({"regime": "BREAKOUT"})] * 3)
     llm = _llm(fake_server, prompts, fast_retry)
-    with pytest.raises(ProviderError, match="no valid analyze_market answer in 3 attempts"):
-        await llm.analyze_market(compute_market_stats(make_frames()))
+    stats = compute_market_stats(make_frames())
+    context = await llm.analyze_market(stats)
+    assert context == offline_market_context(stats)
     assert len(fake_server.requests) == 3
+    # Each re-ask quotes the exact error, at a new seed and a warmer temperature.
+    bodies = fake_server.bodies()
+    assert [b["seed"] for b in bodies] == [0, 1, 2]
+    assert [b["temperature"] for b in bodies] == [0.2, 0.5, 0.8]
+    assert "Field required" in bodies[1]["messages"][-1]["content"]
+    *asked, fallback = llm.ledger
+    assert [c.error is not None for c in asked] == [True] * 3
+    assert fallback.provider == "offline" and fallback.fallback
+    assert "no valid analyze_market answer in 3 attempt(s)" in (fallback.error or "")

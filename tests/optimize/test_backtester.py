@@ -26,8 +26,16 @@ def test_seed_api_round_trip(tmp_path, walks):
 
 def test_conditions_naming_a_parameter_need_its_value(walks):
     backtester = Backtester(OptimizeSettings(trials=2))
-    conditions = {"entry": ["price > ma_20"], "exit": ["drawdown > max_drawdown"]}
+    conditions = {"entry": ["price > ma_20 * band"], "exit": ["price < ma_20"]}
     with pytest.raises(RuleError):
         backtester.run_parameter_optimization(walks, conditions)
-    out = backtester.run_parameter_optimization(walks, conditions, parameters={"max_drawdown": 0.1})
+    out = backtester.run_parameter_optimization(walks, conditions, parameters={"band": 1.01})
+    assert 0.505 <= out["parameters"]["band"] <= 2.02
+
+
+def test_the_seed_default_exit_needs_no_max_drawdown_value(walks):
+    # max_drawdown is a known risk parameter (default 0.1), searched over 0.02-0.3.
+    backtester = Backtester(OptimizeSettings(trials=2))
+    conditions = {"entry": ["price > ma_20"], "exit": ["drawdown > max_drawdown"]}
+    out = backtester.run_parameter_optimization(walks, conditions)
     assert 0.02 <= out["parameters"]["max_drawdown"] <= 0.3

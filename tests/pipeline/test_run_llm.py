@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -138,8 +139,25 @@ def test_provider_failure_marks_the_run_failed_and_exits_three(
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 3
-    assert capsys.readouterr().out == ""  # no half result on stdout
+    captured = capsys.readouterr()
+    shown = json.loads(captured.out)  # --json still prints the run's one object
+    assert shown["status"] == "failed" and "--resume" in shown["message"]
+    assert shown["iterations"] == [] and shown["llm"]["calls"] == 1
+    # The failed stage is not marked done.
+    assert "✗ analyze market" in captured.err and "✓ analyze market" not in captured.err
     db = Path(os.environ["VANTAGE_HOME"]) / "vantage.db"
     with sqlite3.connect(db) as conn:
         status, message = conn.execute("select status, message from runs").fetchone()
+        calls = conn.execute("select purpose, error from llm_calls").fetchall()
     assert status == "failed" and "--resume" in message
+    # The failed call is stored with its error.
+    assert len(calls) == 1 and calls[0][0] == "analyze_market" and "HTTP 401" in calls[0][1]
+    # The server is back: the run resumes and finishes.
+    server.responder = strategist_responder
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--resume", shown["run_id"], "--iterations", "1", "--no-improve", "--json"])
+    assert exit_info.value.code in (0, 1)
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["run_id"] == shown["run_id"] and resumed["status"] == "finished"
+    # The counts cover the saved iterations' calls (the failed call stays stored run-level).
+    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 3

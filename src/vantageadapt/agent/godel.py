@@ -29,6 +29,7 @@ from vantageadapt.errors import (
     ProviderError,
     StoreError,
 )
+from vantageadapt.llm.interface import LLMInterface
 from vantageadapt.logs import scrub_untrusted
 from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
 
@@ -104,7 +105,8 @@ class GodelAgent:
         self.improvement_threshold = improvement_threshold
         self.max_iterations = max_iterations
         self.workspace = workspace
-        self.llm = llm
+        # The strategist behind the proposals; the offline one unless a model is given.
+        self.llm = llm if llm is not None else LLMInterface(prompts=prompts, seed=seed)
         self.prompts = prompts
         self.seed = seed
         self.limits = limits
@@ -142,20 +144,12 @@ class GodelAgent:
 
     # proposals ----------------------------------------------------------------------------
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
-        """A code patch from the strategist (LLM or the offline improver)."""
-        if self.llm is not None:
-            return await self.llm.propose_patch(ctx)
-        from vantageadapt.agent.offline_improver import propose_patch_offline
-
-        return propose_patch_offline(ctx, self.seed)
+        """A code patch from the strategist (PatchRejected when it has no valid one)."""
+        return await self.llm.propose_patch(ctx)
 
     async def propose_prompt_change(self, ctx: ImprovementContext) -> PromptChange:
-        """A prompt change from the strategist (LLM or the offline improver)."""
-        if self.llm is not None:
-            return await self.llm.propose_prompt_change(ctx)
-        from vantageadapt.agent.offline_improver import propose_prompt_change_offline
-
-        return propose_prompt_change_offline(ctx, self.seed)
+        """A prompt change from the strategist (PatchRejected when it has no valid one)."""
+        return await self.llm.propose_prompt_change(ctx)
 
     def _context(self, ctx: ImprovementContext) -> ImprovementContext:
         update: dict[str, Any] = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from vantageadapt.llm.interface import LLMInterface
 from vantageadapt.llm.stats import MarketStats, compute_market_stats
+from vantageadapt.llm.strategist import Strategist
 from vantageadapt.models import MarketContext, StrategyInsight, TradingRules
 
 if TYPE_CHECKING:
@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 
 class StrategicTrader:
-    """Asks the strategist about the market and keeps the latest answers."""
+    """Asks the strategist (an LLMInterface or any Strategist) and keeps the latest answers."""
 
-    def __init__(self, llm: LLMInterface) -> None:
+    def __init__(self, llm: Strategist) -> None:
         self.llm = llm
         self.stats: MarketStats | None = None
         self.context: MarketContext | None = None

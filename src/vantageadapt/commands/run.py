@@ -44,10 +44,25 @@ def run(
     data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
     iterations: int = typer.Option(None, "--iterations", help="Loop iterations (default 5)."),
     provider: str = typer.Option(
-        None, "--provider", help="Strategist: offline (default), openai or anthropic."
+        None,
+        "--provider",
+        help="Strategist: offline (default), openai, anthropic, or local (a GGUF model "
+        "in-process; needs the `local` extra).",
     ),
-    model: str = typer.Option(None, "--model", help="LLM model name."),
+    model: str = typer.Option(
+        None, "--model", help="LLM model name; for --provider local a .gguf path (SmolLM2-135M)."
+    ),
     base_url: str = typer.Option(None, "--base-url", help="OpenAI-compatible server URL."),
+    tool_choice: str = typer.Option(
+        None,
+        "--tool-choice",
+        help="named (default): force the answer tool by name; auto: for servers that reject it.",
+    ),
+    llm_timeout: float = typer.Option(
+        None,
+        "--llm-timeout",
+        help="Seconds per LLM request (default 60; scaled by prompt size for local servers).",
+    ),
     db: str = typer.Option(
         None, "--db", help="Database URL (default sqlite+aiosqlite:///vantage.db)."
     ),
@@ -91,6 +106,7 @@ def run(
     from vantageadapt.logs import setup_logging
     from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline import RichProgress, run_pipeline
+    from vantageadapt.results import RunFailed
     from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
 
     if verbose:
@@ -110,6 +126,8 @@ def run(
             "provider": provider,
             "model": model,
             "base_url": base_url,
+            "tool_choice": tool_choice,
+            "timeout": llm_timeout,
             "cache": cache,
             "max_cost": max_cost,
             "max_tokens": max_tokens,
@@ -129,7 +147,14 @@ def run(
 
         parse_dask_address(settings.optimize.executor)
     progress = RichProgress()  # stderr only, so --json keeps stdout to the one object
-    result = run_pipeline(settings, progress=progress)
+    try:
+        result = run_pipeline(settings, progress=progress)
+    except RunFailed as failed:
+        # The run started and is stored (resumable): show what it did, then the error.
+        progress.run_done(failed.result)
+        if as_json:
+            sys.stdout.write(json.dumps(failed.result.json_view()) + "\n")
+        raise
     progress.run_done(result)
     if as_json:
         sys.stdout.write(json.dumps(result.json_view()) + "\n")

@@ -55,12 +55,19 @@ class AnthropicProvider:
         return {"backend": "anthropic", "base_url": safe_url(self.base_url)}
 
     async def complete(
-        self, system: str, messages: list[dict[str, str]], tool: ToolSpec, *, seed: int
+        self,
+        system: str,
+        messages: list[dict[str, str]],
+        tool: ToolSpec,
+        *,
+        seed: int,
+        temperature: float | None = None,
     ) -> ProviderReply:
         """One message; the forced tool's input.
 
-        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so `seed` is
-        unused and answers may vary between runs (the cache makes reruns repeatable).
+        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so `seed` and
+        `temperature` are unused and answers may vary between runs (the cache makes reruns
+        repeatable).
         """
         import anthropic
 

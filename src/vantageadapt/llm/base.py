@@ -6,7 +6,7 @@ import asyncio
 import copy
 import json
 import logging
-import re
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -66,11 +66,33 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 20.0
     timeout: float = 60.0
+    fixed_timeout: bool = False  # --llm-timeout given: never scaled by prompt size
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt `attempt` (1-based), Retry-After up to the cap."""
         backoff = self.base_delay * 2 ** (attempt - 1)
         return min(self.max_delay, max(backoff, retry_after or 0.0))
+
+
+# A slow local model on a small CPU: about 50 tokens/s of prompt and 10 tokens/s of answer.
+LOCAL_PROMPT_TOKENS_PER_S = 50.0
+LOCAL_ANSWER_TOKENS_PER_S = 10.0
+
+
+def request_timeout(
+    policy: RetryPolicy, messages: Any, tool: ToolSpec, max_output_tokens: int, *, local: bool
+) -> float:
+    """Seconds one request may take: the policy's, or for a local server scaled by its size.
+
+    `--llm-timeout` (policy.fixed_timeout) always wins; a local server gets at least what a
+    slow CPU needs for this prompt (3 characters a token) and a full answer.
+    """
+    if policy.fixed_timeout or not local:
+        return policy.timeout
+    chars = len(json.dumps(messages)) + len(json.dumps(tool.schema))
+    needed = 10.0 + math.ceil(chars / 3) / LOCAL_PROMPT_TOKENS_PER_S
+    needed += max_output_tokens / LOCAL_ANSWER_TOKENS_PER_S
+    return max(policy.timeout, round(needed, 1))
 
 
 def retry_after(exc: Exception) -> float | None:
@@ -95,9 +117,15 @@ class Provider(Protocol):
         ...
 
     async def complete(
-        self, system: str, messages: list[dict[str, str]], tool: ToolSpec, *, seed: int
+        self,
+        system: str,
+        messages: list[dict[str, str]],
+        tool: ToolSpec,
+        *,
+        seed: int,
+        temperature: float | None = None,
     ) -> ProviderReply:
-        """Ask for one call of `tool`; raise ProviderError after retries."""
+        """Ask for one call of `tool`; raise ProviderError after retries (transport only)."""
         ...
 
 
@@ -118,25 +146,6 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
         return node
 
     return walk(schema)
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-def json_from_text(text: str) -> dict[str, Any] | None:
-    """The JSON object in a plain-text answer (fenced or bare), or None."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)]
-    start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        candidates.append(text[start : end + 1])
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
 
 
 def scrub(text: str, *secrets: str | None) -> str:

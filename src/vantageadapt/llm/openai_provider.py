@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from vantageadapt.errors import ConfigError
+from vantageadapt.llm.answers import json_from_text, loads_lenient
 from vantageadapt.llm.base import (
     ProviderReply,
     RetryPolicy,
     ToolSpec,
-    json_from_text,
+    request_timeout,
     scrub,
     scrub_reply,
     with_retries,
@@ -22,47 +21,14 @@ from vantageadapt.llm.base import (
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
-@dataclass(frozen=True)
-class Capabilities:
-    """What a backend accepts: a named tool_choice, and a `seed` field."""
-
-    named_tool_choice: bool
-    seed: bool
+ToolChoice = Literal["named", "auto"]
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
-# Some servers reject a forced named tool (llama.cpp answers HTTP 500 to tool_choice
-# "required"); there we offer the tool with "auto", ask for it in words, and also accept a
-# JSON object in the text.
-CAPABILITIES: dict[str, Capabilities] = {
-    "openai": Capabilities(named_tool_choice=True, seed=True),
-    "openrouter": Capabilities(named_tool_choice=True, seed=True),
-    "vllm": Capabilities(named_tool_choice=True, seed=True),
-    "ollama": Capabilities(named_tool_choice=False, seed=True),
-    "llamacpp": Capabilities(named_tool_choice=False, seed=True),
-    "lmstudio": Capabilities(named_tool_choice=False, seed=True),
-    "generic": Capabilities(named_tool_choice=True, seed=True),
-}
-
-
-def detect_backend(base_url: str | None) -> str:
-    """The backend a base URL most likely points at (by host and default port)."""
-    if not base_url:
-        return "openai"
-    parts = urlsplit(base_url)
-    host, port = (parts.hostname or "").lower(), parts.port
-    if host.endswith("openai.com"):
-        return "openai"
-    if "openrouter" in host:
-        return "openrouter"
-    if port == 11434 or "ollama" in host:
-        return "ollama"
-    if port == 1234 or "lmstudio" in host:
-        return "lmstudio"
-    if "llama" in host or port == 8080:
-        return "llamacpp"
-    if "vllm" in host or port == 8000:
-        return "vllm"
-    return "generic"
+def is_loopback(base_url: str | None) -> bool:
+    """True for a server on this machine (a local model: slow, so timeouts scale)."""
+    host = (urlsplit(base_url).hostname or "") if base_url else ""
+    return host in LOOPBACK or host.startswith("127.")
 
 
 def safe_url(base_url: str | None) -> str | None:
@@ -88,7 +54,7 @@ class OpenAIProvider:
         *,
         api_key: str | None = None,
         retry: RetryPolicy | None = None,
-        backend: str | None = None,
+        tool_choice: ToolChoice = "named",
         temperature: float = 0.2,
         max_output_tokens: int = 2048,
     ) -> None:
@@ -104,13 +70,10 @@ class OpenAIProvider:
             key = "not-needed"  # local servers ignore it, the SDK insists on one
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url
-        self.backend = backend or detect_backend(base_url)
-        if self.backend not in CAPABILITIES:
-            raise ConfigError(
-                f"unknown OpenAI-compatible backend {self.backend!r}; one of "
-                f"{', '.join(CAPABILITIES)}"
-            )
-        self.capabilities = CAPABILITIES[self.backend]
+        if tool_choice not in ("named", "auto"):
+            raise ConfigError(f"--tool-choice {tool_choice!r}: use named or auto")
+        self.tool_choice = tool_choice
+        self.local = is_loopback(base_url)
         self.retry = retry or RetryPolicy()
         self.temperature = temperature
         self.max_output_tokens = max_output_tokens
@@ -121,10 +84,19 @@ class OpenAIProvider:
 
     def describe(self) -> dict[str, Any]:
         """Backend and base URL (no secrets)."""
-        return {"backend": self.backend, "base_url": safe_url(self.base_url)}
+        return {
+            "backend": "openai-compatible" if self.base_url else "openai",
+            "base_url": safe_url(self.base_url),
+            "tool_choice": self.tool_choice,
+        }
 
     def _request(
-        self, system: str, messages: list[dict[str, str]], tool: ToolSpec, seed: int
+        self,
+        system: str,
+        messages: list[dict[str, str]],
+        tool: ToolSpec,
+        seed: int,
+        temperature: float | None,
     ) -> dict[str, Any]:
         chat = [{"role": "system", "content": system}, *messages]
         body: dict[str, Any] = {
@@ -140,10 +112,11 @@ class OpenAIProvider:
                     },
                 }
             ],
-            "temperature": self.temperature,
+            "temperature": self.temperature if temperature is None else temperature,
             "max_tokens": self.max_output_tokens,
+            "seed": seed,
         }
-        if self.capabilities.named_tool_choice:
+        if self.tool_choice == "named":
             body["tool_choice"] = {"type": "function", "function": {"name": tool.name}}
         else:
             body["tool_choice"] = "auto"
@@ -153,17 +126,24 @@ class OpenAIProvider:
                 + f"\n\nAnswer by calling the function {tool.name} (or, if you cannot call "
                 "functions, with one JSON object matching its parameters and nothing else).",
             }
-        if self.capabilities.seed:
-            body["seed"] = seed
         return body
 
     async def complete(
-        self, system: str, messages: list[dict[str, str]], tool: ToolSpec, *, seed: int
+        self,
+        system: str,
+        messages: list[dict[str, str]],
+        tool: ToolSpec,
+        *,
+        seed: int,
+        temperature: float | None = None,
     ) -> ProviderReply:
         """One chat completion; the function call's arguments, or JSON found in the text."""
         import openai
 
-        body = self._request(system, messages, tool, seed)
+        body = self._request(system, messages, tool, seed, temperature)
+        timeout = request_timeout(
+            self.retry, body["messages"], tool, self.max_output_tokens, local=self.local
+        )
 
         def retryable(exc: Exception) -> bool:
             if isinstance(exc, openai.APIStatusError):
@@ -175,17 +155,28 @@ class OpenAIProvider:
                 detail = f"HTTP {exc.status_code}: {exc.message}"
                 if exc.status_code in (401, 403):
                     detail += " (check OPENAI_API_KEY)"
+                elif exc.status_code in (400, 500) and self.tool_choice == "named":
+                    detail += " (if the server rejects a named tool choice, try --tool-choice auto)"
                 return scrub(detail, self._key)
             return scrub(f"{type(exc).__name__}: {exc}", self._key)
 
         response = await with_retries(
-            lambda: self._client.chat.completions.create(**body),
+            lambda: self._client.chat.completions.create(**body, timeout=timeout),
             policy=self.retry,
             retryable=retryable,
             describe=describe,
-            what=f"OpenAI-compatible call to {self.model} ({self.backend})",
+            what=f"OpenAI-compatible call to {self.model} ({safe_url(self.base_url) or 'api'})",
         )
         return scrub_reply(_reply(response, tool.name), self._key)
+
+
+def tool_arguments(raw: str) -> dict[str, Any] | None:
+    """A tool call's arguments string as an object (control characters in strings allowed)."""
+    try:
+        parsed = loads_lenient(raw)
+    except ValueError:
+        parsed = json_from_text(raw)
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _reply(response: Any, tool_name: str) -> ProviderReply:
@@ -201,11 +192,7 @@ def _reply(response: Any, tool_name: str) -> ProviderReply:
         if function is None or function.name != tool_name:
             continue
         raw_args = function.arguments or ""
-        try:
-            parsed = json.loads(raw_args)
-        except json.JSONDecodeError:
-            parsed = None
-        arguments = parsed if isinstance(parsed, dict) else None
+        arguments = tool_arguments(raw_args)
         break
     if arguments is None and not raw_args:
         arguments = json_from_text(text)

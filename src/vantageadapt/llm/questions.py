@@ -38,10 +38,20 @@ _TOOLS: dict[str, tuple[str, str, type[BaseModel]]] = {
 }
 
 
-def tool_for(purpose: str) -> ToolSpec:
-    """The forced tool for a question, its schema generated from the pydantic model."""
+def tool_for(purpose: str, *, enums: dict[str, list[str]] | None = None) -> ToolSpec:
+    """The forced tool for a question, its schema generated from the pydantic model.
+
+    `enums` narrows top-level string fields to the values the checks accept (the workspace's
+    modules for a patch target, the template names for a prompt change), so a grammar-bound
+    model cannot name anything else.
+    """
     name, description, model = _TOOLS[purpose]
-    return ToolSpec(name, description, inline_refs(model.model_json_schema()))
+    schema = inline_refs(model.model_json_schema())
+    for field, values in (enums or {}).items():
+        if values:
+            schema["properties"][field] = {**schema["properties"][field], "enum": list(values)}
+            schema["properties"][field].pop("anyOf", None)
+    return ToolSpec(name, description, schema)
 
 
 def dump_json(value: Any) -> str:

@@ -37,6 +37,9 @@ _KNOWN_RANGES: dict[str, tuple[ParamKind, float, float]] = {
 }
 # Window parameters are drawn from this many log-spaced integers, so trials share indicators.
 WINDOW_POINTS = 12
+# The window a rule's window parameter starts from when nothing says otherwise (searched from
+# half to twice it, as every window parameter is).
+DEFAULT_WINDOW = 20
 _WINDOW_REF = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 
 
@@ -222,6 +225,7 @@ def default_search_space(
     `indicators` are the custom indicator names the conditions may use.
     """
     from vantageadapt.rules import condition_parameters
+    from vantageadapt.rules.terms import RISK_DEFAULTS
 
     windows = window_parameters(rules)
     conditions = [*rules.conditions.entry, *rules.conditions.exit]
@@ -232,7 +236,9 @@ def default_search_space(
     specs = [ParamSpec(name=n, kind=k, low=lo, high=hi) for n, (k, lo, hi) in _BASE_RANGES.items()]
     specs.insert(2, ParamSpec(name="order_size", kind="float", low=low, high=high))
     fixed = {s.name for s in specs}
-    for name, value in rules.parameters.items():
+    # Known risk parameters the conditions use without giving a value start from their default.
+    implied = {name: RISK_DEFAULTS[name] for name in used if name not in rules.parameters}
+    for name, value in {**rules.parameters, **implied}.items():
         if name in fixed or name not in used:
             continue
         if name in _KNOWN_RANGES:

@@ -26,7 +26,13 @@ from vantageadapt.pipeline.stages import (
     run_engine,
     train_frames,
 )
-from vantageadapt.results import IterationResult, PatchSummary, RunResult, best_iteration
+from vantageadapt.results import (
+    IterationResult,
+    PatchSummary,
+    RunFailed,
+    RunResult,
+    best_iteration,
+)
 from vantageadapt.settings import RunSettings
 
 logger = logging.getLogger(__name__)
@@ -136,6 +142,15 @@ def _add_usage(usage: dict[str, float], calls: list[Any]) -> None:
     usage["calls"] += len(calls)
     usage["tokens"] += sum(c.prompt_tokens + c.completion_tokens for c in calls if not c.cached)
     usage["cost_usd"] += sum(c.cost_usd or 0.0 for c in calls if not c.cached)
+    usage["repairs"] += sum(len(c.repairs) for c in calls)
+    usage["fallbacks"] += sum(c.fallback for c in calls)
+
+
+def _unsaved_calls(parts: RunParts, usage: dict[str, float]) -> list[Any]:
+    """The calls of an iteration that never finished (failed, interrupted, over budget)."""
+    calls = parts.llm.drain_ledger()
+    _add_usage(usage, calls)
+    return calls
 
 
 async def _run(settings: RunSettings, progress: Progress) -> RunResult:
@@ -153,7 +168,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     from vantageadapt.store.records import new_id
 
     started = time.perf_counter()
-    usage = {"calls": 0.0, "tokens": 0.0, "cost_usd": 0.0}
+    usage = dict.fromkeys(("calls", "tokens", "cost_usd", "repairs", "fallbacks"), 0.0)
     async with DatabaseConnection(settings.store.database_url) as db, AsyncExitStack() as stack:
         done: list[IterationResult] = []
         state = None
@@ -185,6 +200,10 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             settings.llm.model,
             settings.llm.base_url,
             prompts=prompts,
+            retry=llm_retry(settings),
+            tool_choice=settings.llm.tool_choice,
+            max_output_tokens=settings.llm.max_output_tokens,
+            max_attempts=settings.llm.max_attempts,
             cache=settings.llm.cache,
             budget=Budget(
                 max_cost=settings.llm.max_cost,
@@ -252,17 +271,22 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             status, message = "interrupted", f"resume with --resume {run_id}"
         except Exception as exc:
             # An outside service failed after retries, bad input surfaced late, or a bug: the
-            # saved iterations stand, the run is marked failed (never left running) and stays
-            # resumable.
+            # saved iterations stand, the calls made so far are stored, the run is marked failed
+            # (never left running) and stays resumable; for a VantageError the caller still
+            # gets the run's result (for --json).
             text = str(exc) if isinstance(exc, VantageError) else f"{type(exc).__name__}: {exc}"
             note = f"{text}; resume with --resume {run_id}"
-            await db.finish_run(run_id, status="failed", message=note)
-            raise
-        result.iterations, result.status, result.message = done, status, message
-        result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
-        result.llm_cost_usd = usage["cost_usd"]
+            calls = _unsaved_calls(parts, usage)
+            await db.finish_run(run_id, status="failed", message=note, llm_calls=calls)
+            if not isinstance(exc, VantageError):
+                raise
+            _fill(result, done, "failed", note, usage)
+            result.wall_seconds = time.perf_counter() - started
+            raise RunFailed(exc, result) from exc
+        calls = _unsaved_calls(parts, usage)
+        _fill(result, done, status, message, usage)
         try:
-            await _wrap_up(parts, result, started)
+            await _wrap_up(parts, result, started, calls)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Cut off while scoring the test or writing the report: resume redoes just those.
             result.status, result.message = "interrupted", f"resume with --resume {run_id}"
@@ -272,8 +296,29 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     return result
 
 
-async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
-    """Score the sealed test (finished runs), record how the run ended, write the report."""
+def _fill(
+    result: RunResult, done: list[IterationResult], status: str, message: str, usage: dict
+) -> None:
+    result.iterations, result.status, result.message = done, status, message  # type: ignore[assignment]
+    result.llm_calls, result.llm_tokens = int(usage["calls"]), int(usage["tokens"])
+    result.llm_cost_usd = usage["cost_usd"]
+    result.llm_repairs, result.llm_fallbacks = int(usage["repairs"]), int(usage["fallbacks"])
+
+
+def llm_retry(settings: RunSettings) -> Any:
+    """The providers' retry policy; --llm-timeout fixes the per-request timeout."""
+    from vantageadapt.llm import RetryPolicy
+
+    if settings.llm.timeout is None:
+        return RetryPolicy()
+    return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
+
+
+async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list[Any]) -> None:
+    """Score the sealed test (finished runs), record how the run ended, write the report.
+
+    `calls` are the strategist calls no saved iteration holds; they are stored with the end.
+    """
     from vantageadapt.report import write_report
 
     done, progress = result.iterations, parts.progress
@@ -291,7 +336,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float) -> None:
             )
         await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
     result.wall_seconds = time.perf_counter() - started
-    await parts.db.finish_run(parts.run_id, **persist.finish_fields(result))
+    await parts.db.finish_run(parts.run_id, **persist.finish_fields(result), llm_calls=calls)
     if result.status != "interrupted":
         with progress.stage("report"):
             path = parts.settings.report or parts.run_dir / "report.html"

@@ -228,4 +228,6 @@ def run_result(state: Any) -> RunResult:
         llm_cost_usd=sum(
             c.cost_usd or 0.0 for item in state.iterations for c in item.llm_calls if not c.cached
         ),
+        llm_repairs=sum(len(c.repairs) for item in state.iterations for c in item.llm_calls),
+        llm_fallbacks=sum(c.fallback for item in state.iterations for c in item.llm_calls),
     )

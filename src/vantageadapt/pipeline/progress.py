@@ -22,12 +22,14 @@ class Progress:
     def stage(self, name: str, detail: str = "") -> Iterator[None]:
         """Time one stage of the loop; `name` keys the timings."""
         started = time.perf_counter()
+        ok = False
         try:
             yield
+            ok = True
         finally:
             elapsed = time.perf_counter() - started
             self.timings[name] = self.timings.get(name, 0.0) + elapsed
-            self._stage_done(name, detail, elapsed)
+            self._stage_done(name, detail, elapsed, ok=ok)
 
     @contextmanager
     def trials(self, label: str) -> Iterator[TrialCallback]:
@@ -43,7 +45,7 @@ class Progress:
     def run_done(self, result: RunResult) -> None:
         """Called once with the run's outcome."""
 
-    def _stage_done(self, name: str, detail: str, elapsed: float) -> None:
+    def _stage_done(self, name: str, detail: str, elapsed: float, *, ok: bool = True) -> None:
         pass
 
     def take_timings(self) -> dict[str, float]:
@@ -65,9 +67,10 @@ class RichProgress(Progress):
             # Logs and CI keep the final table readable instead of folding it at 80 columns.
             self.console = Console(stderr=True, width=160)
 
-    def _stage_done(self, name: str, detail: str, elapsed: float) -> None:
+    def _stage_done(self, name: str, detail: str, elapsed: float, *, ok: bool = True) -> None:
         extra = f"  [dim]{detail}[/]" if detail else ""
-        self.console.print(f"  [green]✓[/] {name:<22} {elapsed:7.2f}s{extra}", highlight=False)
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
+        self.console.print(f"  {mark} {name:<22} {elapsed:7.2f}s{extra}", highlight=False)
 
     def note(self, text: str) -> None:
         self.console.print(text, highlight=False)
@@ -195,6 +198,11 @@ def summary_lines(result: RunResult) -> list[str]:
         )
     if result.status != "finished":
         lines.append(f"[yellow]run {result.status}[/]: {result.message}")
+    if result.llm_repairs or result.llm_fallbacks:
+        lines.append(
+            f"strategist: {result.llm_calls} calls, {result.llm_repairs} answers repaired, "
+            f"{result.llm_fallbacks} questions answered by the offline strategist instead"
+        )
     elif result.met:
         lines.append("[bold green]thresholds met[/]")
     else:

@@ -82,7 +82,8 @@ def write_report(
         "metrics period": f"{config.metrics_period} (Sharpe and Sortino, annualized)",
         "iterations": len(run.iterations),
         "wall time": f"{run.wall_seconds:.1f}s",
-        "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f})",
+        "strategist calls": f"{run.llm_calls} ({run.llm_tokens} tokens, ${run.llm_cost_usd:.4f}; "
+        f"{run.llm_repairs} repairs, {run.llm_fallbacks} offline fallbacks)",
     }
     extra.update(significance_facts(run))
     if run.message:

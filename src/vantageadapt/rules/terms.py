@@ -16,6 +16,9 @@ COLUMNS = ("price", "volume", "open", "high", "low")
 POSITION_TERMS = ("drawdown", "bars_held", "pnl")
 DEFAULT_VOLUME_MA = 20
 MACD_DEFAULTS = {"macd_fast": 12, "macd_slow": 26, "macd_signal_window": 9}
+# Risk parameters the language knows, usable in conditions without a value in `parameters`
+# (the seed's default rules say `drawdown > max_drawdown` and give none); searched 0.02-0.3.
+RISK_DEFAULTS = {"max_drawdown": 0.1}
 MAX_WINDOW = 10_000_000
 
 _WINDOWED = re.compile(r"^(?P<name>[a-z][a-z0-9_]*?)_(?P<window>\d+|\{(?P<param>[A-Za-z_]\w*)\})$")
@@ -50,6 +53,7 @@ def known_terms(custom: Iterable[str] = ()) -> list[str]:
         "volume_ma",
         *MACD_TERMS,
         *POSITION_TERMS,
+        *RISK_DEFAULTS,
     ]
 
 
@@ -108,8 +112,8 @@ def resolve_term(
         else:
             raw = float(match["window"])
         return Term("indicator", name, window_value(raw, text, minimum, condition), param=param)
-    if text in parameters:
-        value = float(parameters[text])
+    if text in parameters or text in RISK_DEFAULTS:
+        value = float(parameters.get(text, RISK_DEFAULTS.get(text, 0.0)))
         if not np.isfinite(value):
             raise RuleError(f"condition {condition!r}: parameter {text!r} is not a finite number")
         return Term("param", text, value=value)

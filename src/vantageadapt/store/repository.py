@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from vantageadapt.errors import ConfigError, StoreError, VantageError
-from vantageadapt.models import Metrics
+from vantageadapt.models import LLMCall, Metrics
 from vantageadapt.results import best_iteration
 from vantageadapt.store import queries, rows
 from vantageadapt.store.engine import create_engine
@@ -134,12 +134,18 @@ class DatabaseConnection:
         test_per_asset: Mapping[str, Metrics | Mapping[str, float]] | None = None,
         test_fingerprint: str | None = None,
         message: str = "",
+        llm_calls: Sequence[LLMCall] = (),
     ) -> None:
-        """Record how a run ended; sealed-test metrics join the best iteration's strategy."""
+        """Record how a run ended; sealed-test metrics join the best iteration's strategy.
+
+        `llm_calls` are strategist calls no saved iteration holds (the iteration in flight when
+        the run failed or stopped); they are stored with the run, in the same transaction.
+        """
         async with self._transaction(f"finishing run {run_id}") as session:
             run = await session.get(RunRow, run_id, with_for_update=True)
             if run is None:
                 raise ConfigError(f"run {run_id} not found; pass an id `vantage run` printed")
+            session.add_all(rows.llm_call_row(run_id, None, call) for call in llm_calls)
             run.status = status
             run.met = met
             run.best_iteration = best_iteration

@@ -188,6 +188,8 @@ class LLMCallRow(Base):
     cost_usd: Mapped[float | None] = mapped_column(sa.Float)
     cached: Mapped[bool] = mapped_column(sa.Boolean)
     attempt: Mapped[int] = mapped_column(sa.Integer)
+    repairs: Mapped[list[str]] = mapped_column(JSONType, server_default=sa.text("'[]'"))
+    fallback: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision = "0003_engine_settings"
-down_revision = "0001"
+down_revision = "0002_llm_call_repairs"
 branch_labels = None
 depends_on = None
 

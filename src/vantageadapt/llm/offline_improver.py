@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
+from importlib import resources
 
 from vantageadapt.models import CodePatch, ImprovementContext, PatchOp, PromptChange
 
@@ -159,9 +160,9 @@ def _tried(ctx: ImprovementContext) -> set[str]:
 def _module_source(ctx: ImprovementContext, name: str) -> str:
     if name in ctx.modules:
         return ctx.modules[name]
-    from vantageadapt.agent.workspace import template_sources
-
-    return template_sources()[name]
+    # The pristine module as shipped (package data; read, never imported).
+    folder = resources.files("vantageadapt") / "agent" / "workspace_template"
+    return (folder / name).read_text(encoding="utf-8")
 
 
 def _constant(source: str, name: str) -> object:
