@@ -121,7 +121,9 @@ def test_without_bubblewrap_the_template_runs_and_code_patches_are_off(workspace
     off = SandboxStatus(False, "bubblewrap (bwrap) is not installed", None)
     with WorkspaceRunner(workspace, status=off) as runner:
         hooks = runner.current()
-        assert not hooks.worker.isolated and hooks.indicator_names == ("price_zscore",)
+        # The shipped template runs here, in-process (package code); no worker at all.
+        assert hooks.worker is None and hooks.indicator_names == ("price_zscore",)
+        assert runner.started_workers == 0
         assert "not installed" in (runner.code_patches_off() or "")
         runner.code_patches_off()
         with pytest.raises(SandboxError):  # no candidate worker without bubblewrap
