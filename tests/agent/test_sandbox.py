@@ -37,7 +37,7 @@ def _scoring(body: str) -> CodePatch:
 
 
 async def test_infinite_loop_is_killed_and_rejected(workspace, agents):
-    limits = SandboxLimits(timeout_s=20.0, memory_mb=2048)
+    limits = SandboxLimits(timeout_s=5.0, memory_mb=2048)
     outcome = await _try(workspace, agents, _scoring("while True:\n        pass"), limits)
     assert outcome.status == "rejected" and outcome.stage == "sandbox"
     assert "timed out" in outcome.reason or "CPU" in outcome.reason
