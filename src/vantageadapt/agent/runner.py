@@ -141,7 +141,12 @@ class WorkspaceRunner:
         if not self.isolated:
             raise SandboxError(self.code_patches_off() or "code patches are off")
         sources = {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
-        return self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
+        hooks = self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
+        # The next candidate's worker starts (and warms up) while this one is evaluated, which
+        # takes longer than a start-up; the round's own start() then finds it ready. At most
+        # one spare is left idle at the end of a run (closed with the run).
+        self.start()
+        return hooks
 
     def adopt(self, candidate: WorkspaceHooks) -> None:
         """A kept candidate's worker becomes the run's worker: it holds the kept modules now."""
