@@ -53,6 +53,8 @@ def _pointers(frame: pd.DataFrame) -> tuple[int, int] | None:
 class CustomIndicator:
     """`fn(frame, window) -> array` for one custom indicator, computed by the worker."""
 
+    runs_in_worker = True  # cannot leave this process (e.g. to a Dask cluster)
+
     def __init__(self, hooks: WorkspaceHooks, name: str) -> None:
         self.hooks, self.name = hooks, name
 
