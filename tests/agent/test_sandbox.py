@@ -37,7 +37,7 @@ def _scoring(body: str) -> CodePatch:
 
 
 async def test_infinite_loop_is_killed_and_rejected(workspace, agents):
-    limits = SandboxLimits(timeout_s=20.0, memory_mb=2048)
+    limits = SandboxLimits(timeout_s=5.0, memory_mb=2048)
     outcome = await _try(workspace, agents, _scoring("while True:\n        pass"), limits)
     assert outcome.status == "rejected" and outcome.stage == "sandbox"
     assert "timed out" in outcome.reason or "CPU" in outcome.reason
@@ -121,7 +121,9 @@ def test_without_bubblewrap_the_template_runs_and_code_patches_are_off(workspace
     off = SandboxStatus(False, "bubblewrap (bwrap) is not installed", None)
     with WorkspaceRunner(workspace, status=off) as runner:
         hooks = runner.current()
-        assert not hooks.worker.isolated and hooks.indicator_names == ("price_zscore",)
+        # The shipped template runs here, in-process (package code); no worker at all.
+        assert hooks.worker is None and hooks.indicator_names == ("price_zscore",)
+        assert runner.started_workers == 0
         assert "not installed" in (runner.code_patches_off() or "")
         runner.code_patches_off()
         with pytest.raises(SandboxError):  # no candidate worker without bubblewrap
@@ -162,3 +164,20 @@ async def test_code_patches_off_still_lets_prompt_changes_run(workspace, agents)
     [outcome] = await agent.improve(make_context(), evaluate)
     assert outcome.kind == "prompt" and outcome.status == "kept"
     assert strategist.contexts == []  # no code patch was even asked for
+
+
+def test_dask_with_a_sandboxed_custom_indicator_is_one_clear_config_error():
+    from vantageadapt.agent.hooks import CustomIndicator
+    from vantageadapt.errors import ConfigError
+    from vantageadapt.models import Conditions
+    from vantageadapt.optimize.executors import _for_dask, make_executor
+
+    worker_side = {"spread_z": CustomIndicator(None, "spread_z"), "unused": lambda f, w: None}
+    rules = Conditions(entry=["spread_z_20 > 1"], exit=["price < 0"])
+    with pytest.raises(ConfigError) as caught:  # before any connection is tried
+        make_executor("dask://127.0.0.1:1", {}, rules, None, worker_side)
+    assert "spread_z" in str(caught.value) and "--executor local" in str(caught.value)
+    assert caught.value.exit_code == 2
+    # Rules that use none of them: nothing sandboxed is sent, so no error.
+    plain = Conditions(entry=["price > 0"], exit=["price < 0"])
+    assert _for_dask(plain, worker_side) is None

@@ -79,7 +79,7 @@ def test_widening_only_grows_ranges_within_limits(tmp_path_factory, low, span, f
 
 def test_shipped_modules_pass_their_contracts_in_their_worker(workspace):
     with WorkspaceRunner(workspace) as runner:
-        hooks = runner.current()
+        hooks = runner.candidate(workspace.modules_dir)  # the template, in a worker
         assert hooks.worker.isolated and hooks.indicator_names == ("price_zscore",)
         notes = hooks.contracts()
         assert "indicator price_zscore ok" in notes and "search space valid" in notes

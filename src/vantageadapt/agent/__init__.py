@@ -1,18 +1,35 @@
-"""The agent part: the strategist's trader, the Gödel agent, patch operations and the sandbox."""
+"""The agent part: the strategist's trader, the Gödel agent, patch operations and the sandbox.
+
+Names are imported on first use, so the worker (`vantageadapt.agent.worker_main`) loads only
+what it serves, not the Gödel agent or the numba backtester (start-up time per worker).
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from vantageadapt.agent.godel import GodelAgent, PatchOutcome
-from vantageadapt.agent.hooks import WorkspaceHooks
-from vantageadapt.agent.runner import WorkspaceRunner
-from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
-from vantageadapt.agent.worker import WorkerError
-from vantageadapt.agent.workspace import MODULE_FILES, Workspace
-
 if TYPE_CHECKING:
+    from vantageadapt.agent.godel import GodelAgent, PatchOutcome
+    from vantageadapt.agent.hooks import WorkspaceHooks
+    from vantageadapt.agent.runner import WorkspaceRunner
+    from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
     from vantageadapt.agent.strategic_trader import StrategicTrader
+    from vantageadapt.agent.worker import WorkerError
+    from vantageadapt.agent.workspace import MODULE_FILES, Workspace
+
+_WHERE = {
+    "MODULE_FILES": "workspace",
+    "GodelAgent": "godel",
+    "PatchOutcome": "godel",
+    "SandboxLimits": "sandbox",
+    "StrategicTrader": "strategic_trader",
+    "WorkerError": "worker",
+    "Workspace": "workspace",
+    "WorkspaceHooks": "hooks",
+    "WorkspaceRunner": "runner",
+    "probe_sandbox": "sandbox",
+}
 
 __all__ = [
     "MODULE_FILES",
@@ -29,9 +46,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """StrategicTrader lives in the strategist's module; import it on first use."""
-    if name == "StrategicTrader":
-        from vantageadapt.agent.strategic_trader import StrategicTrader
-
-        return StrategicTrader
-    raise AttributeError(f"module 'vantageadapt.agent' has no attribute {name!r}")
+    """Import the module that defines `name` on first use (and keep the name here)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'vantageadapt.agent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vantageadapt.agent.{where}"), name)
+    globals()[name] = value
+    return value

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -51,6 +52,8 @@ def _pointers(frame: pd.DataFrame) -> tuple[int, int] | None:
 
 class CustomIndicator:
     """`fn(frame, window) -> array` for one custom indicator, computed by the worker."""
+
+    runs_in_worker = True  # cannot leave this process (e.g. to a Dask cluster)
 
     def __init__(self, hooks: WorkspaceHooks, name: str) -> None:
         self.hooks, self.name = hooks, name
@@ -225,3 +228,107 @@ class WorkspaceHooks:
     def close(self) -> None:
         """End the worker."""
         self.worker.close()
+
+
+class TemplateHooks:
+    """The package's own shipped template modules, run in this process.
+
+    Used only while the workspace holds exactly the shipped template (the same code, which is
+    the package's and trusted, like the rest of it); any kept patch makes the runner use a
+    worker. Answers go through the same shape checks as a worker's, so results are the same.
+    """
+
+    worker = None  # no process behind it
+
+    def __init__(self) -> None:
+        from vantageadapt.agent.workspace import template_sources, version_of
+        from vantageadapt.agent.workspace_template import (  # the package's own code
+            indicators,
+            scoring,
+            search_space,
+            strategy_generator,
+        )
+        from vantageadapt.optimize.scoring import batched
+
+        self.version: str = version_of(template_sources())
+        self.modules = {
+            "indicators.py": indicators,
+            "scoring.py": scoring,
+            "search_space.py": search_space,
+            "strategy_generator.py": strategy_generator,
+        }
+        table = indicators.CUSTOM_INDICATORS
+        self.indicator_names: tuple[str, ...] = tuple(table)
+        self.custom_indicators: dict[str, Callable[[pd.DataFrame, int], np.ndarray]] = {
+            name: _checked_indicator(name, fn) for name, fn in table.items()
+        }
+        self._score = scoring.score
+        self._batch = batched(scoring.score)
+        self._compose = strategy_generator.compose_rules
+        self._adjust = search_space.adjust_search_space
+
+    @property
+    def alive(self) -> bool:
+        return True
+
+    def contracts(self) -> list[str]:
+        """Run the contract tests here (the template's own code)."""
+        from vantageadapt.agent.contracts import run_contracts
+
+        return [str(n)[:200] for n in run_contracts(self.modules)[:50]]
+
+    def compose_rules(self, insight: Any, context: Any, theme: str) -> dict[str, Any] | None:
+        """The strategy generator's rules dict, as JSON data (the worker's shape)."""
+        rules = self._compose(insight, context, theme)
+        return None if rules is None else json.loads(json.dumps(rules))
+
+    def adjust_search_space(self, space: SearchSpace) -> SearchSpace:
+        """The search space as the template adjusts it."""
+        adjusted = self._adjust(SearchSpace.model_validate(space.model_dump(mode="json")))
+        return SearchSpace.model_validate(adjusted.model_dump(mode="json"))
+
+    def batch_score(
+        self, in_sample: np.ndarray, holdout: np.ndarray | None, n_assets: int, rows: int
+    ) -> np.ndarray:
+        """scoring.score for each row of (sets, METRIC_NAMES) arrays; non-finite -> -inf."""
+        held = None if holdout is None else np.asarray(holdout, dtype=np.float64)
+        return self._batch(np.asarray(in_sample, dtype=np.float64), held, n_assets, rows)
+
+    def score(
+        self, in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
+    ) -> float:
+        """scoring.score for one set, through the same rows as the worker's."""
+        n_assets = int(in_sample.get("n_assets", 1))
+
+        def row(metrics: Mapping[str, float]) -> np.ndarray:
+            return np.array([[float(metrics.get(name, 0.0)) for name in METRIC_NAMES]])
+
+        held = None if holdout is None else row(holdout)
+        return float(self.batch_score(row(in_sample), held, n_assets, rows)[0])
+
+    def register_frames(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        """Nothing to send: the indicators run here."""
+
+    def close(self) -> None:
+        """Nothing to end."""
+
+
+def _checked_indicator(
+    name: str, fn: Callable[[pd.DataFrame, int], np.ndarray]
+) -> Callable[[pd.DataFrame, int], np.ndarray]:
+    """`fn` with the worker path's output checks (float64 per row, no inf, read-only)."""
+
+    def indicator(frame: pd.DataFrame, window: int) -> np.ndarray:
+        values = np.asarray(fn(frame, int(window)))
+        if values.shape != (len(frame),) or values.dtype.kind not in "fiub":
+            raise WorkerError(
+                f"indicator {name}_{window} must return {len(frame)} float values, one per row"
+            )
+        values = values.astype(np.float64)
+        if np.isinf(values).any():
+            raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
+        values.flags.writeable = False
+        return values
+
+    indicator.__name__ = name
+    return indicator

@@ -6,12 +6,15 @@ modules or a candidate). So a spare can start while the run does other work (the
 one as it begins, the agent one as each round begins, before it re-scores the parent): the
 run waits for a worker's start-up about once.
 
-Where bubblewrap cannot start, the kept modules must be the package's own template (trusted
-code, served by a plain child process) and code patches are off; prompt changes go on.
+While the workspace holds exactly the package's own shipped template, its hooks run in this
+process (`TemplateHooks`: the same code as the package's, trusted like it), so a run whose
+patches were all rejected starts a worker only per candidate. Where bubblewrap cannot start,
+the kept modules must be that template and code patches are off; prompt changes go on.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
@@ -19,13 +22,19 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from vantageadapt.agent.hooks import WorkspaceHooks
+from vantageadapt.agent.hooks import TemplateHooks, WorkspaceHooks
 from vantageadapt.agent.sandbox import SandboxLimits, SandboxStatus, probe_sandbox
 from vantageadapt.agent.worker import Worker
 from vantageadapt.agent.workspace import MODULE_FILES, Workspace, template_sources, version_of
 from vantageadapt.errors import SandboxError
 
 logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _template() -> dict[str, str]:
+    """The shipped template's sources (read once per process)."""
+    return template_sources()
 
 
 class WorkspaceRunner:
@@ -90,37 +99,41 @@ class WorkspaceRunner:
             worker.close()
             raise
 
-    def _template_worker(self) -> WorkspaceHooks:
-        """Without bubblewrap: the package's own template in a plain child process."""
-        sources = self.workspace.sources()
-        if sources != template_sources():
-            changed = sorted(n for n, text in template_sources().items() if sources[n] != text)
-            raise SandboxError(
-                f"this run's workspace holds kept code patches ({', '.join(changed)}); they run "
-                f"only inside bubblewrap, which cannot start here: {self.status.reason}; "
-                "see `vantage doctor`"
-            )
-        self.started_workers += 1
-        worker = Worker(None, bwrap=None, limits=self.limits)
-        try:
-            return WorkspaceHooks(worker, expected_version=version_of(sources))
-        except BaseException:
-            worker.close()
-            raise
+    def _refuse_kept_code(self, sources: Mapping[str, str]) -> None:
+        """Without bubblewrap only the shipped template can run: say which modules differ."""
+        changed = sorted(n for n, text in _template().items() if sources[n] != text)
+        raise SandboxError(
+            f"this run's workspace holds kept code patches ({', '.join(changed)}); they run "
+            f"only inside bubblewrap, which cannot start here: {self.status.reason}; "
+            "see `vantage doctor`"
+        )
 
     # --- API ----------------------------------------------------------------------------------
-    def current(self) -> WorkspaceHooks:
-        """Hooks for the kept modules, from the run's worker (replaced when they changed)."""
+    def current(self) -> WorkspaceHooks | TemplateHooks:
+        """Hooks for the kept modules: the package's own template run here while the workspace
+        holds exactly it (the same, trusted code), else the run's worker (replaced when they
+        changed). A kept patch always runs in a worker."""
         sources = self.workspace.sources()
         hooks = self._hooks
-        if hooks is not None and hooks.version == version_of(sources) and hooks.worker.alive:
+        if sources == _template():
+            if not isinstance(hooks, TemplateHooks):
+                if hooks is not None:
+                    hooks.close()
+                self._hooks = TemplateHooks()
+            assert self._hooks is not None
+            return self._hooks
+        if (
+            isinstance(hooks, WorkspaceHooks)
+            and hooks.version == version_of(sources)
+            and hooks.worker.alive
+        ):
             return hooks
         if hooks is not None:
             hooks.close()
             self._hooks = None
-        self._hooks = (
-            self._take(sources, deadline=None) if self.isolated else self._template_worker()
-        )
+        if not self.isolated:
+            self._refuse_kept_code(sources)
+        self._hooks = self._take(sources, deadline=None)
         return self._hooks
 
     def candidate(self, folder: Path) -> WorkspaceHooks:
@@ -128,12 +141,18 @@ class WorkspaceRunner:
         if not self.isolated:
             raise SandboxError(self.code_patches_off() or "code patches are off")
         sources = {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
-        return self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
+        hooks = self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
+        # The next candidate's worker starts (and warms up) while this one is evaluated, which
+        # takes longer than a start-up; the round's own start() then finds it ready. At most
+        # one spare is left idle at the end of a run (closed with the run).
+        self.start()
+        return hooks
 
     def adopt(self, candidate: WorkspaceHooks) -> None:
         """A kept candidate's worker becomes the run's worker: it holds the kept modules now."""
         if self._hooks is not None:
             self._hooks.close()
+        assert candidate.worker is not None
         candidate.worker.deadline = None
         self._hooks = candidate
 

@@ -219,4 +219,26 @@ def make_executor(
     """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached."""
     if spec == "local":
         return LocalExecutor(frames, conditions, config, custom_indicators, store)
-    return DaskExecutor(parse_dask_address(spec), frames, conditions, config, custom_indicators)
+    address = parse_dask_address(spec)
+    return DaskExecutor(
+        address, frames, conditions, config, _for_dask(conditions, custom_indicators)
+    )
+
+
+def _for_dask(
+    conditions: Conditions, custom_indicators: Mapping[str, Callable] | None
+) -> dict[str, Callable] | None:
+    """The custom indicators the rules use; ConfigError (exit 2) when one is kept workspace
+    code, which runs only in this run's sandboxed worker and cannot go to a Dask cluster."""
+    if not custom_indicators:
+        return None
+    text = " ".join([*conditions.entry, *conditions.exit])
+    used = {n: f for n, f in custom_indicators.items() if re.search(rf"\b{re.escape(n)}_\d", text)}
+    sandboxed = sorted(n for n, f in used.items() if getattr(f, "runs_in_worker", False))
+    if sandboxed:
+        raise ConfigError(
+            f"the rules use custom indicator(s) {', '.join(sandboxed)} from a kept code patch, "
+            "which runs only in this run's sandboxed worker, not on a Dask cluster; "
+            "use --executor local"
+        )
+    return used or None

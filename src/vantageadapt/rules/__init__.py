@@ -1,16 +1,40 @@
-"""The condition language: parse, check, compile to signal arrays; indicators."""
+"""The condition language: parse, check, compile to signal arrays; indicators.
 
-from vantageadapt.rules.compiler import (
-    CompiledRules,
-    Program,
-    check_rules,
-    compile_conditions,
-    compile_rules,
-    condition_parameters,
-)
-from vantageadapt.rules.indicators import IndicatorCache
-from vantageadapt.rules.parser import parse_condition
-from vantageadapt.rules.terms import POSITION_TERMS, check_indicator_name, known_terms
+Names are imported on first use: `terms` and `parser` are light, while `compiler` and
+`indicators` load numba, which the sandbox worker never needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vantageadapt.rules.compiler import (
+        CompiledRules,
+        Program,
+        check_rules,
+        compile_conditions,
+        compile_rules,
+        condition_parameters,
+    )
+    from vantageadapt.rules.indicators import IndicatorCache
+    from vantageadapt.rules.parser import parse_condition
+    from vantageadapt.rules.terms import POSITION_TERMS, check_indicator_name, known_terms
+
+_WHERE = {
+    "CompiledRules": "compiler",
+    "Program": "compiler",
+    "check_rules": "compiler",
+    "compile_conditions": "compiler",
+    "compile_rules": "compiler",
+    "condition_parameters": "compiler",
+    "IndicatorCache": "indicators",
+    "parse_condition": "parser",
+    "POSITION_TERMS": "terms",
+    "check_indicator_name": "terms",
+    "known_terms": "terms",
+}
 
 __all__ = [
     "POSITION_TERMS",
@@ -25,3 +49,13 @@ __all__ = [
     "known_terms",
     "parse_condition",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines `name` on first use (and keep the name here)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'vantageadapt.rules' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vantageadapt.rules.{where}"), name)
+    globals()[name] = value
+    return value
