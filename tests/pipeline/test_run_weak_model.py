@@ -83,6 +83,10 @@ class WeakModel:
         if tool == "report_trading_rules":
             # First question: repairable. Later ones: an unknown term, every time.
             return tool_reply(BROKEN_RULES if n == 1 else UNKNOWN_TERM_RULES)
+        if tool == "report_hypotheses":
+            # A weak model's K hypotheses: an unknown term every time, so the offline
+            # strategist's rule families stand in.
+            return tool_reply({"hypotheses": [{"name": "momentum", "rules": UNKNOWN_TERM_RULES}]})
         if tool == "propose_code_patch":
             return tool_reply(NO_SUCH_MODULE)
         if tool == "propose_prompt_change":
@@ -138,6 +142,8 @@ def _stored_calls() -> list[dict[str, Any]]:
 
 def test_weak_model_answers_never_end_the_run(sample_path: Path, capsys, monkeypatch):
     monkeypatch.setenv("VANTAGE_OPTIMIZE__EVAL_TRIALS", "4")
+    # One candidate per iteration: the iteration's rules are the strategist's (repaired) ones.
+    monkeypatch.setenv("VANTAGE_OPTIMIZE__HYPOTHESES", "1")
     monkeypatch.setenv("VANTAGE_OPTIMIZE__SUBSET_SIZE", "2")
     model = WeakModel()
     with FakeLLMServer(responder=model) as server:
@@ -186,6 +192,7 @@ def test_weak_model_answers_never_end_the_run(sample_path: Path, capsys, monkeyp
 
 
 def test_auto_tool_choice_reads_fenced_wrapped_answers(sample_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("VANTAGE_OPTIMIZE__HYPOTHESES", "1")
     # A server without named tool choice answers in text: a fenced {"name", "arguments"} block.
     def fenced(body: dict[str, Any]) -> Reply:
         tool = forced_tool(body)
@@ -193,6 +200,7 @@ def test_auto_tool_choice_reads_fenced_wrapped_answers(sample_path: Path, capsys
             "report_market_context": SMOL_CONTEXT,
             "report_strategy_insight": json.dumps(STRATEGY_INSIGHT),
             "report_trading_rules": json.dumps(BROKEN_RULES),
+            "report_hypotheses": json.dumps({"hypotheses": [{"name": "b", "rules": BROKEN_RULES}]}),
         }[tool or ""]
         return text_reply(
             f'Sure! Here is the call:\n```json\n{{"name": "{tool}", "arguments": {answer}}}\n```'

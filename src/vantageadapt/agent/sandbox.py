@@ -94,10 +94,11 @@ def bwrap_command(
             command += ["--symlink", target, link]
         elif Path(link).is_dir():
             command += ["--ro-bind", link, link]
-    for path in interpreter_paths():
-        command += ["--ro-bind", str(path), str(path)]
     command += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmpfs_mb * 2**20)]
     command += ["--tmpfs", "/tmp"]
+    # After the tmpfs: a venv or package under /tmp (a clone there) must not be hidden by it.
+    for path in interpreter_paths():
+        command += ["--ro-bind", str(path), str(path)]
     if modules_dir is not None:
         command += ["--ro-bind", str(Path(modules_dir).resolve()), WORKSPACE_MOUNT]
     env = {
