@@ -160,4 +160,5 @@ def test_provider_failure_marks_the_run_failed_and_exits_three(
     resumed = json.loads(capsys.readouterr().out)
     assert resumed["run_id"] == shown["run_id"] and resumed["status"] == "finished"
     # The counts cover the saved iterations' calls (the failed call stays stored run-level).
-    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 3
+    # analyze, insight, rules and the K hypotheses: four calls.
+    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 4

@@ -193,6 +193,7 @@ def test_weak_model_answers_never_end_the_run(sample_path: Path, capsys, monkeyp
 
 def test_auto_tool_choice_reads_fenced_wrapped_answers(sample_path: Path, capsys, monkeypatch):
     monkeypatch.setenv("VANTAGE_OPTIMIZE__HYPOTHESES", "1")
+
     # A server without named tool choice answers in text: a fenced {"name", "arguments"} block.
     def fenced(body: dict[str, Any]) -> Reply:
         tool = forced_tool(body)
