@@ -43,6 +43,9 @@ def _window_moments_nb(values, t, window):
     return count, mean, m2
 
 
+CANCELLATION = 1e-3  # m2 falling below this share of itself in one step is recomputed
+
+
 @njit(cache=True, nogil=True)
 def rolling_moments_nb(values: np.ndarray, window: int, ddof: int, want_std: bool) -> np.ndarray:
     """Rolling mean (want_std False) or standard deviation with `ddof` of `window` rows."""
@@ -59,6 +62,7 @@ def rolling_moments_nb(values: np.ndarray, window: int, ddof: int, want_std: boo
             count, mean, m2 = _window_moments_nb(values, t, window)
         else:
             old = values[t - window]
+            before = m2
             if old == old:  # Welford removal
                 count -= 1
                 if count > 0:
@@ -69,7 +73,10 @@ def rolling_moments_nb(values: np.ndarray, window: int, ddof: int, want_std: boo
                     mean = 0.0
                     m2 = 0.0
             v = values[t]
-            if v == v:  # Welford addition
+            if m2 < before * CANCELLATION:
+                # An outlier left the window: the running sum lost its digits; recompute.
+                count, mean, m2 = _window_moments_nb(values, t, window)
+            elif v == v:  # Welford addition
                 count += 1
                 delta = v - mean
                 mean += delta / count
