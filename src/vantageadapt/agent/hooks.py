@@ -50,6 +50,21 @@ def _pointers(frame: pd.DataFrame) -> tuple[int, int] | None:
     return price.__array_interface__["data"][0], stamps.__array_interface__["data"][0]
 
 
+def score_one(
+    batch_score: Any,
+    in_sample: Mapping[str, float],
+    holdout: Mapping[str, float] | None,
+    rows: int,
+) -> float:
+    """One set's score through a batch score: each metrics mapping as one METRIC_NAMES row."""
+
+    def row(metrics: Mapping[str, float]) -> np.ndarray:
+        return np.array([[float(metrics.get(name, 0.0)) for name in METRIC_NAMES]])
+
+    held = None if holdout is None else row(holdout)
+    return float(batch_score(row(in_sample), held, int(in_sample.get("n_assets", 1)), rows)[0])
+
+
 class CustomIndicator:
     """`fn(frame, window) -> array` for one custom indicator, computed by the worker."""
 
@@ -149,13 +164,7 @@ class WorkspaceHooks:
         self, in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
     ) -> float:
         """scoring.score for one set (a ScoreFn)."""
-        n_assets = int(in_sample.get("n_assets", 1))
-
-        def row(metrics: Mapping[str, float]) -> np.ndarray:
-            return np.array([[float(metrics.get(name, 0.0)) for name in METRIC_NAMES]])
-
-        held = None if holdout is None else row(holdout)
-        return float(self.batch_score(row(in_sample), held, n_assets, rows)[0])
+        return score_one(self.batch_score, in_sample, holdout, rows)
 
     def register_frames(self, frames: Mapping[str, pd.DataFrame]) -> None:
         """Send the run's frames once; their row prefixes (the search's windows) then go by
@@ -298,13 +307,7 @@ class TemplateHooks:
         self, in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int
     ) -> float:
         """scoring.score for one set, through the same rows as the worker's."""
-        n_assets = int(in_sample.get("n_assets", 1))
-
-        def row(metrics: Mapping[str, float]) -> np.ndarray:
-            return np.array([[float(metrics.get(name, 0.0)) for name in METRIC_NAMES]])
-
-        held = None if holdout is None else row(holdout)
-        return float(self.batch_score(row(in_sample), held, n_assets, rows)[0])
+        return score_one(self.batch_score, in_sample, holdout, rows)
 
     def register_frames(self, frames: Mapping[str, pd.DataFrame]) -> None:
         """Nothing to send: the indicators run here."""
