@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers.fake_openai import FakeLLMServer, Reply, error_reply, strategist_responder
-from vantageadapt.pipeline import run_pipeline
+from vantageadapt.pipeline import persist, run_pipeline
 from vantageadapt.settings import load_settings
 
 from .pipeline_support import fast_flags
@@ -159,6 +159,10 @@ def test_provider_failure_marks_the_run_failed_and_exits_three(
     assert exit_info.value.code in (0, 1)
     resumed = json.loads(capsys.readouterr().out)
     assert resumed["run_id"] == shown["run_id"] and resumed["status"] == "finished"
-    # The counts cover the saved iterations' calls (the failed call stays stored run-level).
-    # analyze, insight, rules and the K hypotheses: four calls.
-    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 4
+    # The counts cover every call the run made: the saved iteration's four (analyze, insight,
+    # rules, the K hypotheses) and the failed call of the attempt that was cut off.
+    assert len(resumed["iterations"]) == 1 and resumed["llm"]["calls"] == 5
+    state = _state(shown["run_id"])
+    assert len(state.unattached_calls) == 1 and state.unattached_calls[0].error
+    # `vantage report` rebuilds the same counts from the database.
+    assert persist.run_result(state).llm_calls == 5

@@ -178,6 +178,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
             done = [persist.iteration_result(item) for item in state.iterations]
             for item in state.iterations:
                 _add_usage(usage, item.llm_calls)
+            _add_usage(usage, state.unattached_calls)  # those of the iteration cut off
         elif settings.data.path is not None:
             # Stored absolute, so `--resume` and `vantage report` work from any folder.
             data = settings.data.model_copy(update={"path": settings.data.path.resolve()})

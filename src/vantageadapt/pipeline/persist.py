@@ -201,6 +201,7 @@ def run_result(state: Any) -> RunResult:
     run = state.run
     stored = RunSettings.model_validate(run.settings) if run.settings else RunSettings()
     iterations = [iteration_result(item) for item in state.iterations]
+    calls = [c for item in state.iterations for c in item.llm_calls] + state.unattached_calls
     return RunResult(
         run_id=run.id,
         status=run.status,
@@ -218,16 +219,9 @@ def run_result(state: Any) -> RunResult:
         engine=dict(run.engine or {}),
         message=run.message,
         wall_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0,
-        llm_calls=sum(len(item.llm_calls) for item in state.iterations),
-        llm_tokens=sum(
-            c.prompt_tokens + c.completion_tokens
-            for item in state.iterations
-            for c in item.llm_calls
-            if not c.cached
-        ),
-        llm_cost_usd=sum(
-            c.cost_usd or 0.0 for item in state.iterations for c in item.llm_calls if not c.cached
-        ),
-        llm_repairs=sum(len(c.repairs) for item in state.iterations for c in item.llm_calls),
-        llm_fallbacks=sum(c.fallback for item in state.iterations for c in item.llm_calls),
+        llm_calls=len(calls),
+        llm_tokens=sum(c.prompt_tokens + c.completion_tokens for c in calls if not c.cached),
+        llm_cost_usd=sum(c.cost_usd or 0.0 for c in calls if not c.cached),
+        llm_repairs=sum(len(c.repairs) for c in calls),
+        llm_fallbacks=sum(c.fallback for c in calls),
     )

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from vantageadapt.models import LLMCall
 from vantageadapt.store import rows
 from vantageadapt.store.records import (
     IterationRecord,
@@ -57,6 +58,16 @@ async def _performance(session: AsyncSession, strategy_ids: list[int]) -> dict[i
         for row in result:
             grouped[row.strategy_id].append(row)
     return grouped
+
+
+async def list_unattached_calls(session: AsyncSession, run_id: str) -> list[LLMCall]:
+    """A run's strategist calls that no saved iteration holds, in order."""
+    result = await session.scalars(
+        select(LLMCallRow)
+        .where(LLMCallRow.run_id == run_id, LLMCallRow.iteration_id.is_(None))
+        .order_by(LLMCallRow.id)
+    )
+    return [rows.llm_call_record(row) for row in result]
 
 
 async def list_iterations(session: AsyncSession, run_id: str) -> list[IterationRecord]:

@@ -206,6 +206,8 @@ class ResumeState(_Record):
     iterations: list[IterationRecord]
     best: IterationRecord | None
     patches: list[PatchRecord]
+    # Calls no saved iteration holds: those of iterations cut off before they were saved.
+    unattached_calls: list[LLMCall] = Field(default_factory=list)
 
     @property
     def last_index(self) -> int:

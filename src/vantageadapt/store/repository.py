@@ -269,6 +269,11 @@ class DatabaseConnection:
                 )
             iterations = await queries.list_iterations(session, run_id)
             patches = await queries.list_patches(session, run_id=run_id)
+            unattached = await queries.list_unattached_calls(session, run_id)
         return ResumeState(
-            run=run, iterations=iterations, best=best_iteration(iterations), patches=patches
+            run=run,
+            iterations=iterations,
+            best=best_iteration(iterations),
+            patches=patches,
+            unattached_calls=unattached,
         )
