@@ -10,8 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vantageadapt.agent.godel import GodelAgent, PatchOutcome
+    from vantageadapt.agent.godel import GodelAgent
     from vantageadapt.agent.hooks import WorkspaceHooks
+    from vantageadapt.agent.patches import PatchOutcome
     from vantageadapt.agent.runner import WorkspaceRunner
     from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
     from vantageadapt.agent.strategic_trader import StrategicTrader
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "MODULE_FILES": "workspace",
     "GodelAgent": "godel",
-    "PatchOutcome": "godel",
+    "PatchOutcome": "patches",
     "SandboxLimits": "sandbox",
     "StrategicTrader": "strategic_trader",
     "WorkerError": "worker",

@@ -9,13 +9,13 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from vantageadapt.agent.hooks import WorkspaceHooks
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
+from vantageadapt.agent.patches import PatchOutcome, now
 from vantageadapt.agent.runner import WorkspaceRunner
 from vantageadapt.agent.sandbox import SandboxLimits
 from vantageadapt.agent.static_check import check_source
@@ -46,30 +46,6 @@ _NOT_THE_PATCH = (
     KeyboardInterrupt,
 )
 _LINEAGE = "lineage.jsonl"
-
-
-class PatchOutcome(BaseModel):
-    """One patch the agent tried, kept or rejected, with its lineage and scores."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    parent_id: str | None
-    kind: Literal["code", "prompt"]
-    target: str
-    op: str
-    status: Literal["kept", "rejected"]
-    stage: Literal["propose", "static", "sandbox", "evaluate", "accept"]
-    reason: str
-    diff: str = ""
-    score_before: float | None = None
-    score_after: float | None = None
-    iteration: int = 0
-    created_at: str = ""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _key(metrics: Mapping[str, float]) -> tuple[float, float]:
@@ -252,7 +228,7 @@ class GodelAgent:
             "kind": "code",
             "score_before": before,
             "iteration": ctx.iteration,
-            "created_at": _now(),
+            "created_at": now(),
         }
         try:
             patch = await self.propose_patch(ctx)
@@ -349,7 +325,7 @@ class GodelAgent:
             "op": "update_prompt",
             "score_before": before,
             "iteration": ctx.iteration,
-            "created_at": _now(),
+            "created_at": now(),
         }
         try:
             change = await self.propose_prompt_change(ctx)
