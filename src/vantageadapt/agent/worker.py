@@ -30,6 +30,7 @@ from vantageadapt.agent.sandbox import (
     bwrap_command,
     limiter,
 )
+from vantageadapt.agent.seccomp import worker_filter
 from vantageadapt.errors import SandboxError
 from vantageadapt.logs import scrub_untrusted
 
@@ -66,6 +67,9 @@ class Worker:
             if modules_dir is None:
                 raise ValueError("an isolated worker needs a modules folder")
             argv = [*module, WORKSPACE_MOUNT]
+            seccomp = worker_filter()
+            if seccomp.ok:  # else bubblewrap's namespaces alone (`vantage doctor` says why)
+                argv += ["--seccomp", seccomp.argument()]
             command = bwrap_command(bwrap, modules_dir, argv, tmpfs_mb=limits.tmpfs_mb)
         else:
             command = [*module, "--template"]
