@@ -150,3 +150,34 @@ def test_kept_code_failing_later_is_rolled_back_and_the_run_finishes(tmp_path, m
             assert f"worker at iteration {n + 2}: " in json.dumps(proposals[n + 1])
     modules = Path(os.environ["VANTAGE_HOME"]) / "runs" / result.run_id / "workspace" / "modules"
     assert {p.name: p.read_text() for p in modules.glob("*.py")} == template_sources()
+
+
+def test_resume_rewinds_to_the_patches_still_standing(tmp_path):
+    from vantageadapt.agent import Workspace
+    from vantageadapt.pipeline.rewind import saved_sources
+    from vantageadapt.results import IterationResult, PatchSummary
+
+    workspace = Workspace.create(tmp_path / "run")
+    kept = PatchSummary(
+        id="a" * 32, target="scoring.py", op="modify_code", status="kept", reason=""
+    )
+    undo = PatchSummary(
+        id="b" * 32,
+        target="scoring.py",
+        op="rollback",
+        status="rejected",
+        reason="failed in the run's worker",
+        parent_id=kept.id,
+    )
+    folder = workspace.stage(kept.id, "scoring.py", "TRADE_PENALTY = 9.0\n")
+
+    def iteration(index: int, patches: list) -> IterationResult:
+        return IterationResult(
+            index=index, regime="UNKNOWN", rules={}, parameters={}, in_sample={},
+            out_of_sample={}, score=0.0, validation_score=0.0, patches=patches,
+        )  # fmt: skip
+
+    staged = {p.name: p.read_text() for p in folder.glob("*.py")}
+    assert saved_sources(workspace, [iteration(1, [kept])], []) == staged
+    done = [iteration(1, [kept]), iteration(2, [undo])]
+    assert saved_sources(workspace, done, []) == template_sources()
