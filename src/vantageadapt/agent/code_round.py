@@ -4,23 +4,19 @@ fixed evaluator -> kept (its worker becomes the run's) or rolled back (its worke
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
 from vantageadapt.agent.patches import PatchOutcome
-from vantageadapt.agent.rounds import Attempt, Evaluate
+from vantageadapt.agent.rounds import Attempt, Evaluate, Improver
 from vantageadapt.agent.static_check import check_source
 from vantageadapt.agent.worker import WorkerError
 from vantageadapt.agent.workspace import MODULE_FILES
 from vantageadapt.errors import ConfigError, PatchRejected
 from vantageadapt.models import ImprovementContext
 
-if TYPE_CHECKING:
-    from vantageadapt.agent.godel import GodelAgent
-
 
 async def code_round(
-    agent: GodelAgent, ctx: ImprovementContext, evaluate: Evaluate, before: float
+    agent: Improver, ctx: ImprovementContext, evaluate: Evaluate, before: float
 ) -> PatchOutcome:
     """One code patch from the strategist, tried in a fresh worker and kept only if it helps."""
     attempt = Attempt(

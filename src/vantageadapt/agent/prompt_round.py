@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from typing import TYPE_CHECKING
 
 from vantageadapt.agent.patches import PatchOutcome
-from vantageadapt.agent.rounds import Attempt, Evaluate
+from vantageadapt.agent.rounds import Attempt, Evaluate, Improver
 from vantageadapt.agent.worker import WorkerError
 from vantageadapt.errors import ConfigError, PatchRejected
 from vantageadapt.models import ImprovementContext
 
-if TYPE_CHECKING:
-    from vantageadapt.agent.godel import GodelAgent
-
 
 async def prompt_round(
-    agent: GodelAgent, ctx: ImprovementContext, evaluate: Evaluate, before: float
+    agent: Improver, ctx: ImprovementContext, evaluate: Evaluate, before: float
 ) -> PatchOutcome:
     """One prompt change from the strategist, kept only if the fixed evaluator says it helps.
 

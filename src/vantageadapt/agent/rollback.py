@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING
 
 from vantageadapt.agent.lineage import standing
 from vantageadapt.agent.patch_ops import unified_diff
 from vantageadapt.agent.patches import ROLLBACK, PatchOutcome, now
+from vantageadapt.agent.rounds import Improver
 from vantageadapt.agent.workspace import MODULE_FILES, template_sources
 from vantageadapt.logs import scrub_untrusted
-
-if TYPE_CHECKING:
-    from vantageadapt.agent.godel import GodelAgent
 
 logger = logging.getLogger(__name__)
 
 
-def _sources_after(agent: GodelAgent, left: list[PatchOutcome]) -> tuple[dict[str, str], str]:
+def _sources_after(agent: Improver, left: list[PatchOutcome]) -> tuple[dict[str, str], str]:
     """The modules with only the `left` kept code patches applied, and what that version is."""
     if left:
         folder = agent.workspace.candidates_dir / left[-1].id
@@ -38,7 +35,7 @@ def _sources_after(agent: GodelAgent, left: list[PatchOutcome]) -> tuple[dict[st
 
 
 def roll_back(
-    agent: GodelAgent, error: str, iteration: int, *, to_template: bool = False
+    agent: Improver, error: str, iteration: int, *, to_template: bool = False
 ) -> list[PatchOutcome]:
     """Undo the newest kept code patch (every one with `to_template`) after `error` in the
     run's worker; the workspace holds the version before it. Returns the rollback records."""

@@ -7,11 +7,12 @@ import asyncio
 import math
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from vantageadapt.agent.patches import PatchOutcome, now
 from vantageadapt.errors import BudgetExceeded, ExecutorError, ProviderError, StoreError
 from vantageadapt.logs import scrub_untrusted
+from vantageadapt.models import CodePatch, ImprovementContext, PromptChange
 
 Evaluate = Callable[[Any], Awaitable[float]]
 # Failures of outside services or of the run itself propagate: they say nothing about a patch.
@@ -23,6 +24,25 @@ NOT_THE_PATCH = (
     asyncio.CancelledError,
     KeyboardInterrupt,
 )
+
+
+class Improver(Protocol):
+    """What the rounds and the rollback use of the agent (GodelAgent is one)."""
+
+    improvement_threshold: float
+    workspace: Any  # the run's Workspace
+    runner: Any  # its WorkspaceRunner
+    prompts: Any  # a PromptManager or None
+    outcomes: list[PatchOutcome]
+
+    @property
+    def parent_id(self) -> str | None: ...
+
+    def record(self, outcome: PatchOutcome) -> PatchOutcome: ...
+
+    async def propose_patch(self, ctx: ImprovementContext) -> CodePatch: ...
+
+    async def propose_prompt_change(self, ctx: ImprovementContext) -> PromptChange: ...
 
 
 def accepts(before: float, after: float, threshold: float) -> tuple[bool, str]:
