@@ -19,13 +19,7 @@ async def code_round(
     agent: Improver, ctx: ImprovementContext, evaluate: Evaluate, before: float
 ) -> PatchOutcome:
     """One code patch from the strategist, tried in a fresh worker and kept only if it helps."""
-    attempt = Attempt(
-        agent.record,
-        parent_id=agent.parent_id,
-        kind="code",
-        score_before=before,
-        iteration=ctx.iteration,
-    )
+    attempt = Attempt.starting(agent, ctx, before, kind="code")
     try:
         patch = await agent.propose_patch(ctx)
     except (ConfigError, PatchRejected) as exc:

@@ -21,14 +21,7 @@ async def prompt_round(
     A failure of the run's own worker (the kept modules) is not the prompt's: the change is
     rolled back and the failure propagates, so the run can roll the kept code back.
     """
-    attempt = Attempt(
-        agent.record,
-        parent_id=agent.parent_id,
-        kind="prompt",
-        op="update_prompt",
-        score_before=before,
-        iteration=ctx.iteration,
-    )
+    attempt = Attempt.starting(agent, ctx, before, kind="prompt", op="update_prompt")
     try:
         change = await agent.propose_prompt_change(ctx)
     except (ConfigError, PatchRejected) as exc:

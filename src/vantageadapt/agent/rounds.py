@@ -62,6 +62,19 @@ class Attempt:
         self.fields: dict[str, Any] = {"id": uuid.uuid4().hex, "created_at": now(), **fields}
         self.why = ""  # the proposal's own reason, once there is a proposal
 
+    @classmethod
+    def starting(
+        cls, agent: Improver, ctx: ImprovementContext, before: float, **fields: Any
+    ) -> Attempt:
+        """A round's attempt on the agent's current state, its parent scored `before`."""
+        return cls(
+            agent.record,
+            parent_id=agent.parent_id,
+            score_before=before,
+            iteration=ctx.iteration,
+            **fields,
+        )
+
     @property
     def id(self) -> str:
         return self.fields["id"]
