@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,10 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _print_list(items: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -54,17 +59,20 @@ def _print_list(items: list[Any]) -> None:
 
     kept = sum(p.status == "kept" for p in items)
     table = Table(title=f"{len(items)} patches ({kept} kept), oldest first")
-    for column in ("id", "run / iter", "kind", "target", "op", "status", "score", "reason"):
+    columns = ("id", "created (UTC)", "run / iter", "kind", "target", "op", "status", "stage")
+    for column in (*columns, "score", "reason"):
         table.add_column(column, no_wrap=True)
     for p in items:
         colour = "green" if p.status == "kept" else "red"
         table.add_row(
             p.id[:12],
+            _when(p.created_at),
             f"{(p.run_id or '-')[:8]} / {p.iteration or '-'}",
             p.kind,
             p.target,
             p.op,
             Text(p.status, style=colour),
+            p.stage or "-",
             f"{_score(p.score_before)} -> {_score(p.score_after)}",
             # Plain text: reasons hold brackets rich would read as markup; `show` has the rest.
             Text(p.reason if len(p.reason) <= 90 else p.reason[:89] + "…"),
@@ -86,6 +94,8 @@ def _print_patch(item: Any, *, diff: bool) -> None:
         f"iteration {item.iteration or '-'}",
         highlight=False,
     )
+    console.print(f"created: {_when(item.created_at)} UTC", highlight=False)
+    console.print(f"stage:   {item.stage or '(not recorded)'}", highlight=False)
     console.print(f"{item.kind} {item.op} on {item.target}", highlight=False)
     console.print(f"parent:  {item.parent_id or '(pristine workspace)'}", highlight=False)
     console.print(

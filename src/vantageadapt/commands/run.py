@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from vantageadapt.commands.engine_options import (
-    FeesOption,
-    FillModelOption,
-    InitCashOption,
-    MetricsPeriodOption,
-    SizeTypeOption,
-    SlippageOption,
-    StopFillOption,
-    engine_flags,
-)
+from vantageadapt.commands.engine_options import with_engine_options
 from vantageadapt.errors import ConfigError
 
 _EXIT_INTERRUPTED = 130
@@ -39,6 +31,7 @@ def register(app: typer.Typer) -> None:
     )(run)
 
 
+@with_engine_options
 def run(
     theme: str = typer.Option(None, "--theme", help="Strategy theme, e.g. 'breakout trading'."),
     data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
@@ -92,13 +85,8 @@ def run(
     resume: str = typer.Option(
         None, "--resume", help="Continue run RUN_ID from its last finished iteration."
     ),
-    init_cash: InitCashOption = None,
-    fees: FeesOption = None,
-    slippage: SlippageOption = None,
-    fill_model: FillModelOption = None,
-    size_type: SizeTypeOption = None,
-    stop_fill: StopFillOption = None,
-    metrics_period: MetricsPeriodOption = None,
+    *,
+    engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
 ) -> None:
@@ -133,9 +121,7 @@ def run(
             "max_tokens": max_tokens,
         },
         "optimize": {"sampler": sampler, "trials": trials, "executor": executor},
-        "engine": engine_flags(
-            init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period
-        ),
+        "engine": engine,
         "agent": {"enabled": improve},
         "store": {"database_url": db},
     }

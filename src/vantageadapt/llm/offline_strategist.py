@@ -19,10 +19,8 @@ from vantageadapt.llm.offline import (
     offline_market_context,
     offline_rules,
 )
-from vantageadapt.llm.offline_improver import (
-    propose_patch_offline,
-    propose_prompt_change_offline,
-)
+from vantageadapt.llm.offline_patches import propose_patch_offline
+from vantageadapt.llm.offline_prompt_changes import propose_prompt_change_offline
 from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
 from vantageadapt.llm.questions import dump_json
 from vantageadapt.llm.stats import MarketStats

@@ -6,7 +6,7 @@ from typing import Any
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import LLMCall
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, RunResult
 from vantageadapt.settings import RunSettings
 
 MAX_LANDSCAPE_ROWS = 2_000
@@ -23,11 +23,6 @@ def landscape_rows(landscape: Any) -> list[dict[str, float]]:
     return [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def patch_summary(outcome: Any) -> PatchSummary:
-    """An agent PatchOutcome as the result keeps it (its stage is folded into the reason)."""
-    return PatchSummary.model_validate(outcome.model_dump(include=set(PatchSummary.model_fields)))
-
-
 def iteration_record(
     item: IterationResult,
     calls: list[LLMCall],
@@ -38,7 +33,6 @@ def iteration_record(
     from vantageadapt.models import MarketContext, StrategyInsight
     from vantageadapt.store.records import (
         IterationRecord,
-        PatchRecord,
         PerformanceRecord,
         PromptVersionRecord,
         StrategyRecord,
@@ -55,7 +49,6 @@ def iteration_record(
             PerformanceRecord.from_metrics("out_of_sample", item.out_of_sample),
         ],
     )
-    patches = [PatchRecord(**p.model_dump()) for p in item.patches]
     prompts = [
         PromptVersionRecord(name=name, version=version, template=template, reason=reason)
         for name, version, template, reason in prompt_versions
@@ -80,7 +73,7 @@ def iteration_record(
             "proposed_rules": item.rules,
             "landscape": item.landscape,
         },
-        patches=patches,
+        patches=list(item.patches),
         prompt_versions=prompts,
         llm_calls=calls,
         timings=item.timings,
@@ -114,10 +107,7 @@ def iteration_result(record: Any) -> IterationResult:
         hypotheses=list(optimization.get("hypotheses", [])),
         parameters_at_edge=dict(optimization.get("parameters_at_edge", {})),
         landscape=list(optimization.get("landscape", [])),
-        patches=[
-            PatchSummary.model_validate(p.model_dump(include=set(PatchSummary.model_fields)))
-            for p in record.patches
-        ],
+        patches=list(record.patches),
         timings=dict(record.timings),
         iteration_id=record.id,
     )
