@@ -42,6 +42,7 @@ from vantageadapt.models import (
     StrategyInsight,
     TradingRules,
 )
+from vantageadapt.rules.terms import known_terms
 
 logger = logging.getLogger(__name__)
 
@@ -124,20 +125,11 @@ class ModelStrategist:
         self, insight: StrategyInsight, context: MarketContext, theme: str = ""
     ) -> TradingRules:
         """Entry/exit rules in the rule language; safe repairs first, then re-asks."""
-        from vantageadapt.rules import known_terms
-
-        user = self.session.prompts.format_prompt(
-            "rules/generate",
-            theme=theme,
-            context_json=dump_json(context),
-            insight_json=dump_json(insight),
-            terms=", ".join(known_terms(self.session.indicators)),
-        )
         return await self._ask(
             "generate_trading_rules",
             TradingRules,
             "rules/generate",
-            user,
+            self._rules_prompt(insight, context, theme),
             fallback=lambda: self.fallback.generate_trading_rules(insight, context, theme),
             repair=repair_rules,
         )
@@ -151,15 +143,7 @@ class ModelStrategist:
         feedback: list[HypothesisOutcome],
     ) -> Hypotheses:
         """K diverse candidate rule sets in one answer (the rules prompt plus the request)."""
-        from vantageadapt.rules import known_terms
-
-        user = self.session.prompts.format_prompt(
-            "rules/generate",
-            theme=theme,
-            context_json=dump_json(context),
-            insight_json=dump_json(insight),
-            terms=", ".join(known_terms(self.session.indicators)),
-        ) + hypotheses_request(k, feedback)
+        user = self._rules_prompt(insight, context, theme) + hypotheses_request(k, feedback)
         return await self._ask(
             "generate_hypotheses",
             Hypotheses,
@@ -168,6 +152,16 @@ class ModelStrategist:
             fallback=lambda: self.fallback.generate_hypotheses(
                 insight, context, theme, k, feedback
             ),
+        )
+
+    def _rules_prompt(self, insight: StrategyInsight, context: MarketContext, theme: str) -> str:
+        """The rules prompt, listing the rule terms (the workspace's custom indicators too)."""
+        return self.session.prompts.format_prompt(
+            "rules/generate",
+            theme=theme,
+            context_json=dump_json(context),
+            insight_json=dump_json(insight),
+            terms=", ".join(known_terms(self.session.indicators)),
         )
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:

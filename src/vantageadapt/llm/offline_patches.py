@@ -122,42 +122,45 @@ def _base_window(ctx: ImprovementContext) -> float:
     return float(round(max(MIN_BASE_WINDOW, SLOWER * max(windows, default=0.0))))
 
 
-def _theme_rules_patch(theme_rules: dict, reason: str) -> CodePatch:
-    """A patch replacing the workspace strategy generator's THEME_RULES table."""
-    return CodePatch(
+def _theme_rules(ctx: ImprovementContext) -> dict:
+    """The workspace strategy generator's THEME_RULES table."""
+    source = module_source(ctx, "strategy_generator.py")
+    return dict(constant(source, "THEME_RULES"))  # type: ignore[call-overload]
+
+
+def _windows(multiples: dict[str, float], base: float) -> dict[str, float]:
+    return {name: float(max(2, round(base * m))) for name, m in multiples.items()}
+
+
+def _theme_rules_idea(key: str, theme_rules: dict, why: str) -> tuple[str, CodePatch]:
+    """An idea replacing the workspace strategy generator's THEME_RULES table."""
+    patch = CodePatch(
         target="strategy_generator.py",
         op=PatchOp.modify_code,
         name="THEME_RULES",
         code=f"THEME_RULES: {_THEME_TYPE} = {theme_rules!r}",
-        reason=reason,
+        reason=f"[offline:{key}] {why}",
     )
+    return key, patch
 
 
 def _compose(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
-    source = module_source(ctx, "strategy_generator.py")
-    current = dict(constant(source, "THEME_RULES"))  # type: ignore[call-overload]
-    theme = ctx.theme.lower()
+    current = _theme_rules(ctx)
     base = _base_window(ctx)
     for key_word, (entry, exit_, multiples) in THEME_SETS.items():
-        if key_word not in theme or key_word in current:
+        if key_word not in ctx.theme.lower() or key_word in current:
             continue
-        windows = {name: float(max(2, round(base * m))) for name, m in multiples.items()}
-        new = {**current, key_word: (entry, exit_, windows)}
-        key = f"compose:{key_word}:{base:g}"
-        yield (
-            key,
-            _theme_rules_patch(
-                new,
-                f"[offline:{key}] compose slower {key_word} rules (base window {base:g}, "
-                f"{SLOWER:g}x the strategist's longest) so fees and noise weigh less; their "
-                "windows are parameters the search tunes",
-            ),
+        yield _theme_rules_idea(
+            f"compose:{key_word}:{base:g}",
+            {**current, key_word: (entry, exit_, _windows(multiples, base))},
+            f"compose slower {key_word} rules (base window {base:g}, {SLOWER:g}x the "
+            "strategist's longest) so fees and noise weigh less; their windows are parameters "
+            "the search tunes",
         )
 
 
 def _filter(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
-    source = module_source(ctx, "strategy_generator.py")
-    current = dict(constant(source, "THEME_RULES"))  # type: ignore[call-overload]
+    current = _theme_rules(ctx)
     indicators = module_source(ctx, "indicators.py")
     shipped = constant_keys(indicators, "CUSTOM_INDICATORS") | set(_ADDED.findall(indicators))
     base = _base_window(ctx)
@@ -165,24 +168,18 @@ def _filter(ctx: ImprovementContext) -> Iterator[tuple[str, CodePatch]]:
         if key_word not in ctx.theme.lower():
             continue
         entry, exit_, multiples = THEME_SETS[key_word]
-        fresh = {n: float(max(2, round(base * m))) for n, m in multiples.items()}
-        entry, exit_, windows = current.get(key_word, (entry, exit_, fresh))
+        entry, exit_, windows = current.get(key_word, (entry, exit_, _windows(multiples, base)))
         for name, side, condition, extra in filters:
             if name not in shipped or condition in entry or condition in exit_:
                 continue
             sides = (
                 ([*entry, condition], exit_) if side == "entry" else (entry, [*exit_, condition])
             )
-            new = {**current, key_word: (*sides, {**windows, **extra})}
-            key = f"filter:{key_word}:{name}:{side}"
-            yield (
-                key,
-                _theme_rules_patch(
-                    new,
-                    f"[offline:{key}] add the {side} condition {condition} on the workspace "
-                    f"indicator {name} to the {key_word} rules; its threshold is a parameter the "
-                    "search tunes",
-                ),
+            yield _theme_rules_idea(
+                f"filter:{key_word}:{name}:{side}",
+                {**current, key_word: (*sides, {**windows, **extra})},
+                f"add the {side} condition {condition} on the workspace indicator {name} to "
+                f"the {key_word} rules; its threshold is a parameter the search tunes",
             )
 
 
@@ -221,9 +218,9 @@ _IDEAS: tuple[Callable[[ImprovementContext], Iterator[tuple[str, CodePatch]]], .
 
 def propose_patch_offline(ctx: ImprovementContext, seed: int) -> CodePatch:
     """The most relevant untried idea for this context (seed breaks ties among edges)."""
-    tried = tried(ctx)
+    done = tried(ctx)
     for idea in _IDEAS:
-        fresh = [(k, p) for k, p in idea(ctx) if k not in tried]
+        fresh = [(k, p) for k, p in idea(ctx) if k not in done]
         if fresh:
             return fresh[seed % len(fresh)][1] if idea is _widen else fresh[0][1]
     # Every idea tried: tighten the trade requirement once more, a fresh, honest variant.

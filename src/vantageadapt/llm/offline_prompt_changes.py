@@ -33,11 +33,11 @@ def propose_prompt_change_offline(ctx: ImprovementContext, seed: int) -> PromptC
         wanted = ["trades"] if any(u.startswith("total_trades") for u in ctx.unmet) else []
         wanted += (["decay"] if gap > 0.5 else []) + ["time", "risk"]
     templates = {k: _prompt(ctx, PROMPT_IDEAS[k][0]) for k in wanted}
-    tried = tried(ctx)
+    done = tried(ctx)
     fresh = [
         k
         for k in wanted
-        if f"prompt:{PROMPT_IDEAS[k][0]}:{k}" not in tried
+        if f"prompt:{PROMPT_IDEAS[k][0]}:{k}" not in done
         and f"# offline: {PROMPT_IDEAS[k][1]}" not in templates[k]
     ]
     key = fresh[0] if fresh else wanted[seed % len(wanted)]

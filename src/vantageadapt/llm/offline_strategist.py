@@ -40,6 +40,18 @@ logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
+def _rules_inputs(
+    theme: str, insight: StrategyInsight, hints: OfflineHints, **more: Any
+) -> dict[str, Any]:
+    """What a rules answer is computed from, as its ledger row records it."""
+    return {
+        "theme": theme,
+        "insight": insight.model_dump(mode="json"),
+        "hints": asdict(hints),
+        **more,
+    }
+
+
 class OfflineStrategist:
     """Answers from the statistics, theme, prompt hints and seed alone; ledgered as offline."""
 
@@ -69,14 +81,8 @@ class OfflineStrategist:
         self, insight: StrategyInsight, context: MarketContext, theme: str = ""
     ) -> TradingRules:
         """Rules composed for the theme and regime, following the rules prompt's hints."""
-        hints = self._hints("rules/generate")
-        inputs = {
-            "theme": theme,
-            "insight": insight.model_dump(mode="json"),
-            "context": context.model_dump(mode="json"),
-            "hints": asdict(hints),
-        }
-        seed = self.session.seed
+        hints, seed = self._hints("rules/generate"), self.session.seed
+        inputs = _rules_inputs(theme, insight, hints, context=context.model_dump(mode="json"))
         return self._answer(
             "generate_trading_rules",
             inputs,
@@ -92,15 +98,10 @@ class OfflineStrategist:
         feedback: list[HypothesisOutcome],
     ) -> Hypotheses:
         """K rule families for the theme, ordered held, untried, failed."""
-        hints = self._hints("rules/generate")
-        inputs = {
-            "theme": theme,
-            "k": k,
-            "feedback": [o.model_dump() for o in feedback],
-            "insight": insight.model_dump(mode="json"),
-            "hints": asdict(hints),
-        }
-        seed = self.session.seed
+        hints, seed = self._hints("rules/generate"), self.session.seed
+        inputs = _rules_inputs(
+            theme, insight, hints, k=k, feedback=[o.model_dump() for o in feedback]
+        )
         return self._answer(
             "generate_hypotheses",
             inputs,

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vantageadapt.rules.checks import check_rules, condition_parameters
-    from vantageadapt.rules.compiler import CompiledRules, Program, compile_conditions, compile_rules
+    from vantageadapt.rules.compiler import (
+        CompiledRules,
+        Program,
+        compile_conditions,
+        compile_rules,
+    )
     from vantageadapt.rules.indicators import IndicatorCache
     from vantageadapt.rules.parser import parse_condition
     from vantageadapt.rules.terms import POSITION_TERMS, check_indicator_name, known_terms
