@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from vantageadapt.errors import RuleError
+
 logger = logging.getLogger(__name__)
 
 
@@ -161,7 +163,7 @@ STOP_PARAMETERS = ("take_profit", "stop_loss")
 
 def check_parameters(parameters: dict[str, float]) -> None:
     """Every parameter finite, stops not negative, no name that a term already means."""
-    from vantageadapt.errors import RuleError
+    # Inside: the rule terms load numba, which the sandbox worker (it reads models) never needs.
     from vantageadapt.rules.terms import resolve_term
 
     for name, value in parameters.items():

@@ -10,6 +10,9 @@ from typing import Any
 
 import typer
 
+from vantageadapt.errors import ConfigError
+from vantageadapt.outputs import check_output_path, write_output
+
 _DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
 # Where each kind of workspace file lives in a source checkout of VantageAdapt.
 _CODE_HOME = "src/vantageadapt/agent/workspace_template"
@@ -31,8 +34,6 @@ def _where(url: str | None) -> str:
 
 def _patch(url: str | None, patch_id: str) -> Any:
     """One patch by id or by a unique id prefix (as `list` shows them)."""
-    from vantageadapt.errors import ConfigError
-
     found = asyncio.run(_query(url, "get_patch", patch_id))
     if found is not None:
         return found
@@ -149,8 +150,6 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """List patches, kept and rejected, oldest first."""
-        from vantageadapt.errors import ConfigError
-
         if status not in (None, "kept", "rejected"):
             raise ConfigError(f"--status {status!r}: use kept or rejected")
         items = asyncio.run(_query(db, "list_patches", run_id=run_id, status=status))
@@ -180,9 +179,6 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """Write the run's kept patches as one file you can review and `git apply` by hand."""
-        from vantageadapt.errors import ConfigError
-        from vantageadapt.outputs import check_output_path, write_output
-
         if out is not None:
             check_output_path(out)
         if asyncio.run(_query(db, "get_run", run_id)) is None:

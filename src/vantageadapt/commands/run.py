@@ -11,6 +11,8 @@ import typer
 
 from vantageadapt.commands.engine_options import with_engine_options
 from vantageadapt.errors import ConfigError
+from vantageadapt.logs import setup_logging
+from vantageadapt.outputs import check_output_path
 
 _EXIT_INTERRUPTED = 130
 
@@ -91,8 +93,6 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
 ) -> None:
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
-    from vantageadapt.logs import setup_logging
-    from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline import RichProgress, run_pipeline
     from vantageadapt.results import RunFailed
     from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import anthropic
+
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import (
     ProviderReply,
@@ -33,8 +35,6 @@ class AnthropicProvider:
         retry: RetryPolicy | None = None,
         max_output_tokens: int = 2048,
     ) -> None:
-        import anthropic
-
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:
             raise ConfigError(
@@ -69,8 +69,6 @@ class AnthropicProvider:
         `temperature` are unused and answers may vary between runs (the cache makes reruns
         repeatable).
         """
-        import anthropic
-
         body = {
             "model": self.model,
             "system": system,

@@ -6,6 +6,8 @@ import os
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import openai
+
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.answers import json_from_text, loads_lenient
 from vantageadapt.llm.base import (
@@ -58,8 +60,6 @@ class OpenAIProvider:
         temperature: float = 0.2,
         max_output_tokens: int = 2048,
     ) -> None:
-        import openai
-
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             if base_url is None:
@@ -138,8 +138,6 @@ class OpenAIProvider:
         temperature: float | None = None,
     ) -> ProviderReply:
         """One chat completion; the function call's arguments, or JSON found in the text."""
-        import openai
-
         body = self._request(system, messages, tool, seed, temperature)
         timeout = request_timeout(
             self.retry, body["messages"], tool, self.max_output_tokens, local=self.local
