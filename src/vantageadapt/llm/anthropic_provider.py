@@ -10,8 +10,8 @@ import anthropic
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import (
     ProviderReply,
+    Request,
     RetryPolicy,
-    ToolSpec,
     scrub,
     scrub_reply,
     with_retries,
@@ -54,25 +54,18 @@ class AnthropicProvider:
         """Backend and base URL (no secrets)."""
         return {"backend": "anthropic", "base_url": safe_url(self.base_url)}
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
+    async def complete(self, request: Request) -> ProviderReply:
         """One message; the forced tool's input.
 
-        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so `seed` and
-        `temperature` are unused and answers may vary between runs (the cache makes reruns
-        repeatable).
+        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so the
+        request's seed and temperature are unused and answers may vary between runs (the cache
+        makes reruns repeatable).
         """
+        tool = request.tool
         body = {
             "model": self.model,
-            "system": system,
-            "messages": messages,
+            "system": request.system,
+            "messages": request.messages,
             "tools": [
                 {"name": tool.name, "description": tool.description, "input_schema": tool.schema}
             ],

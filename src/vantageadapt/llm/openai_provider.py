@@ -12,8 +12,8 @@ from vantageadapt.errors import ConfigError
 from vantageadapt.llm.answers import json_from_text, loads_lenient
 from vantageadapt.llm.base import (
     ProviderReply,
+    Request,
     RetryPolicy,
-    ToolSpec,
     request_timeout,
     scrub,
     scrub_reply,
@@ -90,15 +90,9 @@ class OpenAIProvider:
             "tool_choice": self.tool_choice,
         }
 
-    def _request(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        seed: int,
-        temperature: float | None,
-    ) -> dict[str, Any]:
-        chat = [{"role": "system", "content": system}, *messages]
+    def _request(self, request: Request) -> dict[str, Any]:
+        tool, temperature = request.tool, request.temperature
+        chat = [{"role": "system", "content": request.system}, *request.messages]
         body: dict[str, Any] = {
             "model": self.model,
             "messages": chat,
@@ -114,7 +108,7 @@ class OpenAIProvider:
             ],
             "temperature": self.temperature if temperature is None else temperature,
             "max_tokens": self.max_output_tokens,
-            "seed": seed,
+            "seed": request.seed,
         }
         if self.tool_choice == "named":
             body["tool_choice"] = {"type": "function", "function": {"name": tool.name}}
@@ -128,19 +122,11 @@ class OpenAIProvider:
             }
         return body
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
+    async def complete(self, request: Request) -> ProviderReply:
         """One chat completion; the function call's arguments, or JSON found in the text."""
-        body = self._request(system, messages, tool, seed, temperature)
+        body = self._request(request)
         timeout = request_timeout(
-            self.retry, body["messages"], tool, self.max_output_tokens, local=self.local
+            self.retry, body["messages"], request.tool, self.max_output_tokens, local=self.local
         )
 
         def retryable(exc: Exception) -> bool:
@@ -165,7 +151,7 @@ class OpenAIProvider:
             describe=describe,
             what=f"OpenAI-compatible call to {self.model} ({safe_url(self.base_url) or 'api'})",
         )
-        return scrub_reply(_reply(response, tool.name), self._key)
+        return scrub_reply(_reply(response, request.tool.name), self._key)
 
 
 def tool_arguments(raw: str) -> dict[str, Any] | None:
