@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from vantageadapt.errors import ConfigError, PatchRejected, RuleError
 from vantageadapt.llm.answers import repair_rules, unwrap, validate_with_repairs
 from vantageadapt.llm.base import Provider, ProviderReply, ToolSpec
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome, hypotheses_request
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, hypotheses_request
 from vantageadapt.llm.ledger import Budget, ResponseCache
 from vantageadapt.llm.questions import (
     INDICATORS,
@@ -134,24 +134,16 @@ class ModelStrategist:
             repair=repair_rules,
         )
 
-    async def generate_hypotheses(
-        self,
-        insight: StrategyInsight,
-        context: MarketContext,
-        theme: str,
-        k: int,
-        feedback: list[HypothesisOutcome],
-    ) -> Hypotheses:
+    async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K diverse candidate rule sets in one answer (the rules prompt plus the request)."""
-        user = self._rules_prompt(insight, context, theme) + hypotheses_request(k, feedback)
+        rules_prompt = self._rules_prompt(ask.insight, ask.context, ask.theme)
+        user = rules_prompt + hypotheses_request(ask.k, ask.feedback)
         return await self._ask(
             "generate_hypotheses",
             Hypotheses,
             "rules/generate",
             user,
-            fallback=lambda: self.fallback.generate_hypotheses(
-                insight, context, theme, k, feedback
-            ),
+            fallback=lambda: self.fallback.generate_hypotheses(ask),
         )
 
     def _rules_prompt(self, insight: StrategyInsight, context: MarketContext, theme: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome, offline_hypotheses
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, offline_hypotheses
 from vantageadapt.llm.ledger import request_hash
 from vantageadapt.llm.offline import (
     OFFLINE_MODEL,
@@ -89,23 +89,17 @@ class OfflineStrategist:
             lambda: offline_rules(theme, insight, context, seed, hints),
         )
 
-    async def generate_hypotheses(
-        self,
-        insight: StrategyInsight,
-        context: MarketContext,
-        theme: str,
-        k: int,
-        feedback: list[HypothesisOutcome],
-    ) -> Hypotheses:
+    async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K rule families for the theme, ordered held, untried, failed."""
         hints, seed = self._hints("rules/generate"), self.session.seed
-        inputs = _rules_inputs(
-            theme, insight, hints, k=k, feedback=[o.model_dump() for o in feedback]
-        )
+        feedback = [o.model_dump() for o in ask.feedback]
+        inputs = _rules_inputs(ask.theme, ask.insight, hints, k=ask.k, feedback=feedback)
         return self._answer(
             "generate_hypotheses",
             inputs,
-            lambda: offline_hypotheses(theme, insight, context, k, feedback, seed, hints),
+            lambda: offline_hypotheses(
+                ask.theme, ask.insight, ask.context, ask.k, ask.feedback, seed, hints
+            ),
         )
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
