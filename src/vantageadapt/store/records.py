@@ -19,9 +19,8 @@ from vantageadapt.models import (
     UtcTime,
     utc_now,
 )
-from vantageadapt.results import PatchRecord
+from vantageadapt.results import PatchRecord, RunStatus
 
-RunStatus = Literal["running", "finished", "interrupted", "budget_exceeded", "failed"]
 Window = Literal["in_sample", "out_of_sample", "test"]
 
 
