@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vantageadapt.agent.godel import GodelAgent, PatchOutcome
+    from vantageadapt.agent.godel import GodelAgent
     from vantageadapt.agent.hooks import WorkspaceHooks
     from vantageadapt.agent.runner import WorkspaceRunner
     from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 _WHERE = {
     "MODULE_FILES": "workspace",
     "GodelAgent": "godel",
-    "PatchOutcome": "godel",
     "SandboxLimits": "sandbox",
     "StrategicTrader": "strategic_trader",
     "WorkerError": "worker",
@@ -34,7 +33,6 @@ _WHERE = {
 __all__ = [
     "MODULE_FILES",
     "GodelAgent",
-    "PatchOutcome",
     "SandboxLimits",
     "StrategicTrader",
     "WorkerError",

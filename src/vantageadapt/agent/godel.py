@@ -9,10 +9,9 @@ import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from vantageadapt.agent.hooks import WorkspaceHooks
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
@@ -31,7 +30,14 @@ from vantageadapt.errors import (
 )
 from vantageadapt.llm.interface import LLMInterface
 from vantageadapt.logs import scrub_untrusted
-from vantageadapt.models import CodePatch, ImprovementContext, MarketRegime, PromptChange
+from vantageadapt.models import (
+    CodePatch,
+    ImprovementContext,
+    MarketRegime,
+    PromptChange,
+    utc_now,
+)
+from vantageadapt.results import PatchRecord, PatchStage
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +52,6 @@ _NOT_THE_PATCH = (
     KeyboardInterrupt,
 )
 _LINEAGE = "lineage.jsonl"
-
-
-class PatchOutcome(BaseModel):
-    """One patch the agent tried, kept or rejected, with its lineage and scores."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    parent_id: str | None
-    kind: Literal["code", "prompt"]
-    target: str
-    op: str
-    status: Literal["kept", "rejected"]
-    stage: Literal["propose", "static", "sandbox", "evaluate", "accept"]
-    reason: str
-    diff: str = ""
-    score_before: float | None = None
-    score_after: float | None = None
-    iteration: int = 0
-    created_at: str = ""
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _key(metrics: Mapping[str, float]) -> tuple[float, float]:
@@ -115,7 +97,7 @@ class GodelAgent:
         self.best: dict[MarketRegime, dict[str, Any]] = {}
         self.last: dict[MarketRegime, dict[str, Any]] = {}
         self.rounds = 0
-        self.outcomes: list[PatchOutcome] = self._read_lineage()
+        self.outcomes: list[PatchRecord] = self._read_lineage()
 
     # performance --------------------------------------------------------------------------
     def track_performance(
@@ -174,7 +156,7 @@ class GodelAgent:
         evaluate: Evaluate,
         *,
         evaluate_prompts: Evaluate | None = None,
-    ) -> list[PatchOutcome]:
+    ) -> list[PatchRecord]:
         """One round: a code patch, then a prompt change, each kept only if it helps.
 
         `evaluate_prompts`, when given, judges the prompt change instead of `evaluate` (before
@@ -185,7 +167,7 @@ class GodelAgent:
             return []
         self.rounds += 1
         ctx = self._context(ctx)
-        outcomes: list[PatchOutcome] = []
+        outcomes: list[PatchRecord] = []
         score: float | None = None
         if self.runner.code_patches_off() is None:
             current = await asyncio.to_thread(self.runner.current)
@@ -210,7 +192,7 @@ class GodelAgent:
             f"(gain {gain:+.4f} {sign} threshold {self.improvement_threshold})"
         )
 
-    def _record(self, outcome: PatchOutcome) -> PatchOutcome:
+    def _record(self, outcome: PatchRecord) -> PatchRecord:
         self.outcomes.append(outcome)
         with (self.workspace.root / _LINEAGE).open("a", encoding="utf-8") as handle:
             handle.write(outcome.model_dump_json() + "\n")
@@ -234,17 +216,17 @@ class GodelAgent:
         tmp.write_text("".join(o.model_dump_json() + "\n" for o in kept), encoding="utf-8")
         tmp.replace(path)
 
-    def _read_lineage(self) -> list[PatchOutcome]:
+    def _read_lineage(self) -> list[PatchRecord]:
         path = self.workspace.root / _LINEAGE
         if not path.is_file():
             return []
         return [
-            PatchOutcome.model_validate(json.loads(line)) for line in path.read_text().splitlines()
+            PatchRecord.model_validate(json.loads(line)) for line in path.read_text().splitlines()
         ]
 
     async def _code_round(
         self, ctx: ImprovementContext, evaluate: Evaluate, before: float
-    ) -> PatchOutcome:
+    ) -> PatchRecord:
         patch_id = uuid.uuid4().hex
         base = {
             "id": patch_id,
@@ -252,13 +234,13 @@ class GodelAgent:
             "kind": "code",
             "score_before": before,
             "iteration": ctx.iteration,
-            "created_at": _now(),
+            "created_at": utc_now(),
         }
         try:
             patch = await self.propose_patch(ctx)
         except (ConfigError, PatchRejected) as exc:
             return self._record(
-                PatchOutcome(
+                PatchRecord(
                     **base,
                     target="",
                     op="",
@@ -305,7 +287,7 @@ class GodelAgent:
         candidate: WorkspaceHooks,
         evaluate: Evaluate,
         before: float,
-    ) -> PatchOutcome:
+    ) -> PatchRecord:
         """Contract tests, then the fixed evaluator, both with the candidate's worker."""
         try:
             await asyncio.to_thread(candidate.contracts)
@@ -323,15 +305,17 @@ class GodelAgent:
             return self._reject(base, "accept", patch.reason, f"rolled back: {verdict}")
         self.workspace.keep(self.workspace.candidates_dir / base["id"], patch.target)
         return self._record(
-            PatchOutcome(
+            PatchRecord(
                 **base, status="kept", stage="accept", reason=f"{patch.reason} -> kept: {verdict}"
             )
         )
 
-    def _reject(self, base: dict[str, Any], stage: str, why: str, verdict: str) -> PatchOutcome:
+    def _reject(
+        self, base: dict[str, Any], stage: PatchStage, why: str, verdict: str
+    ) -> PatchRecord:
         # What a candidate's code produced is cut and scrubbed before it is stored or shown.
         return self._record(
-            PatchOutcome(
+            PatchRecord(
                 **base,
                 status="rejected",
                 stage=stage,
@@ -341,7 +325,7 @@ class GodelAgent:
 
     async def _prompt_round(
         self, ctx: ImprovementContext, evaluate: Evaluate, before: float
-    ) -> PatchOutcome:
+    ) -> PatchRecord:
         base = {
             "id": uuid.uuid4().hex,
             "parent_id": self.parent_id,
@@ -349,13 +333,13 @@ class GodelAgent:
             "op": "update_prompt",
             "score_before": before,
             "iteration": ctx.iteration,
-            "created_at": _now(),
+            "created_at": utc_now(),
         }
         try:
             change = await self.propose_prompt_change(ctx)
         except (ConfigError, PatchRejected) as exc:
             return self._record(
-                PatchOutcome(
+                PatchRecord(
                     **base,
                     target="",
                     status="rejected",
@@ -393,7 +377,7 @@ class GodelAgent:
                 base, "accept", change.reason, f"rolled back to v{version}: {verdict}"
             )
         return self._record(
-            PatchOutcome(
+            PatchRecord(
                 **base, status="kept", stage="accept", reason=f"{change.reason} -> kept: {verdict}"
             )
         )

@@ -21,12 +21,8 @@ from vantageadapt.backtest.engine import check_window
 from vantageadapt.backtest.kernels import N_METRICS, grid_nb
 from vantageadapt.models import Conditions
 from vantageadapt.rules import CompiledRules, IndicatorCache, check_rules
-from vantageadapt.rules.compiler import (
-    compile_checked,
-    condition_array,
-    condition_parameters,
-    has_position_terms,
-)
+from vantageadapt.rules.checks import condition_parameters, has_position_terms
+from vantageadapt.rules.compiler import compile_checked, condition_array
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
 

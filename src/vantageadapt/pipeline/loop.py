@@ -28,7 +28,7 @@ from vantageadapt.pipeline.stages import (
 )
 from vantageadapt.results import (
     IterationResult,
-    PatchSummary,
+    PatchRecord,
     RunFailed,
     RunResult,
     best_iteration,
@@ -67,7 +67,7 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
     parts.agent.track_performance(out_of_sample, result.best_parameters, context.regime)
-    patches: list[PatchSummary] = []
+    patches: list[PatchRecord] = []
     last = index >= settings.iterations
     if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
         with progress.stage("self-improve"):

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from vantageadapt.models import METRIC_NAMES
 from vantageadapt.report.significance import hypotheses_text, pbo_text
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchRecord, RunResult
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -80,13 +80,13 @@ def iterations_table(run: RunResult) -> str:
 
 def lineage(iterations: Sequence[IterationResult]) -> str:
     """Every patch in order, nested under its parent, each with its diff."""
-    patches: list[tuple[int, PatchSummary]] = [
+    patches: list[tuple[int, PatchRecord]] = [
         (it.index, p) for it in iterations for p in it.patches
     ]
     if not patches:
         return "<p class='muted'>No patches were proposed in this run.</p>"
     known = {p.id for _, p in patches}
-    children: dict[str | None, list[tuple[int, PatchSummary]]] = {}
+    children: dict[str | None, list[tuple[int, PatchRecord]]] = {}
     for index, patch in patches:
         parent = patch.parent_id if patch.parent_id in known else None
         children.setdefault(parent, []).append((index, patch))

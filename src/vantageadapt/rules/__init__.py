@@ -10,13 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vantageadapt.rules.checks import check_rules, condition_parameters
     from vantageadapt.rules.compiler import (
         CompiledRules,
         Program,
-        check_rules,
         compile_conditions,
         compile_rules,
-        condition_parameters,
     )
     from vantageadapt.rules.indicators import IndicatorCache
     from vantageadapt.rules.parser import parse_condition
@@ -25,10 +24,10 @@ if TYPE_CHECKING:
 _WHERE = {
     "CompiledRules": "compiler",
     "Program": "compiler",
-    "check_rules": "compiler",
+    "check_rules": "checks",
     "compile_conditions": "compiler",
     "compile_rules": "compiler",
-    "condition_parameters": "compiler",
+    "condition_parameters": "checks",
     "IndicatorCache": "indicators",
     "parse_condition": "parser",
     "POSITION_TERMS": "terms",
