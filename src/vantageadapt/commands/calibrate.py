@@ -72,7 +72,7 @@ def calibrate(
     record, report = _calibrate(settings, nulls, run, jobs, given)
     if as_json:
         view = record.model_dump(mode="json", exclude={"settings"})
-        sys.stdout.write(json.dumps({**view, "report": report and str(report)}) + "\n")
+        sys.stdout.write(json.dumps({**view, "report": report and str(report.resolve())}) + "\n")
     else:
         _print(record, report)
 

@@ -67,7 +67,8 @@ def null_settings(settings: RunSettings, data_path: Path, home: Path) -> RunSett
     """The run's settings pointed at a null data file and a scratch database."""
     data = settings.data.model_copy(update={"path": data_path, "trust_pickle": False})
     store = settings.store.model_copy(update={"database_url": f"sqlite+aiosqlite:///{home}/n.db"})
-    return settings.model_copy(update={"data": data, "store": store, "resume": None, "report": None})
+    update = {"data": data, "store": store, "resume": None, "report": None}
+    return settings.model_copy(update=update)
 
 
 def auto_jobs(nulls: int, frames: dict[str, Any]) -> int:

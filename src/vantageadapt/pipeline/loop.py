@@ -315,7 +315,7 @@ def llm_retry(settings: RunSettings) -> Any:
     return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
 
 
-async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list, *, report: bool):
+async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list, *, report):
     """Score the sealed test (finished runs), record how the run ended, write the report.
 
     `calls` are the strategist calls no saved iteration holds; they are stored with the end.
