@@ -76,10 +76,16 @@ def auto_jobs(nulls: int, frames: dict[str, Any]) -> int:
     memory available would not hold that many runs of this data."""
     import psutil
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     data = sum(int(f.memory_usage(deep=True).sum()) for f in frames.values())
     per_run = RUN_MEMORY_BASE + RUN_MEMORY_PER_DATA_BYTE * data
-    return max(1, min(nulls, cores or 1, psutil.virtual_memory().available // per_run))
+    return max(1, min(nulls, _cores(), psutil.virtual_memory().available // per_run))
+
+
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def run_nulls(
@@ -155,12 +161,11 @@ def _in_processes(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    cores = os.cpu_count() or 1
     pool = ProcessPoolExecutor(
         jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_share_cores,
-        initargs=(max(1, cores // jobs),),
+        initargs=(max(1, _cores() // jobs),),
     )
     try:
         futures = [pool.submit(null_run, settings, frames, home, i) for i in range(nulls)]
