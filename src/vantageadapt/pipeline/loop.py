@@ -153,7 +153,7 @@ def _unsaved_calls(parts: RunParts, usage: dict[str, float]) -> list[Any]:
     return calls
 
 
-async def _run(settings: RunSettings, progress: Progress) -> RunResult:
+async def _run(settings: RunSettings, progress: Progress, *, report: bool = True) -> RunResult:
     from vantageadapt.agent import (
         GodelAgent,
         SandboxLimits,
@@ -287,7 +287,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         calls = _unsaved_calls(parts, usage)
         _fill(result, done, status, message, usage)
         try:
-            await _wrap_up(parts, result, started, calls)
+            await _wrap_up(parts, result, started, calls, report=report)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Cut off while scoring the test or writing the report: resume redoes just those.
             result.status, result.message = "interrupted", f"resume with --resume {run_id}"
@@ -315,7 +315,7 @@ def llm_retry(settings: RunSettings) -> Any:
     return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
 
 
-async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list[Any]) -> None:
+async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: list, *, report):
     """Score the sealed test (finished runs), record how the run ended, write the report.
 
     `calls` are the strategist calls no saved iteration holds; they are stored with the end.
@@ -338,7 +338,7 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: li
         await asyncio.sleep(0)  # a Ctrl-C during the blocking scoring is delivered here
     result.wall_seconds = time.perf_counter() - started
     await parts.db.finish_run(parts.run_id, **persist.finish_fields(result), llm_calls=calls)
-    if result.status != "interrupted":
+    if report and result.status != "interrupted":
         with progress.stage("report"):
             path = parts.settings.report or parts.run_dir / "report.html"
             written = write_report(
@@ -351,6 +351,9 @@ async def _wrap_up(parts: RunParts, result: RunResult, started: float, calls: li
         result.report_path = str(written.resolve())
 
 
-def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
-    """Run (or resume) one full loop, save it and write its report; return its outcome."""
-    return asyncio.run(_run(settings, progress or Progress()))
+def run_pipeline(
+    settings: RunSettings, *, progress: Progress | None = None, report: bool = True
+) -> RunResult:
+    """Run (or resume) one full loop, save it and write its report (unless `report` is false:
+    calibration's null runs write none); return its outcome."""
+    return asyncio.run(_run(settings, progress or Progress(), report=report))

@@ -169,7 +169,10 @@ def render_page(
 <p>Thresholds on validation aggregates: {thresholds}</p>
 {metrics_table(windows)}
 <p class="muted">Sharpe and Sortino are computed on {period} periods of the equity curve
-and annualized by the periods per year the data shows.</p>
+and annualized by the periods per year the data shows. Over several assets they are the mean
+of each asset's own ratio (the return is the equal-weight portfolio's): Sortino counts losing
+periods only, so a winner with rare small losses can lift the mean Sortino above 0 while the
+mean Sharpe and the return are below it.</p>
 <p class="muted">Train and validation are what the loop saw; the sealed test window was scored
 once, at the end, for this strategy only (fingerprint {_e(run.test_fingerprint[:16])}).
 The charts run the strategy once over all rows, so their test segment carries positions in
