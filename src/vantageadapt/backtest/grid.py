@@ -114,18 +114,20 @@ def equity_curves(
     stop: int,
     custom_indicators: Mapping[str, CustomIndicator] | None = None,
     store: IndicatorStore | None = None,
+    key: str | None = None,
 ) -> np.ndarray:
     """Equity (n_sets, stop - start) of each set traded on rows [start, stop), in one call.
 
     Row i equals `run_backtest(frame.iloc[:stop], rules, config, start=start).equity`, for
-    `config` resolved (an unresolved one is settled for these rows).
+    `config` resolved (an unresolved one is settled for these rows). `key`: the frame's
+    `content_key`, when the caller has it.
     """
     check_window(start, stop, len(frame))
     curves = np.zeros((len(param_sets), stop - start))
     if not param_sets or stop == start:
         return curves
     config = for_window(config, frame.iloc[:stop], start, stop)
-    batch = _Batch(frame, conditions, param_sets, config, stop, custom_indicators, store, None)
+    batch = _Batch(frame, conditions, param_sets, config, stop, custom_indicators, store, key)
     for members, rows, programs, sets in batch.chunks():
         engines = np.stack([batch.engine])
         curves[members] = curves_nb(batch.market, rows, programs, engines, sets, start, stop)
@@ -176,6 +178,13 @@ class _Plan:
 
     def __init__(self, conditions: Conditions, cache: IndicatorCache, vol: bool) -> None:
         self.cache, self.vol = cache, vol
+        # Built-in conditions are causal: each is built (and stored) once over the whole
+        # frame and cut, so windows, horizons and searches on the asset share it. Custom
+        # indicators are not trusted to be causal: with them, only rows before the horizon.
+        whole = cache.custom or cache.rows == len(cache.frame)
+        self.whole = (
+            cache if whole else IndicatorCache(cache.frame, store=cache.store, key=cache.key)
+        )
         every = [*conditions.entry, *conditions.exit]
         self.static_entry = [c for c in conditions.entry if not has_position_terms(c)]
         self.static_exit = [c for c in conditions.exit if not has_position_terms(c)]
@@ -205,7 +214,7 @@ class _Plan:
         row = self._conds.get(key)
         if row is None:
             row = self._conds[key] = len(self._arrays)
-            self._arrays.append(condition_array(condition, params, self.cache))
+            self._arrays.append(condition_array(condition, params, self.whole)[: self.cache.rows])
         return row
 
     def add(self, params: Mapping[str, float], sp: SetParams) -> None:

@@ -63,6 +63,7 @@ def trial_matrix(
     same conditions run in one batched engine call per asset.
     """
     from vantageadapt.backtest import equity_curves
+    from vantageadapt.rules.indicator_store import content_key
 
     if not config.resolved:
         config = config.resolve(frames[s] for s in windows)
@@ -73,11 +74,12 @@ def trial_matrix(
     matrix = np.zeros((len(grid), len(trials)))
     for sym, (start, stop) in windows.items():
         ends, where = slots[sym]
+        key = content_key(frames[sym])
         for members in groups.values():
             curves = equity_curves(
                 frames[sym], trials[members[0]].conditions,
                 [trials[j].parameters for j in members], config, start=start, stop=stop,
-                custom_indicators=custom_indicators,
+                custom_indicators=custom_indicators, key=key,
             )  # fmt: skip
             for position, j in enumerate(members):
                 matrix[where, j] += period_returns(curves[position], ends, config.init_cash)
@@ -145,7 +147,7 @@ def top_trials(
 ) -> list[TradingRules]:
     """The `n` best-scoring parameter sets as tuned rules, best first (ties: earliest)."""
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[:n]
+    # Copies of checked rules with searched numbers: no need to check every column again.
     return [
-        TradingRules(conditions=rules.conditions, parameters={**rules.parameters, **params[i]})
-        for i in order
+        rules.model_copy(update={"parameters": {**rules.parameters, **params[i]}}) for i in order
     ]
