@@ -38,6 +38,7 @@ class RunParts:
     trials_so_far: int = 0
     stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
     engine: Any = None  # the run's EngineConfig, `auto` settled (see run_engine)
+    dev_keys: Any = None  # content keys of the dev frames, hashed once for every search
 
     @property
     def runner(self) -> Any:
@@ -141,6 +142,10 @@ async def optimize(
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
     if used:
         await asyncio.to_thread(hooks.register_frames, parts.split.dev)
+    if parts.dev_keys is None:
+        from vantageadapt.rules.indicator_store import content_key
+
+        parts.dev_keys = {sym: content_key(frame) for sym, frame in parts.split.dev.items()}
     with parts.progress.trials(label) as bar:
 
         def on_trial(done: int, total: int) -> None:
@@ -166,6 +171,7 @@ async def optimize(
             batch_score=hooks.batch_score if parts.settings.optimize.score == "default" else None,
             custom_indicators=used or None,
             progress=on_trial,
+            keys=parts.dev_keys,
         )
     parts.trials_so_far += int(result.trials)
     return result
