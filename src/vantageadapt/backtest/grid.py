@@ -35,6 +35,7 @@ from vantageadapt.rules.indicators import CustomIndicator
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
 # distinct windows a search tries.
 CHUNK_BYTES = 256 * 2**20
+_ALL = ""  # key of every parameter any condition reads, in _Plan's reads (no condition is "")
 
 
 def _pad(programs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +196,7 @@ class _Plan:
         self._conds: dict[tuple, int] = {}
         self._arrays: list[np.ndarray] = []
         self._groups: dict[tuple, int] = {}
+        self._signals: dict[tuple, tuple[list[int], list[int], int]] = {}
         self.programs: list[tuple[CompiledRules, np.ndarray]] = []
         self.entry_rows: list[list[int]] = []
         self.exit_rows: list[list[int]] = []
@@ -204,9 +206,9 @@ class _Plan:
         names = frozenset(params)
         if names not in self._reads:
             custom = self.cache.custom
-            self._reads[names] = {
-                c: condition_parameters([c], params, custom=custom) for c in self.every
-            }
+            reads = {c: condition_parameters([c], params, custom=custom) for c in self.every}
+            reads[_ALL] = list(dict.fromkeys(n for c in self.every for n in reads[c]))
+            self._reads[names] = reads
         return self._reads[names]
 
     def _row(self, condition: str, params: Mapping[str, float], reads: list[str]) -> int:
@@ -220,8 +222,21 @@ class _Plan:
     def add(self, params: Mapping[str, float], sp: SetParams) -> None:
         """Register one set: its condition rows and its program group."""
         reads = self._reads_of(params)
-        self.entry_rows.append([self._row(c, params, reads[c]) for c in self.static_entry])
-        self.exit_rows.append([self._row(c, params, reads[c]) for c in self.static_exit])
+        # Sets that agree on every number the signals read share one entry (most of a
+        # search's sets differ only in stops and sizes).
+        names = reads[_ALL]
+        signal = (id(names), *(float(params[n]) for n in names), sp.vol_window * self.vol)
+        found = self._signals.get(signal)
+        if found is None:
+            found = self._signals[signal] = self._signal(params, sp, reads)
+        entry, exit_, group = found
+        self.entry_rows.append(entry)
+        self.exit_rows.append(exit_)
+        self.set_group_list.append(group)
+
+    def _signal(self, params, sp: SetParams, reads) -> tuple[list[int], list[int], int]:
+        entry = [self._row(c, params, reads[c]) for c in self.static_entry]
+        exit_ = [self._row(c, params, reads[c]) for c in self.static_exit]
         positional = [*self.program_entry, *self.program_exit]
         key = tuple((c, *(float(params[n]) for n in reads[c])) for c in positional)
         if self.vol:
@@ -232,7 +247,7 @@ class _Plan:
             compiled = compile_checked(self.program_entry, self.program_exit, params, self.cache)
             size_vol = self.cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
             self.programs.append((compiled, size_vol))
-        self.set_group_list.append(group)
+        return entry, exit_, group
 
     @property
     def set_group(self) -> np.ndarray:
