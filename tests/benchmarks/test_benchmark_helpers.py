@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -18,6 +20,15 @@ def _importable():
     sys.path.remove(str(BENCHMARKS))
 
 
+def _load(name: str) -> ModuleType:
+    """A benchmark script as a module (by path: `optimize` would find tests/optimize)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _sane(figures: dict, *names: str) -> None:
     for name in names:
         value = figures[name]
@@ -25,7 +36,7 @@ def _sane(figures: dict, *names: str) -> None:
 
 
 def test_engine_benchmark_runs():
-    import engine
+    engine = _load("engine")
 
     figures = engine.measure(3_000, 4, engine.grid()[:6])
     _sane(figures, "throughput", "ceiling_ratio", "ratio")
@@ -33,7 +44,7 @@ def test_engine_benchmark_runs():
 
 
 def test_optimize_benchmark_runs():
-    import optimize
+    optimize = _load("optimize")
 
     figures = optimize.measure(2, 3_000, 4, optimize.grid_sets()[::125])
     _sane(figures, "throughput", "ceiling_ratio", "engine_ratio", "ratio")
@@ -41,7 +52,7 @@ def test_optimize_benchmark_runs():
 
 
 def test_search_benchmark_runs_with_the_runs_engine_settings():
-    import search
+    search = _load("search")
 
     figures = search.measure(5, 3_000, 4, trials=6)
     _sane(figures, "throughput", "ceiling_ratio", "ratio")
