@@ -27,6 +27,7 @@ from vantageadapt.optimize import (
 from vantageadapt.optimize.splits import inner_holdout
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.prompts import PromptManager
+from vantageadapt.rules.indicator_store import content_key
 from vantageadapt.settings import RunSettings
 from vantageadapt.store import DatabaseConnection
 
@@ -54,6 +55,7 @@ class RunParts:
     stop: threading.Event = field(default_factory=threading.Event)
     trials_so_far: int = 0
     stats: MarketStats | None = None  # the strategist's anonymized statistics of the train rows
+    dev_keys: dict[str, str] | None = None  # content keys of the dev frames, hashed once per run
 
     @property
     def runner(self) -> WorkspaceRunner:
@@ -148,6 +150,8 @@ async def optimize(
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
     if used:
         await asyncio.to_thread(hooks.register_frames, parts.split.dev)
+    if parts.dev_keys is None:
+        parts.dev_keys = {sym: content_key(frame) for sym, frame in parts.split.dev.items()}
     with parts.progress.trials(label) as bar:
 
         def on_trial(done: int, total: int) -> None:
@@ -173,6 +177,7 @@ async def optimize(
             batch_score=hooks.batch_score if parts.settings.optimize.score == "default" else None,
             custom_indicators=used or None,
             progress=on_trial,
+            keys=parts.dev_keys,
         )
     parts.trials_so_far += int(result.trials)
     return result
