@@ -6,8 +6,9 @@ Names are imported on first use: `terms` and `parser` are light, while `compiler
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vantageadapt.rules.checks import check_rules, condition_parameters
@@ -50,11 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines `name` on first use (and keep the name here)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'vantageadapt.rules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vantageadapt.rules.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})
