@@ -94,15 +94,12 @@ def _vectorbt_once(frame: pd.DataFrame, n_sets: int) -> float:
     return time.perf_counter() - began
 
 
-def main() -> None:
-    """Measure and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
-    parser.add_argument("--vectorbt-sets", type=int, default=100)
-    args = parser.parse_args()
-    rows = 100_000 if args.quick else 1_000_000
+def measure(rows: int, vectorbt_sets: int, sets: list | None = None) -> dict:
+    """Time the engine, the ceiling and vectorbt on one frame; the figures as a dict.
+
+    `sets` replaces the 1,000 parameter sets (tests use a few)."""
     frame = make_frame(rows)
-    sets = grid()
+    sets = sets if sets is not None else grid()
     config = EngineConfig(fees=FEES)
 
     began = time.perf_counter()
@@ -116,26 +113,31 @@ def main() -> None:
     throughput = rows * len(sets) / ours
 
     ceiling = rows * len(sets) / run_ceiling(frame, sets)
-    n_vbt = min(args.vectorbt_sets, len(sets))
+    n_vbt = min(vectorbt_sets, len(sets))
     vectorbt_throughput = rows * n_vbt / run_vectorbt(frame, n_vbt)
-    print(
-        json.dumps(
-            {
-                "rows": rows,
-                "sets": len(sets),
-                "seconds": round(ours, 3),
-                "throughput": round(throughput),
-                "vectorbt_sets": n_vbt,
-                "vectorbt_throughput": round(vectorbt_throughput),
-                "ratio": round(throughput / vectorbt_throughput, 2),
-                "ceiling_throughput": round(ceiling),
-                "ceiling_ratio": round(throughput / ceiling, 3),
-                "jit_seconds": round(jit_seconds, 2),
-                "peak_rss_mb": round(peak_rss_mb, 1),
-                "mean_trades": float(metrics[:, 5].mean()),
-            }
-        )
-    )
+    return {
+        "rows": rows,
+        "sets": len(sets),
+        "seconds": round(ours, 3),
+        "throughput": round(throughput),
+        "vectorbt_sets": n_vbt,
+        "vectorbt_throughput": round(vectorbt_throughput),
+        "ratio": round(throughput / vectorbt_throughput, 2),
+        "ceiling_throughput": round(ceiling),
+        "ceiling_ratio": round(throughput / ceiling, 3),
+        "jit_seconds": round(jit_seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "mean_trades": float(metrics[:, 5].mean()),
+    }
+
+
+def main() -> None:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100,000 rows instead of 1,000,000")
+    parser.add_argument("--vectorbt-sets", type=int, default=100)
+    args = parser.parse_args()
+    print(json.dumps(measure(100_000 if args.quick else 1_000_000, args.vectorbt_sets)))
 
 
 if __name__ == "__main__":

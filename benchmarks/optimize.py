@@ -153,24 +153,29 @@ def vectorbt_seconds(frame: pd.DataFrame, n_sets: int) -> float:
     return time.perf_counter() - began
 
 
-def main() -> None:
-    """Measure and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20,000 rows instead of 200,000")
-    parser.add_argument("--vectorbt-sets", type=int, default=100)
-    args = parser.parse_args()
-    assets, rows = 10, 20_000 if args.quick else 200_000
+def measure(assets: int, rows: int, vectorbt_sets: int, grid: list | None = None) -> dict:
+    """Run the search, the engine, the ceiling and vectorbt on the same data; the figures.
+
+    `grid` replaces the 1,000 parameter sets (tests use a few)."""
     frames = make_frames(assets, rows)
-    sets = grid_sets()
+    sets = grid if grid is not None else grid_sets()
     config = EngineConfig(fees=FEES)
     settings = OptimizeSettings(sampler="grid", trials=len(sets), subset_size=assets)
+    space = SPACE
+    if grid is not None:
+        space = SearchSpace(
+            params=tuple(
+                ParamSpec(name=n, kind="choice", choices=tuple(sorted({s[n] for s in sets})))
+                for n in ("w", "take_profit", "stop_loss")
+            )
+        )
 
     began = time.perf_counter()
     evaluate_grid(make_frames(1, 2_000)["A00"], RULES.conditions, sets[:2], config)
     jit_seconds = time.perf_counter() - began
 
     began = time.perf_counter()
-    result = optimize(frames, RULES, settings=settings, config=config, space=SPACE)
+    result = optimize(frames, RULES, settings=settings, config=config, space=space)
     seconds = time.perf_counter() - began
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     windows, finals = run_windows(frames, settings)
@@ -184,31 +189,36 @@ def main() -> None:
     engine = assets * rows * len(sets) / (time.perf_counter() - began)
     best = {name: result.best_parameters[name] for name in ("w", "take_profit", "stop_loss")}
     ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best)
-    n_vbt = min(args.vectorbt_sets, len(sets))
+    n_vbt = min(vectorbt_sets, len(sets))
     vectorbt_throughput = rows * n_vbt / vectorbt_seconds(next(iter(frames.values())), n_vbt)
-    print(
-        json.dumps(
-            {
-                "assets": assets,
-                "rows": rows,
-                "sets": result.trials,
-                "bar_sets": bar_sets,
-                "seconds": round(seconds, 3),
-                "throughput": round(throughput),
-                "vectorbt_sets": n_vbt,
-                "vectorbt_throughput": round(vectorbt_throughput),
-                "ratio": round(throughput / vectorbt_throughput, 2),
-                "ceiling_throughput": round(ceiling),
-                "ceiling_ratio": round(throughput / ceiling, 3),
-                "engine_throughput": round(engine),
-                "engine_ratio": round(throughput / engine, 3),
-                "jit_seconds": round(jit_seconds, 2),
-                "peak_rss_mb": round(peak_rss_mb, 1),
-                "best_parameters": result.best_parameters,
-                "out_of_sample_trades": result.out_of_sample.total_trades,
-            }
-        )
-    )
+    return {
+        "assets": assets,
+        "rows": rows,
+        "sets": result.trials,
+        "bar_sets": bar_sets,
+        "seconds": round(seconds, 3),
+        "throughput": round(throughput),
+        "vectorbt_sets": n_vbt,
+        "vectorbt_throughput": round(vectorbt_throughput),
+        "ratio": round(throughput / vectorbt_throughput, 2),
+        "ceiling_throughput": round(ceiling),
+        "ceiling_ratio": round(throughput / ceiling, 3),
+        "engine_throughput": round(engine),
+        "engine_ratio": round(throughput / engine, 3),
+        "jit_seconds": round(jit_seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "best_parameters": result.best_parameters,
+        "out_of_sample_trades": result.out_of_sample.total_trades,
+    }
+
+
+def main() -> None:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="20,000 rows instead of 200,000")
+    parser.add_argument("--vectorbt-sets", type=int, default=100)
+    args = parser.parse_args()
+    print(json.dumps(measure(10, 20_000 if args.quick else 200_000, args.vectorbt_sets)))
 
 
 if __name__ == "__main__":

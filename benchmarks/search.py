@@ -8,6 +8,10 @@ every asset's train and validation rows. `ceiling_throughput` is a minimal numba
 rule (lots, stops, exits, final equity only, indicators once per distinct window) over exactly
 those rows and sets; `vectorbt_throughput` is vectorbt's from_signals (pandas rolling for the
 indicators, the score's metrics read back) on the same windows for the first sets.
+
+The search runs with the engine settings the run would settle on this data (`engine`: AMM
+fills on the sample's pool reserves, 10 units of quote cash); the ceiling and vectorbt fill at
+the price with the same cash and fees (fills are a small share of the rows either way).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from vantageadapt.data import load_trade_data, write_sample_data
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings
 from vantageadapt.optimize import run_parameter_optimization as optimize
+from vantageadapt.optimize.optimizer import resolve_engine
 from vantageadapt.optimize.splits import inner_holdout, validation_starts
 from vantageadapt.rules.indicator_store import IndicatorStore
 from vantageadapt.rules.indicators import previous_max, previous_min, rolling_mean
@@ -138,16 +143,22 @@ def vectorbt_seconds(frames, windows, sets: np.ndarray, fees: float, init_cash: 
     return time.perf_counter() - began
 
 
-def main() -> None:
-    """Measure and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="5 x 60,000 rows (else 5 x 300,000)")
-    parser.add_argument("--vectorbt-sets", type=int, default=50)
-    args = parser.parse_args()
-    assets, rows = 5, 60_000 if args.quick else 300_000
+def search_config(frames, settings) -> EngineConfig:
+    """The engine settings as the run settles them: `auto` resolved over every window the
+    search scores (on the sample's pool data: AMM fills and 10 units of quote cash)."""
+    counts = {sym: len(frame) for sym, frame in frames.items()}
+    starts = validation_starts(counts, settings.validation_fraction)
+    folds = {sym: [inner_holdout(stop, settings.holdout_fraction)] for sym, stop in starts.items()}
+    return resolve_engine(EngineConfig(), frames, starts, folds)
+
+
+def measure(assets: int, rows: int, vectorbt_sets: int, trials: int | None = None) -> dict:
+    """Run the search, the ceiling and vectorbt on the same data; the figures as a dict.
+
+    `trials` replaces the default budget (tests use a tiny one)."""
     frames = load_frames(assets, rows)
-    settings = OptimizeSettings()
-    config = EngineConfig()
+    settings = OptimizeSettings() if trials is None else OptimizeSettings(trials=trials)
+    config = search_config(frames, settings)
 
     began = time.perf_counter()
     small = load_frames(2, 3_000, seed=1)
@@ -170,33 +181,38 @@ def main() -> None:
     bar_sets += sum(stop - start for w in finals.values() for start, stop in w)
     throughput = bar_sets / seconds
 
-    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best, config.fees,
-                                         config.init_cash)  # fmt: skip
-    n_vbt = min(args.vectorbt_sets, len(sets))
+    cash = float(config.init_cash)
+    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best, config.fees, cash)
+    n_vbt = min(vectorbt_sets, len(sets))
     vbt_rows = sum(stop - start for w in windows.values() for start, stop in w) * n_vbt
-    vectorbt = vbt_rows / vectorbt_seconds(frames, windows, sets[:n_vbt], config.fees,
-                                           config.init_cash)  # fmt: skip
-    print(
-        json.dumps(
-            {
-                "assets": assets,
-                "rows": rows,
-                "trials": len(sets),
-                "bar_sets": bar_sets,
-                "seconds": round(seconds, 3),
-                "throughput": round(throughput),
-                "ceiling_throughput": round(ceiling),
-                "ceiling_ratio": round(throughput / ceiling, 3),
-                "vectorbt_sets": n_vbt,
-                "vectorbt_throughput": round(vectorbt),
-                "ratio": round(throughput / vectorbt, 2),
-                "indicator_cache": result.indicator_cache,
-                "jit_seconds": round(jit_seconds, 2),
-                "peak_rss_mb": round(peak_rss_mb, 1),
-                "best_score": result.score,
-            }
-        )
-    )
+    vectorbt = vbt_rows / vectorbt_seconds(frames, windows, sets[:n_vbt], config.fees, cash)
+    return {
+        "assets": assets,
+        "rows": rows,
+        "trials": len(sets),
+        "bar_sets": bar_sets,
+        "seconds": round(seconds, 3),
+        "throughput": round(throughput),
+        "ceiling_throughput": round(ceiling),
+        "ceiling_ratio": round(throughput / ceiling, 3),
+        "vectorbt_sets": n_vbt,
+        "vectorbt_throughput": round(vectorbt),
+        "ratio": round(throughput / vectorbt, 2),
+        "indicator_cache": result.indicator_cache,
+        "engine": config.describe(),
+        "jit_seconds": round(jit_seconds, 2),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "best_score": result.score,
+    }
+
+
+def main() -> None:
+    """Measure and print one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="5 x 60,000 rows (else 5 x 300,000)")
+    parser.add_argument("--vectorbt-sets", type=int, default=50)
+    args = parser.parse_args()
+    print(json.dumps(measure(5, 60_000 if args.quick else 300_000, args.vectorbt_sets)))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ SQLAlchemy.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vantageadapt.agent import GodelAgent, StrategicTrader
@@ -50,11 +51,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import the part defining `name` on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'vantageadapt' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import sys
+import tempfile
 import traceback
 
 import click
@@ -25,6 +27,7 @@ from vantageadapt.commands import (
     strategies,
 )
 from vantageadapt.errors import EXIT_INTERNAL, VantageError
+from vantageadapt.home import vantage_home
 from vantageadapt.logs import mask_secrets, setup_logging
 
 app = typer.Typer(
@@ -123,15 +126,10 @@ def _one_line(exc: BaseException) -> str:
 
 def _log_traceback(exc: BaseException) -> str:
     """Append the traceback to $VANTAGE_HOME/logs/vantage.log (else a temp file); its path."""
-    import datetime
-    import os
-    import tempfile
-    from pathlib import Path
-
     text = "".join(traceback.format_exception(exc))
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     entry = f"{stamp} CRITICAL vantageadapt: internal error\n{mask_secrets(text)}\n"
-    folder = Path(os.environ.get("VANTAGE_HOME", ".vantage")) / "logs"
+    folder = vantage_home() / "logs"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "vantage.log"

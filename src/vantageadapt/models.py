@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,7 +20,23 @@ from pydantic import (
     model_validator,
 )
 
+from vantageadapt.errors import RuleError
+
 logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A time as the store keeps it: naive values are read as UTC, aware ones converted to UTC."""
 
 
 class _Model(BaseModel):
@@ -145,8 +163,8 @@ STOP_PARAMETERS = ("take_profit", "stop_loss")
 
 def check_parameters(parameters: dict[str, float]) -> None:
     """Every parameter finite, stops not negative, no name that a term already means."""
-    from vantageadapt.errors import RuleError
-    from vantageadapt.rules.terms import resolve_term
+    # Inside: the rule terms load numba, which the sandbox worker (it reads models) never needs.
+    from vantageadapt.rules.terms import may_be_term, resolve_term
 
     for name, value in parameters.items():
         if not math.isfinite(value):
@@ -156,6 +174,8 @@ def check_parameters(parameters: dict[str, float]) -> None:
                 f"parameter {name!r} is {value}; a stop is a fraction of the entry price, "
                 "0 or more (0 turns it off)"
             )
+        if not may_be_term(name):
+            continue  # a free parameter name
         try:
             term = resolve_term(name, name, {})
         except RuleError:

@@ -1,18 +1,20 @@
-"""What a run produces: one record per iteration and the run's outcome, JSON-ready.
+"""What a run produces: one record per iteration and patch, and the run's outcome, JSON-ready.
 
-Below both the pipeline (which builds these) and the report (which draws a finished run from
-them), so neither imports the other for its data.
+Below the agent (which builds patch records), the store (which saves them as they are), the
+pipeline (which builds the rest) and the report (which draws a finished run from them), so none
+of them imports another for its data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, Literal, Protocol, TypeVar
+from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from vantageadapt.errors import VantageError
-from vantageadapt.models import TradingRules
+from vantageadapt.models import TradingRules, UtcTime, utc_now
 
 RunStatus = Literal["finished", "interrupted", "budget_exceeded", "failed", "running"]
 
@@ -21,19 +23,30 @@ class _Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PatchSummary(_Result):
-    """One patch the agent tried, kept or rolled back."""
+PatchStage = Literal["propose", "static", "sandbox", "evaluate", "accept", "run"]
+"""Where a patch's check ended: its proposal, the static check, the sandbox (contract tests),
+the fixed evaluator, or the acceptance rule (kept patches end there); `run` marks a rollback
+record (op `rollback`): a kept code patch undone after failing later in the run's worker."""
 
-    id: str
+
+class PatchRecord(_Result):
+    """One code or prompt patch the agent tried, kept or rolled back, with its lineage and
+    scores: built by the agent, carried in the run's results, saved by the store as it is."""
+
+    id: str = Field(default_factory=lambda: uuid4().hex)
+    run_id: str | None = Field(default=None, description="set by the store")
+    iteration: int | None = None  # the loop iteration whose round tried it
+    kind: Literal["code", "prompt"] = "code"
     target: str
     op: str
     status: Literal["kept", "rejected"]
+    stage: PatchStage | None = None  # None only in rows saved before stages were stored
     reason: str
-    kind: str = "code"
     diff: str = ""
     parent_id: str | None = None
     score_before: float | None = None
     score_after: float | None = None
+    created_at: UtcTime = Field(default_factory=utc_now)
 
 
 class IterationResult(_Result):
@@ -59,7 +72,7 @@ class IterationResult(_Result):
     hypotheses: list[dict[str, Any]] = Field(default_factory=list)  # each candidate's outcome
     parameters_at_edge: dict[str, str] = Field(default_factory=dict)
     landscape: list[dict[str, float]] = Field(default_factory=list)
-    patches: list[PatchSummary] = Field(default_factory=list)
+    patches: list[PatchRecord] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
     iteration_id: str | None = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from vantageadapt.agent.rounds import accepts
-from vantageadapt.llm.offline_improver import propose_patch_offline
+from vantageadapt.llm.offline_patches import propose_patch_offline
 from vantageadapt.models import CodePatch, MarketRegime, PatchOp, PromptChange
 from vantageadapt.prompts import PromptManager
 

@@ -7,10 +7,8 @@ from types import SimpleNamespace
 from vantageadapt.agent.patch_ops import apply_patch
 from vantageadapt.agent.static_check import check_source
 from vantageadapt.agent.workspace import template_sources
-from vantageadapt.llm.offline_improver import (
-    propose_patch_offline,
-    propose_prompt_change_offline,
-)
+from vantageadapt.llm.offline_patches import propose_patch_offline
+from vantageadapt.llm.offline_prompt_changes import propose_prompt_change_offline
 from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
 from vantageadapt.models import TradingRules
 from vantageadapt.prompts import PromptManager, placeholders

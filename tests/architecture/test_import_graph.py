@@ -23,7 +23,7 @@ ROOT = "vantageadapt"
 # "arrows point down the order of use", with the shared modules placed where their imports
 # put them). `vantageadapt` is the package's own `__init__`: the public names it re-exports.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "home"),
+    ("errors", "home", "lazy"),
     ("logs", "rules", "outputs"),  # rules: the condition language; models validates rules
     # with it. outputs: checked, atomic output files
     ("models",),

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from vantageadapt.cli import main
-from vantageadapt.pipeline.calibrate import p_value, summarize
+from vantageadapt.data import load_trade_data
+from vantageadapt.pipeline.calibrate import p_value, run_nulls, summarize
+from vantageadapt.settings import load_settings
 
-from .pipeline_support import UNREACHABLE
+from .pipeline_support import UNREACHABLE, fast_flags
 
 
 def test_p_value_is_the_share_of_null_runs_reaching_the_real_score():
@@ -51,9 +53,16 @@ def test_calibrate_a_run_stores_and_reports_fdr_and_p_value(
     code, out = _invoke(["run", *common, "--config", str(config), "--json"], capsys)
     assert code == 1
     run = json.loads(out)
-    code, out = _invoke(["calibrate", "--run", run["run_id"], "--nulls", "2", "--json"], capsys)
+    # --run takes the run's settings: flags it would ignore, or another theme, are refused.
+    code, _ = _invoke(["calibrate", "--run", run["run_id"], "--iterations", "3"], capsys)
+    assert code == 2
+    code, _ = _invoke(["calibrate", "--run", run["run_id"], "--theme", "mean reversion"], capsys)
+    assert code == 2
+    calibrate = ["calibrate", "--run", run["run_id"], "--nulls", "2", "--jobs", "2", "--json"]
+    code, out = _invoke([*calibrate, "--data", str(sample_path)], capsys)
     assert code == 0
     record = json.loads(out)
+    assert record["report"] == str(Path(run["report"]).resolve())
     assert record["run_id"] == run["run_id"] and record["nulls"] == 2
     assert len(record["null_runs"]) == 2
     found = sum(r["discovery"] for r in record["null_runs"])
@@ -87,3 +96,20 @@ def test_calibrate_without_a_run_prints_the_fdr(sample_path: Path, config: Path,
 def test_calibrate_needs_a_theme_and_data_or_a_run(capsys):
     code, _ = _invoke(["calibrate", "--nulls", "2"], capsys)
     assert code == 2
+
+
+def test_null_runs_in_processes_match_null_runs_in_turn(sample_path: Path):
+    """Each null run depends on its seed alone: two processes give what one loop gives."""
+    flags = fast_flags(sample_path, iterations=1, optimize={"trials": 6, "hypotheses": 2})
+    settings = load_settings(flags, dotenv=None, environ={})
+    frames = load_trade_data(sample_path)
+    done: list[int] = []
+    in_turn = run_nulls(settings, frames, 2, jobs=1, on_done=lambda n, _: done.append(n))
+    in_processes = run_nulls(settings, frames, 2, jobs=2)
+    assert done == [1, 2]
+    assert [r["index"] for r in in_processes] == [1, 2]
+    for row in (*in_turn, *in_processes):
+        assert row["status"] == "finished" and row["seconds"] > 0
+        row.pop("seconds")
+    assert in_processes == in_turn
+    assert in_turn[0]["test_return"] != in_turn[1]["test_return"]  # two different null markets

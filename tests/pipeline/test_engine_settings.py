@@ -64,14 +64,14 @@ def test_bad_engine_flags_exit_2(sample_path: Path, capsys, flag, value, message
 def test_run_uses_its_engine_settings_for_search_sealed_test_and_report(
     sample_path: Path, capsys, monkeypatch
 ):
-    import vantageadapt.backtest as backtest_package
-    import vantageadapt.optimize as optimize_package
+    import vantageadapt.pipeline.stages as stages
+    import vantageadapt.report as report
     from vantageadapt.data import load_trade_data, split_frames
     from vantageadapt.results import IterationResult, tuned_rules
 
     searched, charted = [], []
-    real_search = optimize_package.run_parameter_optimization
-    real_backtest = backtest_package.run_backtest
+    real_search = stages.run_parameter_optimization
+    real_backtest = report.run_backtest
 
     def search_spy(*args, **kwargs):
         searched.append(kwargs["config"])
@@ -81,8 +81,9 @@ def test_run_uses_its_engine_settings_for_search_sealed_test_and_report(
         charted.append(config)
         return real_backtest(frame, rules, config, **kwargs)
 
-    monkeypatch.setattr(optimize_package, "run_parameter_optimization", search_spy)
-    monkeypatch.setattr(backtest_package, "run_backtest", chart_spy)
+    # Where the search and the report's curves look them up.
+    monkeypatch.setattr(stages, "run_parameter_optimization", search_spy)
+    monkeypatch.setattr(report, "run_backtest", chart_spy)
     thresholds = ",".join(f"{k}={v}" for k, v in TRIVIAL.items())
     argv = ["run", "--theme", "momentum", "--data", str(sample_path), "--iterations", "1",
             "--trials", "6", "--thresholds", thresholds, "--no-improve", "--json",

@@ -133,21 +133,20 @@ def test_ctrl_c_after_the_loop_leaves_a_resumable_interrupted_run(sample_path: P
 
 
 def test_saved_sources_touch_the_run_copy_only_to_undo_a_lost_patch(tmp_path: Path):
-    from vantageadapt.agent import PatchOutcome
     from vantageadapt.agent.workspace import template_sources
     from vantageadapt.errors import ConfigError
     from vantageadapt.pipeline.rewind import saved_sources
-    from vantageadapt.results import IterationResult, PatchSummary
+    from vantageadapt.results import IterationResult, PatchRecord
 
     workspace = Workspace.create(tmp_path / "run")
-    lost = PatchOutcome(
+    lost = PatchRecord(
         id="lost", parent_id=None, kind="code", target="scoring.py", op="replace",
         status="kept", stage="accept", reason="kept, never saved",
     )  # fmt: skip
     assert saved_sources(workspace, [], []) is None  # nothing lost: the run's copy stands
     assert saved_sources(workspace, [], [lost]) == template_sources()
 
-    kept = PatchSummary(id="saved", target="scoring.py", op="replace", status="kept", reason="")
+    kept = PatchRecord(id="saved", target="scoring.py", op="replace", status="kept", reason="")
     done = [
         IterationResult(
             index=1, regime="UNKNOWN", rules={}, parameters={}, in_sample={},

@@ -155,13 +155,11 @@ def test_kept_code_failing_later_is_rolled_back_and_the_run_finishes(tmp_path, m
 def test_resume_rewinds_to_the_patches_still_standing(tmp_path):
     from vantageadapt.agent import Workspace
     from vantageadapt.pipeline.rewind import saved_sources
-    from vantageadapt.results import IterationResult, PatchSummary
+    from vantageadapt.results import IterationResult, PatchRecord
 
     workspace = Workspace.create(tmp_path / "run")
-    kept = PatchSummary(
-        id="a" * 32, target="scoring.py", op="modify_code", status="kept", reason=""
-    )
-    undo = PatchSummary(
+    kept = PatchRecord(id="a" * 32, target="scoring.py", op="modify_code", status="kept", reason="")
+    undo = PatchRecord(
         id="b" * 32,
         target="scoring.py",
         op="rollback",

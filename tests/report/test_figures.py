@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from vantageadapt.report import figures
 from vantageadapt.report.page import lineage, metrics_table, render_page
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchRecord, RunResult
 
 
 def _times(n: int, start: str = "2024-01-01") -> pd.DatetimeIndex:
@@ -63,7 +63,7 @@ def test_landscape_grid_takes_best_score_per_cell():
     assert figures.landscape_figure(rows[:1], "t") is None  # one trial: nothing to map
 
 
-def _iteration(index: int, patches: list[PatchSummary]) -> IterationResult:
+def _iteration(index: int, patches: list[PatchRecord]) -> IterationResult:
     return IterationResult(
         index=index,
         regime="BREAKOUT",
@@ -83,7 +83,7 @@ def _iteration(index: int, patches: list[PatchSummary]) -> IterationResult:
 
 
 def test_lineage_nests_children_and_escapes_diffs():
-    parent = PatchSummary(
+    parent = PatchRecord(
         id="p1",
         target="scoring.py",
         op="modify_code",
@@ -91,7 +91,7 @@ def test_lineage_nests_children_and_escapes_diffs():
         reason="reward trades",
         diff="-a\n+b <script>",
     )
-    child = PatchSummary(
+    child = PatchRecord(
         id="p2",
         target="scoring.py",
         op="modify_code",

@@ -8,7 +8,7 @@ import pytest
 
 from vantageadapt.errors import RuleError
 from vantageadapt.rules import check_rules, known_terms, parse_condition
-from vantageadapt.rules.compiler import condition_parameters
+from vantageadapt.rules.checks import condition_parameters
 from vantageadapt.rules.parser import Arith, BoolOp, Compare, Name, Neg, Not, Num
 
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vantageadapt.agent.godel import GodelAgent
     from vantageadapt.agent.hooks import WorkspaceHooks
-    from vantageadapt.agent.patches import PatchOutcome
     from vantageadapt.agent.runner import WorkspaceRunner
     from vantageadapt.agent.sandbox import SandboxLimits, probe_sandbox
     from vantageadapt.agent.strategic_trader import StrategicTrader
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 _WHERE = {
     "MODULE_FILES": "workspace",
     "GodelAgent": "godel",
-    "PatchOutcome": "patches",
     "SandboxLimits": "sandbox",
     "StrategicTrader": "strategic_trader",
     "WorkerError": "worker",
@@ -35,7 +33,6 @@ _WHERE = {
 __all__ = [
     "MODULE_FILES",
     "GodelAgent",
-    "PatchOutcome",
     "SandboxLimits",
     "StrategicTrader",
     "WorkerError",

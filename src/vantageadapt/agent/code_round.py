@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 
 from vantageadapt.agent.patch_ops import apply_patch, unified_diff
-from vantageadapt.agent.patches import PatchOutcome
 from vantageadapt.agent.rounds import Attempt, Evaluate, Improver
 from vantageadapt.agent.static_check import check_source
 from vantageadapt.agent.worker import WorkerError
 from vantageadapt.agent.workspace import MODULE_FILES
 from vantageadapt.errors import ConfigError, PatchRejected
 from vantageadapt.models import ImprovementContext
+from vantageadapt.results import PatchRecord
 
 
 async def code_round(
     agent: Improver, ctx: ImprovementContext, evaluate: Evaluate, before: float
-) -> PatchOutcome:
+) -> PatchRecord:
     """One code patch from the strategist, tried in a fresh worker and kept only if it helps."""
     attempt = Attempt.starting(agent, ctx, before, kind="code")
     try:

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from vantageadapt.agent.code_round import code_round
 from vantageadapt.agent.lineage import Lineage, standing
-from vantageadapt.agent.patches import PatchOutcome
 from vantageadapt.agent.prompt_round import prompt_round
 from vantageadapt.agent.rollback import roll_back
 from vantageadapt.agent.rounds import Evaluate
@@ -22,6 +21,7 @@ from vantageadapt.agent.workspace import Workspace
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.interface import LLMInterface
 from vantageadapt.models import CodePatch, ImprovementContext, PromptChange
+from vantageadapt.results import PatchRecord
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class GodelAgent:
         self.performance = PerformanceTracker()
         self.rounds = 0
         self.lineage = Lineage(workspace.root)
-        self.outcomes: list[PatchOutcome] = self.lineage.read()
+        self.outcomes: list[PatchRecord] = self.lineage.read()
 
     # performance (the seed's API) ---------------------------------------------------------
     def track_performance(
@@ -130,7 +130,7 @@ class GodelAgent:
         evaluate: Evaluate,
         *,
         evaluate_prompts: Evaluate | None = None,
-    ) -> list[PatchOutcome]:
+    ) -> list[PatchRecord]:
         """One round: a code patch, then a prompt change, each kept only if it helps.
 
         `evaluate_prompts`, when given, judges the prompt change instead of `evaluate` (before
@@ -141,7 +141,7 @@ class GodelAgent:
             return []
         self.rounds += 1
         ctx = self._context(ctx)
-        outcomes: list[PatchOutcome] = []
+        outcomes: list[PatchRecord] = []
         score: float | None = None
         if self.runner.code_patches_off() is None:
             current = await asyncio.to_thread(self.runner.current)
@@ -159,13 +159,13 @@ class GodelAgent:
 
     def roll_back(
         self, error: str, iteration: int, *, to_template: bool = False
-    ) -> list[PatchOutcome]:
+    ) -> list[PatchRecord]:
         """Undo the newest kept code patch (all with `to_template`) after `error` in the run's
         worker; the rollback records (see `agent.rollback`)."""
         return roll_back(self, error, iteration, to_template=to_template)
 
     # lineage ------------------------------------------------------------------------------
-    def record(self, outcome: PatchOutcome) -> PatchOutcome:
+    def record(self, outcome: PatchRecord) -> PatchRecord:
         """Append one outcome to the lineage (memory and file) and log it."""
         self.outcomes.append(outcome)
         self.lineage.append(outcome)

@@ -1,4 +1,4 @@
-"""The run's patch lineage: every PatchOutcome in order, in `workspace/lineage.jsonl`.
+"""The run's patch lineage: every PatchRecord in order, in `workspace/lineage.jsonl`.
 
 A new agent on the same workspace reads it back, so the lineage survives a resume.
 """
@@ -9,12 +9,13 @@ import json
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from vantageadapt.agent.patches import ROLLBACK, PatchOutcome
+from vantageadapt.agent.patches import ROLLBACK
+from vantageadapt.results import PatchRecord
 
 LINEAGE_FILE = "lineage.jsonl"
 
 
-def standing(outcomes: Iterable[PatchOutcome], kind: str | None = None) -> list[PatchOutcome]:
+def standing(outcomes: Iterable[PatchRecord], kind: str | None = None) -> list[PatchRecord]:
     """The kept patches (of `kind`, or any) no later rollback undid, oldest first."""
     outcomes = list(outcomes)
     undone = {o.parent_id for o in outcomes if o.op == ROLLBACK}
@@ -29,19 +30,19 @@ class Lineage:
     def __init__(self, root: Path) -> None:
         self.path = Path(root) / LINEAGE_FILE
 
-    def read(self) -> list[PatchOutcome]:
+    def read(self) -> list[PatchRecord]:
         """Every outcome recorded so far (none for a new workspace)."""
         if not self.path.is_file():
             return []
         lines = self.path.read_text(encoding="utf-8").splitlines()
-        return [PatchOutcome.model_validate(json.loads(line)) for line in lines if line]
+        return [PatchRecord.model_validate(json.loads(line)) for line in lines if line]
 
-    def append(self, outcome: PatchOutcome) -> None:
+    def append(self, outcome: PatchRecord) -> None:
         """Add one outcome at the end."""
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(outcome.model_dump_json() + "\n")
 
-    def keep_only(self, outcomes: list[PatchOutcome], saved: Collection[str]) -> list[PatchOutcome]:
+    def keep_only(self, outcomes: list[PatchRecord], saved: Collection[str]) -> list[PatchRecord]:
         """Rewrite the file with the outcomes whose ids are in `saved`; return those."""
         kept = [o for o in outcomes if o.id in saved]
         if len(kept) != len(outcomes):

@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import difflib
 
-from vantageadapt.agent.patches import PatchOutcome
 from vantageadapt.agent.rounds import Attempt, Evaluate, Improver
 from vantageadapt.agent.worker import WorkerError
 from vantageadapt.errors import ConfigError, PatchRejected
 from vantageadapt.models import ImprovementContext
+from vantageadapt.results import PatchRecord
 
 
 async def prompt_round(
     agent: Improver, ctx: ImprovementContext, evaluate: Evaluate, before: float
-) -> PatchOutcome:
+) -> PatchRecord:
     """One prompt change from the strategist, kept only if the fixed evaluator says it helps.
 
     A failure of the run's own worker (the kept modules) is not the prompt's: the change is

@@ -16,15 +16,17 @@ import uuid
 
 from vantageadapt.agent.lineage import standing
 from vantageadapt.agent.patch_ops import unified_diff
-from vantageadapt.agent.patches import ROLLBACK, PatchOutcome, now
+from vantageadapt.agent.patches import ROLLBACK
 from vantageadapt.agent.rounds import Improver
 from vantageadapt.agent.workspace import MODULE_FILES, template_sources
 from vantageadapt.logs import scrub_untrusted
+from vantageadapt.models import utc_now
+from vantageadapt.results import PatchRecord
 
 logger = logging.getLogger(__name__)
 
 
-def _sources_after(agent: Improver, left: list[PatchOutcome]) -> tuple[dict[str, str], str]:
+def _sources_after(agent: Improver, left: list[PatchRecord]) -> tuple[dict[str, str], str]:
     """The modules with only the `left` kept code patches applied, and what that version is."""
     if left:
         folder = agent.workspace.candidates_dir / left[-1].id
@@ -36,7 +38,7 @@ def _sources_after(agent: Improver, left: list[PatchOutcome]) -> tuple[dict[str,
 
 def roll_back(
     agent: Improver, error: str, iteration: int, *, to_template: bool = False
-) -> list[PatchOutcome]:
+) -> list[PatchRecord]:
     """Undo the newest kept code patch (every one with `to_template`) after `error` in the
     run's worker; the workspace holds the version before it. Returns the rollback records."""
     active = standing(agent.outcomes, "code")
@@ -51,7 +53,7 @@ def roll_back(
         why = patch.reason.split(" -> ")[0]
         records.append(
             agent.record(
-                PatchOutcome(
+                PatchRecord(
                     id=uuid.uuid4().hex,
                     parent_id=patch.id,
                     kind="code",
@@ -65,7 +67,7 @@ def roll_back(
                     ),
                     diff=unified_diff(current[patch.target], sources[patch.target], patch.target),
                     iteration=iteration,
-                    created_at=now(),
+                    created_at=utc_now(),
                 )
             )
         )

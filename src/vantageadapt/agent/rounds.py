@@ -1,4 +1,4 @@
-"""What the code and the prompt rounds share: a patch attempt on its way to a PatchOutcome,
+"""What the code and the prompt rounds share: a patch attempt on its way to a PatchRecord,
 and its judgement by the fixed evaluator."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from vantageadapt.agent.patches import PatchOutcome, now
 from vantageadapt.errors import BudgetExceeded, ExecutorError, ProviderError, StoreError
 from vantageadapt.logs import scrub_untrusted
-from vantageadapt.models import CodePatch, ImprovementContext, PromptChange
+from vantageadapt.models import CodePatch, ImprovementContext, PromptChange, utc_now
+from vantageadapt.results import PatchRecord
 
 Evaluate = Callable[[Any], Awaitable[float]]
 # Failures of outside services or of the run itself propagate: they say nothing about a patch.
@@ -33,12 +33,12 @@ class Improver(Protocol):
     workspace: Any  # the run's Workspace
     runner: Any  # its WorkspaceRunner
     prompts: Any  # a PromptManager or None
-    outcomes: list[PatchOutcome]
+    outcomes: list[PatchRecord]
 
     @property
     def parent_id(self) -> str | None: ...
 
-    def record(self, outcome: PatchOutcome) -> PatchOutcome: ...
+    def record(self, outcome: PatchRecord) -> PatchRecord: ...
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch: ...
 
@@ -57,9 +57,9 @@ def accepts(before: float, after: float, threshold: float) -> tuple[bool, str]:
 class Attempt:
     """One patch attempt: its fields so far, and how it ends (each end is recorded once)."""
 
-    def __init__(self, record: Callable[[PatchOutcome], PatchOutcome], **fields: Any) -> None:
+    def __init__(self, record: Callable[[PatchRecord], PatchRecord], **fields: Any) -> None:
         self._record = record
-        self.fields: dict[str, Any] = {"id": uuid.uuid4().hex, "created_at": now(), **fields}
+        self.fields: dict[str, Any] = {"id": uuid.uuid4().hex, "created_at": utc_now(), **fields}
         self.why = ""  # the proposal's own reason, once there is a proposal
 
     @classmethod
@@ -79,26 +79,26 @@ class Attempt:
     def id(self) -> str:
         return self.fields["id"]
 
-    def unproposed(self, error: Exception) -> PatchOutcome:
+    def unproposed(self, error: Exception) -> PatchRecord:
         """The strategist had no valid proposal."""
         fields = {"target": "", "op": "", **self.fields}
         reason = f"no valid proposal: {error}"
         return self._record(
-            PatchOutcome(**fields, status="rejected", stage="propose", reason=reason)
+            PatchRecord(**fields, status="rejected", stage="propose", reason=reason)
         )
 
-    def reject(self, stage: str, verdict: str) -> PatchOutcome:
+    def reject(self, stage: str, verdict: str) -> PatchRecord:
         """Rejected at `stage`; what a candidate's code produced is cut and scrubbed first."""
         reason = f"{self.why} -> rejected at {stage}: {scrub_untrusted(verdict, 800)}"
         return self._record(
-            PatchOutcome(**self.fields, status="rejected", stage=stage, reason=reason)
+            PatchRecord(**self.fields, status="rejected", stage=stage, reason=reason)
         )
 
-    def keep(self, verdict: str) -> PatchOutcome:
+    def keep(self, verdict: str) -> PatchRecord:
         """Kept: the fixed evaluator said it helps."""
         reason = f"{self.why} -> kept: {verdict}"
         return self._record(
-            PatchOutcome(**self.fields, status="kept", stage="accept", reason=reason)
+            PatchRecord(**self.fields, status="kept", stage="accept", reason=reason)
         )
 
     async def judge(
@@ -111,7 +111,7 @@ class Attempt:
         undo: Callable[[], None] = lambda: None,
         undone: str = "rolled back",
         propagate: tuple[type[BaseException], ...] = (),
-    ) -> PatchOutcome:
+    ) -> PatchRecord:
         """Score the patch: `keep` it when the gain is enough, else `undo` it and reject it.
 
         `undo` runs on every way out but acceptance, a failure that propagates included;

@@ -2,8 +2,8 @@
 
 from vantageadapt.backtest.config import EngineConfig
 from vantageadapt.backtest.engine import BacktestResult, backtest_assets, run_backtest
-from vantageadapt.backtest.grid import evaluate_grid, evaluate_windows
-from vantageadapt.backtest.kernels import PROFIT_FACTOR_CAP, TRADE_DTYPE
+from vantageadapt.backtest.grid import equity_curves, evaluate_grid, evaluate_windows
+from vantageadapt.backtest.layout import PROFIT_FACTOR_CAP, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
 from vantageadapt.backtest.periods import (
     METRICS_PERIODS,
@@ -21,6 +21,7 @@ __all__ = [
     "aggregate_metrics",
     "backtest_assets",
     "choose_metrics_period",
+    "equity_curves",
     "evaluate_grid",
     "evaluate_windows",
     "metrics_from_row",

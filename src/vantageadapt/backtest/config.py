@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from vantageadapt.backtest.kernels import ENGINE_DTYPE, SET_DTYPE, SIZE_TYPES
+from vantageadapt.backtest.layout import ENGINE_DTYPE, SET_DTYPE, SIZE_TYPES
 from vantageadapt.backtest.periods import (
     check_metrics_period,
     choose_metrics_period,
@@ -17,6 +17,7 @@ from vantageadapt.backtest.periods import (
     periods_per_year,
 )
 from vantageadapt.errors import ConfigError
+from vantageadapt.rules.indicator_store import IndicatorStore
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +191,12 @@ class FrameArrays:
     ann: float
     period: np.ndarray
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (for bounded stores)."""
+        arrays = (self.price, self.high, self.low, self.x_pool, self.y_pool, self.period)
+        return sum(a.nbytes for a in arrays)
+
 
 def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
     """Price, optional high/low for level stops, optional pool reserves for AMM fills, and
@@ -221,6 +228,15 @@ def frame_arrays(frame: pd.DataFrame, config: EngineConfig) -> FrameArrays:
         ann=periods_per_year(frame.index, config.metrics_period),
         period=period_ids(frame.index, config.metrics_period),
     )
+
+
+def stored_frame_arrays(
+    frame: pd.DataFrame, config: EngineConfig, key: str, store: IndicatorStore
+) -> FrameArrays:
+    """`frame_arrays` of the whole frame, kept in `store` under its content key: every
+    window, search and iteration on the same asset shares one copy (and one period count)."""
+    settings = (config.fill_model, config.stop_fill, config.metrics_period)
+    return store.get((key, "frame_arrays", settings), lambda: frame_arrays(frame, config))
 
 
 def engine_record(config: EngineConfig, arrays: FrameArrays) -> np.void:

@@ -17,7 +17,8 @@ from vantageadapt.backtest.config import (
     set_params,
     set_records,
 )
-from vantageadapt.backtest.kernels import N_METRICS, REASONS, TRADE_DTYPE, simulate_nb
+from vantageadapt.backtest.kernels import simulate_nb
+from vantageadapt.backtest.layout import N_METRICS, REASONS, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics, Metrics, TradingRules

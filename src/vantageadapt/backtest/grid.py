@@ -12,27 +12,26 @@ from vantageadapt.backtest.config import (
     EngineConfig,
     SetParams,
     engine_record,
-    frame_arrays,
+    for_window,
     market_arrays,
     set_params,
     set_records,
+    stored_frame_arrays,
 )
 from vantageadapt.backtest.engine import check_window
-from vantageadapt.backtest.kernels import N_METRICS, grid_nb
+from vantageadapt.backtest.kernels import curves_nb, grid_nb
+from vantageadapt.backtest.layout import N_METRICS
 from vantageadapt.models import Conditions
 from vantageadapt.rules import CompiledRules, IndicatorCache, check_rules
-from vantageadapt.rules.compiler import (
-    compile_checked,
-    condition_array,
-    condition_parameters,
-    has_position_terms,
-)
+from vantageadapt.rules.checks import condition_parameters, has_position_terms
+from vantageadapt.rules.compiler import compile_checked, condition_array
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
 
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
 # distinct windows a search tries.
 CHUNK_BYTES = 256 * 2**20
+_ALL = ""  # key of every parameter any condition reads, in _Plan's reads (no condition is "")
 
 
 def _pad(programs: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -93,35 +92,82 @@ def evaluate_windows(
         return results
     if not config.resolved:  # one setting for every window of this call
         config = config.resolve([frame], [frame.index[a:b] for a, b in windows])
-    store = store if store is not None else default_store()
     horizon = max(stop for _, stop in windows)
-    cache = IndicatorCache(frame, custom_indicators, stop=horizon, store=store, key=key)
-    plan = _Plan(conditions, cache, config.size_type == "volatility")
-    # Structure once; each condition's values are checked as it resolves (on first use).
-    check_rules(conditions.entry, conditions.exit, param_sets[0], custom=cache.custom)
-    set_list = [set_params(p, config) for p in param_sets]
-    for params, sp in zip(param_sets, set_list, strict=True):
-        plan.add(params, sp)
-    # Periods per year count all the frame's rows, so every window of an asset shares them.
-    engines = np.stack([engine_record(config, frame_arrays(frame, config))] * len(windows))
-    market = market_arrays(frame_arrays(frame.iloc[:horizon], config))
-    rows_of = (np.array(plan.entry_rows, np.int64), np.array(plan.exit_rows, np.int64))
-    conds = (plan.arrays(), *rows_of)
-    conds = tuple(np.ascontiguousarray(a) for a in conds)
-    chunk: list[int] = []
-    held = 0
-    for g, (compiled, size_vol) in enumerate(plan.programs):
-        chunk.append(g)
-        held += compiled.leaves.nbytes + size_vol.nbytes
-        if held >= CHUNK_BYTES or g == len(plan.programs) - 1:
-            members = np.flatnonzero(np.isin(plan.set_group, chunk))
-            programs, local = _stack_programs([plan.programs[i] for i in chunk], chunk)
-            groups = np.array([local[int(plan.set_group[s])] for s in members])
-            sets = set_records([set_list[s] for s in members], groups)
-            rows = (conds[0], conds[1][members], conds[2][members])
-            results[:, members] = _run(market, rows, programs, engines, sets, windows)
-            chunk, held = [], 0
+    batch = _Batch(frame, conditions, param_sets, config, horizon, custom_indicators, store, key)
+    engines = np.stack([batch.engine] * len(windows))
+    spans = np.array(windows, dtype=np.int64)
+    for members, rows, programs, sets in batch.chunks():
+        results[:, members] = _run(batch.market, rows, programs, engines, sets, spans)
     return results
+
+
+def equity_curves(
+    frame: pd.DataFrame,
+    conditions: Conditions,
+    param_sets: Sequence[Mapping[str, float]],
+    config: EngineConfig,
+    *,
+    start: int,
+    stop: int,
+    custom_indicators: Mapping[str, CustomIndicator] | None = None,
+    store: IndicatorStore | None = None,
+    key: str | None = None,
+) -> np.ndarray:
+    """Equity (n_sets, stop - start) of each set traded on rows [start, stop), in one call.
+
+    Row i equals `run_backtest(frame.iloc[:stop], rules, config, start=start).equity`, for
+    `config` resolved (an unresolved one is settled for these rows). `key`: the frame's
+    `content_key`, when the caller has it.
+    """
+    check_window(start, stop, len(frame))
+    curves = np.zeros((len(param_sets), stop - start))
+    if not param_sets or stop == start:
+        return curves
+    config = for_window(config, frame.iloc[:stop], start, stop)
+    batch = _Batch(frame, conditions, param_sets, config, stop, custom_indicators, store, key)
+    for members, rows, programs, sets in batch.chunks():
+        engines = np.stack([batch.engine])
+        curves[members] = curves_nb(batch.market, rows, programs, engines, sets, start, stop)
+    return curves
+
+
+class _Batch:
+    """A batch of sets on one frame, ready for the kernels: market, engine, signals."""
+
+    def __init__(
+        self, frame, conditions, param_sets, config, horizon, custom_indicators, store, key
+    ) -> None:
+        store = store if store is not None else default_store()
+        cache = IndicatorCache(frame, custom_indicators, stop=horizon, store=store, key=key)
+        self.plan = _Plan(conditions, cache, config.size_type == "volatility")
+        # Structure once; each condition's values are checked as it resolves (on first use).
+        check_rules(conditions.entry, conditions.exit, param_sets[0], custom=cache.custom)
+        self.set_list = [set_params(p, config) for p in param_sets]
+        for params, sp in zip(param_sets, self.set_list, strict=True):
+            self.plan.add(params, sp)
+        # Periods per year count all the frame's rows, so every window of an asset shares them.
+        arrays = stored_frame_arrays(frame, config, cache.key, store)
+        self.engine = engine_record(config, arrays)
+        self.market = tuple(a[:horizon] if a.shape[0] else a for a in market_arrays(arrays))
+
+    def chunks(self):
+        """(set positions, condition rows, programs, set records) per kernel call."""
+        plan = self.plan
+        rows_of = (np.array(plan.entry_rows, np.int64), np.array(plan.exit_rows, np.int64))
+        conds = tuple(np.ascontiguousarray(a) for a in (plan.arrays(), *rows_of))
+        set_group = plan.set_group
+        chunk: list[int] = []
+        held = 0
+        for g, (compiled, size_vol) in enumerate(plan.programs):
+            chunk.append(g)
+            held += compiled.leaves.nbytes + size_vol.nbytes
+            if held >= CHUNK_BYTES or g == len(plan.programs) - 1:
+                members = np.flatnonzero(np.isin(set_group, chunk))
+                programs, local = _stack_programs([plan.programs[i] for i in chunk], chunk)
+                groups = np.array([local[int(k)] for k in set_group[members]], dtype=np.int64)
+                sets = set_records([self.set_list[s] for s in members], groups)
+                yield members, (conds[0], conds[1][members], conds[2][members]), programs, sets
+                chunk, held = [], 0
 
 
 class _Plan:
@@ -129,6 +175,13 @@ class _Plan:
 
     def __init__(self, conditions: Conditions, cache: IndicatorCache, vol: bool) -> None:
         self.cache, self.vol = cache, vol
+        # Built-in conditions are causal: each is built (and stored) once over the whole
+        # frame and cut, so windows, horizons and searches on the asset share it. Custom
+        # indicators are not trusted to be causal: with them, only rows before the horizon.
+        whole = cache.custom or cache.rows == len(cache.frame)
+        self.whole = (
+            cache if whole else IndicatorCache(cache.frame, store=cache.store, key=cache.key)
+        )
         every = [*conditions.entry, *conditions.exit]
         self.static_entry = [c for c in conditions.entry if not has_position_terms(c)]
         self.static_exit = [c for c in conditions.exit if not has_position_terms(c)]
@@ -139,6 +192,7 @@ class _Plan:
         self._conds: dict[tuple, int] = {}
         self._arrays: list[np.ndarray] = []
         self._groups: dict[tuple, int] = {}
+        self._signals: dict[tuple, tuple[list[int], list[int], int]] = {}
         self.programs: list[tuple[CompiledRules, np.ndarray]] = []
         self.entry_rows: list[list[int]] = []
         self.exit_rows: list[list[int]] = []
@@ -148,9 +202,9 @@ class _Plan:
         names = frozenset(params)
         if names not in self._reads:
             custom = self.cache.custom
-            self._reads[names] = {
-                c: condition_parameters([c], params, custom=custom) for c in self.every
-            }
+            reads = {c: condition_parameters([c], params, custom=custom) for c in self.every}
+            reads[_ALL] = list(dict.fromkeys(n for c in self.every for n in reads[c]))
+            self._reads[names] = reads
         return self._reads[names]
 
     def _row(self, condition: str, params: Mapping[str, float], reads: list[str]) -> int:
@@ -158,14 +212,27 @@ class _Plan:
         row = self._conds.get(key)
         if row is None:
             row = self._conds[key] = len(self._arrays)
-            self._arrays.append(condition_array(condition, params, self.cache))
+            self._arrays.append(condition_array(condition, params, self.whole)[: self.cache.rows])
         return row
 
     def add(self, params: Mapping[str, float], sp: SetParams) -> None:
         """Register one set: its condition rows and its program group."""
         reads = self._reads_of(params)
-        self.entry_rows.append([self._row(c, params, reads[c]) for c in self.static_entry])
-        self.exit_rows.append([self._row(c, params, reads[c]) for c in self.static_exit])
+        # Sets that agree on every number the signals read share one entry (most of a
+        # search's sets differ only in stops and sizes).
+        names = reads[_ALL]
+        signal = (id(names), *(float(params[n]) for n in names), sp.vol_window * self.vol)
+        found = self._signals.get(signal)
+        if found is None:
+            found = self._signals[signal] = self._signal(params, sp, reads)
+        entry, exit_, group = found
+        self.entry_rows.append(entry)
+        self.exit_rows.append(exit_)
+        self.set_group_list.append(group)
+
+    def _signal(self, params, sp: SetParams, reads) -> tuple[list[int], list[int], int]:
+        entry = [self._row(c, params, reads[c]) for c in self.static_entry]
+        exit_ = [self._row(c, params, reads[c]) for c in self.static_exit]
         positional = [*self.program_entry, *self.program_exit]
         key = tuple((c, *(float(params[n]) for n in reads[c])) for c in positional)
         if self.vol:
@@ -176,7 +243,7 @@ class _Plan:
             compiled = compile_checked(self.program_entry, self.program_exit, params, self.cache)
             size_vol = self.cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
             self.programs.append((compiled, size_vol))
-        self.set_group_list.append(group)
+        return entry, exit_, group
 
     @property
     def set_group(self) -> np.ndarray:
@@ -212,6 +279,6 @@ def _run(market, conds, programs, engines, sets, windows) -> np.ndarray:
     # Sets differ in cost (exposure, trades): hand them to threads one by one.
     previous = set_parallel_chunksize(1)
     try:
-        return grid_nb(market, conds, programs, engines, sets, np.array(windows, dtype=np.int64))
+        return grid_nb(market, conds, programs, engines, sets, windows)
     finally:
         set_parallel_chunksize(previous)

@@ -1,249 +1,37 @@
-"""The numba engine: one asset, several lots, stops, exits, fees, AMM fills, streaming metrics."""
+"""The numba engine: one asset, several lots, stops, exits, fees, AMM fills, streaming metrics.
+
+`simulate_nb` runs one parameter set on one row window; `grid_nb` runs many (set, window)
+pairs in parallel for their metrics, `curves_nb` many sets for their equity curves.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
-from vantageadapt.rules.opcodes import (
-    OP_ADD,
-    OP_AND,
-    OP_CONST,
-    OP_DIV,
-    OP_GE,
-    OP_GT,
-    OP_LE,
-    OP_LEAF,
-    OP_LT,
-    OP_MUL,
-    OP_NEG,
-    OP_NOT,
-    OP_POS,
-    OP_SUB,
+from vantageadapt.backtest.conditions import all_rows_nb, any_rows_nb, run_program_nb
+from vantageadapt.backtest.layout import (
+    LOT_COLUMNS,
+    LOT_COST,
+    LOT_FEE,
+    LOT_FILL,
+    LOT_NOTIONAL,
+    LOT_PEAK,
+    LOT_ROW,
+    LOT_SL,
+    LOT_TP,
+    LOT_UNITS,
+    N_METRICS,
+    OPEN,
+    SIGNAL,
+    SIZE_AMOUNT,
+    SIZE_VOLATILITY,
+    STOP_LOSS,
+    TAKE_PROFIT,
+    TRADE_DTYPE,
 )
-
-# The seed's TradeMemory: one record per lot, written inside the kernel.
-TRADE_DTYPE = np.dtype(
-    [
-        ("entry_row", np.int64),
-        ("exit_row", np.int64),
-        ("entry_price", np.float64),
-        ("exit_price", np.float64),
-        ("units", np.float64),
-        ("notional", np.float64),
-        ("fees", np.float64),
-        ("pnl", np.float64),
-        ("return", np.float64),
-        ("reason", np.int64),
-    ]
-)
-REASONS = ("", "take_profit", "stop_loss", "signal", "open")
-TAKE_PROFIT, STOP_LOSS, SIGNAL, OPEN = 1, 2, 3, 4
-SIZE_TYPES = {"fraction": 0, "amount": 1, "volatility": 2}
-SIZE_AMOUNT, SIZE_VOLATILITY = SIZE_TYPES["amount"], SIZE_TYPES["volatility"]
-# One parameter set (and the signal group it reads), and the engine settings shared by all.
-SET_DTYPE = np.dtype(
-    [
-        ("take_profit", np.float64),
-        ("stop_loss", np.float64),
-        ("order_size", np.float64),
-        ("max_orders", np.int64),
-        ("target_vol", np.float64),
-        ("group", np.int64),
-    ]
-)
-ENGINE_DTYPE = np.dtype(
-    [
-        ("init_cash", np.float64),
-        ("fees", np.float64),
-        ("slippage", np.float64),
-        ("size_type", np.int64),
-        ("stop_level", np.bool_),
-        ("amm", np.bool_),
-        ("pool_fee", np.float64),
-        ("ann", np.float64),
-    ]
-)
-N_METRICS = 9
-PROFIT_FACTOR_CAP = 100.0
-
-
-@njit(cache=True, nogil=True)
-def run_program_nb(ops, args, leaves, t, drawdown, bars_held, pnl, stack):
-    """Run a postfix condition program at row t; comparisons with NaN are false."""
-    top = 0
-    for i in range(ops.shape[0]):
-        op = ops[i]
-        if op == OP_LEAF:
-            stack[top] = leaves[int(args[i]), t]
-            top += 1
-        elif op == OP_CONST:
-            stack[top] = args[i]
-            top += 1
-        elif op == OP_POS:
-            which = int(args[i])
-            stack[top] = drawdown if which == 0 else (bars_held if which == 1 else pnl)
-            top += 1
-        elif op == OP_NEG:
-            stack[top - 1] = -stack[top - 1]
-        elif op == OP_NOT:
-            stack[top - 1] = 0.0 if stack[top - 1] != 0.0 else 1.0
-        else:
-            b = stack[top - 1]
-            a = stack[top - 2]
-            top -= 1
-            if op == OP_ADD:
-                r = a + b
-            elif op == OP_SUB:
-                r = a - b
-            elif op == OP_MUL:
-                r = a * b
-            elif op == OP_DIV:
-                r = a / b if b != 0.0 else (np.nan if a == 0.0 else np.inf * np.sign(a))
-            elif op == OP_GT:
-                r = 1.0 if a > b else 0.0
-            elif op == OP_LT:
-                r = 1.0 if a < b else 0.0
-            elif op == OP_GE:
-                r = 1.0 if a >= b else 0.0
-            elif op == OP_LE:
-                r = 1.0 if a <= b else 0.0
-            elif op == OP_AND:
-                r = 1.0 if (a != 0.0 and b != 0.0) else 0.0
-            else:  # OP_OR
-                r = 1.0 if (a != 0.0 or b != 0.0) else 0.0
-            stack[top - 1] = r
-    return stack[0] != 0.0
-
-
-@njit(cache=True, nogil=True)
-def finish_metrics_nb(
-    out, n, n_periods, final_eq, init_cash, sums, mdd, exposed, trades_stats, ann
-):  # fmt: skip
-    """Turn the streaming sums into the METRIC_NAMES row (no NaN, no inf).
-
-    n counts rows (exposure); sums are over n_periods period returns, ann periods a year.
-    """
-    out[:] = 0.0
-    if n <= 0:
-        return
-    sum_r, sum_r2, sum_d2 = sums[0], sums[1], sums[2]
-    n_closed, wins, gross_win, gross_loss, sum_ret = (
-        trades_stats[0],
-        trades_stats[1],
-        trades_stats[2],
-        trades_stats[3],
-        trades_stats[4],
-    )
-    k = max(n_periods, 1)
-    mean = sum_r / k
-    scale = np.sqrt(ann)
-    if k > 1:
-        var = (sum_r2 - k * mean * mean) / (k - 1)
-        std = np.sqrt(var) if var > 0.0 else 0.0
-        if std > 1e-15:
-            out[1] = mean / std * scale
-    downside = np.sqrt(sum_d2 / k)
-    if downside > 1e-15 and k > 1:  # one period gives no ratio (empyrical: NaN)
-        out[2] = mean / downside * scale
-    out[0] = final_eq / init_cash - 1.0
-    out[3] = mdd
-    out[5] = n_closed
-    if n_closed > 0:
-        out[4] = wins / n_closed
-        out[7] = sum_ret / n_closed
-        if gross_loss > 0.0:
-            out[6] = min(gross_win / gross_loss, PROFIT_FACTOR_CAP)
-        elif wins > 0:
-            out[6] = PROFIT_FACTOR_CAP
-    out[8] = exposed / n
-    for i in range(out.shape[0]):
-        if not np.isfinite(out[i]):
-            out[i] = 0.0
-
-
-# Columns of the open-lot matrix (one row per open lot, oldest first).
-_UNITS, _COST, _NOTIONAL, _FEE, _FILL, _ROW, _PEAK, _TP, _SL = range(9)
-
-
-@njit(cache=True, nogil=True)
-def _record_nb(rec, lots, i, exit_row, exit_price, fees_paid, pnl, reason):
-    """Write lot i's trade record."""
-    rec["entry_row"] = int(lots[i, _ROW])
-    rec["exit_row"] = exit_row
-    rec["entry_price"] = lots[i, _FILL]
-    rec["exit_price"] = exit_price
-    rec["units"] = lots[i, _UNITS]
-    rec["notional"] = lots[i, _NOTIONAL]
-    rec["fees"] = fees_paid
-    rec["pnl"] = pnl
-    rec["return"] = pnl / lots[i, _COST]
-    rec["reason"] = reason
-
-
-@njit(cache=True, nogil=True)
-def _sale_nb(units, level, x, y, engine):
-    """Quote received (before fees) for `units` sold at `level`, and the pool reserves after.
-
-    AMM sales pay slippage on top of the curve; the pool moves by the curve's amounts."""
-    if engine.amm:
-        out_q = x - x * y / (y + units * (1.0 - engine.pool_fee))
-        return out_q * (1.0 - engine.slippage), x - out_q, y + units
-    return units * level * (1.0 - engine.slippage), x, y
-
-
-@njit(cache=True, nogil=True)
-def _close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec):
-    """Book the sale of lot i (gross quote before fees), remove it; returns the cash it adds."""
-    exit_fee = gross * fees
-    proceeds = gross - exit_fee
-    cost = lots[i, _COST]
-    pnl = proceeds - cost
-    stats[0] += 1.0
-    if pnl > 0.0:
-        stats[1] += 1.0
-        stats[2] += pnl
-    else:
-        stats[3] -= pnl
-    stats[4] += pnl / cost
-    if n_rec >= 0:
-        fill = gross / lots[i, _UNITS]
-        _record_nb(trades[n_rec], lots, i, t, fill, lots[i, _FEE] + exit_fee, pnl, reason)
-    for j in range(i, n_open - 1):
-        lots[j, :] = lots[j + 1, :]
-    return proceeds
-
-
-@njit(cache=True, nogil=True)
-def _position_terms_nb(lots, n_open, p, t):
-    """drawdown from the oldest lot's peak, bars held by it, and the open lots' return."""
-    if n_open == 0:
-        return 0.0, 0.0, 0.0
-    peak = lots[0, _PEAK]
-    value = 0.0
-    cost = 0.0
-    for i in range(n_open):
-        value += lots[i, _UNITS] * p
-        cost += lots[i, _COST]
-    return (peak - p) / peak, t - lots[0, _ROW], (value - cost) / cost
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _all_nb(conds, rows, t):
-    """AND of conds[rows, t] (True for no rows)."""
-    for i in range(rows.shape[0]):  # noqa: SIM110 (numba: a plain loop, early exit)
-        if not conds[rows[i], t]:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _any_nb(conds, rows, t):
-    """OR of conds[rows, t] (False for no rows)."""
-    for i in range(rows.shape[0]):  # noqa: SIM110
-        if conds[rows[i], t]:
-            return True
-    return False
+from vantageadapt.backtest.lots import close_lot_nb, position_terms_nb, record_nb, sale_nb
+from vantageadapt.backtest.streaming import finish_metrics_nb
 
 
 @njit(cache=True, nogil=True)
@@ -255,8 +43,9 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     leaves, entry ops, entry args, exit ops, exit args, volatility for sizing): the static
     entry signal is the AND of conds[entry rows], the exit one the OR of conds[exit rows];
     engine: an ENGINE_DTYPE record;
-    params: a SET_DTYPE record. Trade records and the equity curve are written when
-    `equity_out` is not empty. Returns the number of trade records (closed lots, then open).
+    params: a SET_DTYPE record. Trade records are written when `trades` is not empty (it
+    must hold every lot then), the equity curve when `equity_out` is not. Returns the number
+    of trade records (closed lots, then open).
     """
     price, high, low, x_pool, y_pool, period = market
     conds, e_idx, x_idx, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
@@ -270,13 +59,14 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     fees, slippage, size_type = engine.fees, engine.slippage, engine.size_type
     stop_level, amm, pool_fee = engine.stop_level, engine.amm, engine.pool_fee
     record = equity_out.shape[0] > 0
+    keep = trades.shape[0] > 0
     # the first entry / exit condition as a plain array: most rules have one or two
     n_e, n_x = e_idx.shape[0], x_idx.shape[0]
     none = np.zeros(0, dtype=np.bool_)
     e0 = conds[e_idx[0]] if n_e > 0 else none
     x0 = conds[x_idx[0]] if n_x > 0 else none
     m = max(int(params.max_orders), 1)
-    lots = np.zeros((m, 9))
+    lots = np.zeros((m, LOT_COLUMNS))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
     has_e_prog = e_ops.shape[0] > 0
     has_x_prog = x_ops.shape[0] > 0
@@ -294,7 +84,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     sum_d2 = 0.0
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
-    n_rec = 0 if record else -1  # -1: no records
+    n_rec = 0 if keep else -1  # -1: no records
     # Sharpe/Sortino on calendar periods (DESIGN.md): a period's return is its last equity
     # over the previous one's (E_0 = init_cash).
     cur_period = period[start] if stop > start else 0
@@ -306,7 +96,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
             # flat: nothing changes until the next entry signal (a tight scan)
             flat_from = t
             if n_e > 0:
-                while t < stop and not (e0[t] and (n_e == 1 or _all_nb(conds, e_idx, t))):
+                while t < stop and not (e0[t] and (n_e == 1 or all_rows_nb(conds, e_idx, t))):
                     t += 1
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
@@ -319,7 +109,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         if n_open > 0:
             if track_peak:
                 for i in range(n_open):
-                    lots[i, _PEAK] = max(lots[i, _PEAK], p)
+                    lots[i, LOT_PEAK] = max(lots[i, LOT_PEAK], p)
             # step 1: per-lot take-profit / stop-loss (the nearest levels rule out most rows)
             if stop_level:
                 touched = low[t] <= top_sl or high[t] >= low_tp
@@ -330,36 +120,36 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 reason = 0
                 level = p
                 if stop_level:
-                    if low[t] <= lots[i, _SL]:
+                    if low[t] <= lots[i, LOT_SL]:
                         reason = STOP_LOSS
-                        level = lots[i, _SL]
-                    elif high[t] >= lots[i, _TP]:
+                        level = lots[i, LOT_SL]
+                    elif high[t] >= lots[i, LOT_TP]:
                         reason = TAKE_PROFIT
-                        level = lots[i, _TP]
-                elif p >= lots[i, _TP]:
+                        level = lots[i, LOT_TP]
+                elif p >= lots[i, LOT_TP]:
                     reason = TAKE_PROFIT
-                elif p <= lots[i, _SL]:
+                elif p <= lots[i, LOT_SL]:
                     reason = STOP_LOSS
                 if reason == 0:
                     i += 1
                     continue
-                gross, x, y = _sale_nb(lots[i, _UNITS], level, x, y, engine)
-                cash += _close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec)
-                n_rec += record
+                gross, x, y = sale_nb(lots[i, LOT_UNITS], level, x, y, engine)
+                cash += close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec)
+                n_rec += keep
                 n_open -= 1
                 changed = True
             # step 2: any exit condition closes every open lot
             if n_open > 0:
-                signal = n_x > 0 and (x0[t] or (n_x > 1 and _any_nb(conds, x_idx, t)))
+                signal = n_x > 0 and (x0[t] or (n_x > 1 and any_rows_nb(conds, x_idx, t)))
                 if not signal and has_x_prog:
-                    dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
+                    dd, held, pnl = position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
                 while signal and n_open > 0:
-                    gross, x, y = _sale_nb(lots[0, _UNITS], p, x, y, engine)
-                    cash += _close_lot_nb(
+                    gross, x, y = sale_nb(lots[0, LOT_UNITS], p, x, y, engine)
+                    cash += close_lot_nb(
                         lots, 0, n_open, gross, SIGNAL, t, fees, stats, trades, n_rec
                     )
-                    n_rec += record
+                    n_rec += keep
                     n_open -= 1
                     changed = True
             if changed:
@@ -367,14 +157,14 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 low_tp = np.inf
                 top_sl = -np.inf
                 for i in range(n_open):
-                    units_open += lots[i, _UNITS]
-                    low_tp = min(low_tp, lots[i, _TP])
-                    top_sl = max(top_sl, lots[i, _SL])
+                    units_open += lots[i, LOT_UNITS]
+                    low_tp = min(low_tp, lots[i, LOT_TP])
+                    top_sl = max(top_sl, lots[i, LOT_SL])
         # step 3: at most one new lot per row
-        if n_open < m and (n_e == 0 or (e0[t] and (n_e == 1 or _all_nb(conds, e_idx, t)))):
+        if n_open < m and (n_e == 0 or (e0[t] and (n_e == 1 or all_rows_nb(conds, e_idx, t)))):
             go = True
             if has_e_prog:
-                dd, held, pnl = _position_terms_nb(lots, n_open, p, t)
+                dd, held, pnl = position_terms_nb(lots, n_open, p, t)
                 go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
             if go:
                 fill = p * (1.0 + slippage)
@@ -403,19 +193,19 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     fee = notional * fees
                     # a lot capped by cash spends all of it: no rounding dust for a next lot
                     cash = 0.0 if spend_all else max(cash - (notional + fee), 0.0)
-                    lots[n_open, _UNITS] = units
-                    lots[n_open, _COST] = notional + fee
-                    lots[n_open, _NOTIONAL] = notional
-                    lots[n_open, _FEE] = fee
-                    lots[n_open, _FILL] = fill
-                    lots[n_open, _ROW] = t
-                    lots[n_open, _PEAK] = p
-                    lots[n_open, _TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
-                    lots[n_open, _SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
+                    lots[n_open, LOT_UNITS] = units
+                    lots[n_open, LOT_COST] = notional + fee
+                    lots[n_open, LOT_NOTIONAL] = notional
+                    lots[n_open, LOT_FEE] = fee
+                    lots[n_open, LOT_FILL] = fill
+                    lots[n_open, LOT_ROW] = t
+                    lots[n_open, LOT_PEAK] = p
+                    lots[n_open, LOT_TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
+                    lots[n_open, LOT_SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
                     n_open += 1
                     units_open += units
-                    low_tp = min(low_tp, lots[n_open - 1, _TP])
-                    top_sl = max(top_sl, lots[n_open - 1, _SL])
+                    low_tp = min(low_tp, lots[n_open - 1, LOT_TP])
+                    top_sl = max(top_sl, lots[n_open - 1, LOT_SL])
         eq = cash + units_open * p
         exposed += n_open > 0
         if period[t] != cur_period:
@@ -434,11 +224,11 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         prev_eq = eq
         if record:
             equity_out[t - start] = eq
-    if record and stop > start:
+    if keep and stop > start:
         last = price[stop - 1]
         for i in range(n_open):
-            pnl = lots[i, _UNITS] * last - lots[i, _COST]
-            _record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, _FEE], pnl, OPEN)
+            pnl = lots[i, LOT_UNITS] * last - lots[i, LOT_COST]
+            record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, LOT_FEE], pnl, OPEN)
             n_rec += 1
     n_periods = 0
     if stop > start:
@@ -483,3 +273,25 @@ def grid_nb(market, conds, programs, engines, sets, windows):
         window = (windows[w, 0], windows[w, 1])
         simulate_nb(market, signals, engines[w], sets[s], window, no_trades, no_equity, out[w, s])
     return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def curves_nb(market, conds, programs, engines, sets, start, stop):
+    """Equity curves (n_sets, stop - start): every set on rows [start, stop), in parallel.
+
+    Arguments as for `grid_nb`, with one window and engines[0] its engine record.
+    """
+    entry_rows, exit_rows = conds[1], conds[2]
+    leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = programs
+    n_sets = sets.shape[0]
+    curves = np.zeros((n_sets, stop - start))
+    no_trades = np.empty(0, dtype=TRADE_DTYPE)
+    for s in prange(n_sets):
+        k = sets[s].group
+        signals = (
+            conds[0], entry_rows[s], exit_rows[s], leaves[k], e_ops[k, : e_len[k]],
+            e_args[k, : e_len[k]], x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
+        )  # fmt: skip
+        out = np.zeros(N_METRICS)
+        simulate_nb(market, signals, engines[0], sets[s], (start, stop), no_trades, curves[s], out)
+    return curves

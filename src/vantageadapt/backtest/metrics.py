@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from vantageadapt.backtest.kernels import PROFIT_FACTOR_CAP
+from vantageadapt.backtest.layout import PROFIT_FACTOR_CAP
 from vantageadapt.models import METRIC_NAMES, AggregateMetrics, Metrics
 
 __all__ = ["PROFIT_FACTOR_CAP", "aggregate_metrics", "metrics_from_row"]

@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from vantageadapt.commands.engine_options import (
-    FeesOption,
-    FillModelOption,
-    InitCashOption,
-    MetricsPeriodOption,
-    SizeTypeOption,
-    SlippageOption,
-    StopFillOption,
-    engine_config,
-    engine_flags,
-)
+from vantageadapt.commands.engine_options import engine_config, with_engine_options
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
+@with_engine_options
 def backtest(
     data: Path = typer.Option(..., "--data", help="Trade data file or folder."),
     rules: Path = typer.Option(..., "--rules", help="Rules JSON: conditions and parameters."),
-    fees: FeesOption = None,
-    slippage: SlippageOption = None,
-    init_cash: InitCashOption = None,
-    size_type: SizeTypeOption = None,
-    stop_fill: StopFillOption = None,
-    fill_model: FillModelOption = None,
-    metrics_period: MetricsPeriodOption = None,
+    *,
+    engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
@@ -40,14 +27,11 @@ def backtest(
     from vantageadapt.commands.rules_file import load_rules_file
     from vantageadapt.data import load_cli_data
 
-    flags = engine_flags(
-        init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period
-    )
-    engine = engine_config(flags)
+    unsettled = engine_config(engine)
     trading_rules = load_rules_file(rules)
     frames = load_cli_data(data, trust_pickle=trust_pickle, bar=bar)
     # One setting for every asset: the scored windows are the frames, whole.
-    config = engine.resolve(frames.values())
+    config = unsettled.resolve(frames.values())
     per_asset, aggregate = backtest_assets(frames, trading_rules, config)
     if as_json:
         payload = {

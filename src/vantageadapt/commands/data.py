@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -39,8 +40,6 @@ def sample(
     ] = 1.0,
 ) -> None:
     """Write synthetic DEX trades (the original's columns), deterministic for a seed."""
-    import logging
-
     from vantageadapt.data.sample import write_sample_data
 
     write_sample_data(

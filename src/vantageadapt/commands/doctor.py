@@ -3,15 +3,19 @@ cache)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
+
+import vantageadapt
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 Check = tuple[str, bool, str]  # (what, ok, detail)
@@ -64,7 +68,6 @@ def _worker() -> Check:
     status = probe_sandbox()
     if not status.ok:
         return "sandbox worker", False, "code patches are off: " + status.reason
-    import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         for name, text in template_sources().items():
@@ -83,8 +86,6 @@ def _worker() -> Check:
 
 
 def _database(url: str | None) -> Check:
-    import asyncio
-
     from vantageadapt.store.url import mask_url, normalize_url, resolve_database_url
 
     resolved = normalize_url(resolve_database_url(url))
@@ -126,8 +127,6 @@ def _chromium() -> Check:
 
 
 def _numba_cache() -> Check:
-    import vantageadapt
-
     folder = os.environ.get("NUMBA_CACHE_DIR")
     where = (
         Path(folder) if folder else Path(vantageadapt.__file__).parent / "backtest" / "__pycache__"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -49,26 +52,40 @@ MetricsPeriodOption = Annotated[
 ]
 
 
-def engine_flags(
-    init_cash: float | None,
-    fees: float | None,
-    slippage: float | None,
-    fill_model: str | None,
-    size_type: str | None,
-    stop_fill: str | None,
-    metrics_period: str | None,
-) -> dict[str, Any]:
-    """The engine flags the user gave, as the settings tree's `engine` section."""
-    given = {
-        "init_cash": init_cash,
-        "fees": fees,
-        "slippage": slippage,
-        "fill_model": fill_model,
-        "size_type": size_type,
-        "stop_fill": stop_fill,
-        "metrics_period": metrics_period,
-    }
-    return {k: v for k, v in given.items() if v is not None}
+# Each engine flag, in the order `--help` lists them, by the settings tree's `engine` key.
+ENGINE_OPTIONS: dict[str, Any] = {
+    "init_cash": InitCashOption,
+    "fees": FeesOption,
+    "slippage": SlippageOption,
+    "fill_model": FillModelOption,
+    "size_type": SizeTypeOption,
+    "stop_fill": StopFillOption,
+    "metrics_period": MetricsPeriodOption,
+}
+
+
+def with_engine_options(command: Callable[..., None]) -> Callable[..., None]:
+    """A Typer command whose `engine` parameter becomes the engine flags (`--init-cash`,
+    `--fees`, ...): the command receives the flags given, as the settings tree's `engine`
+    section."""
+    signature = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for param in signature.parameters.values():
+        if param.name != "engine":
+            params.append(param)
+            continue
+        params += [
+            inspect.Parameter(name, param.kind, default=None, annotation=option)
+            for name, option in ENGINE_OPTIONS.items()
+        ]
+
+    @functools.wraps(command)
+    def with_flags(**values: Any) -> None:
+        given = {name: values.pop(name) for name in ENGINE_OPTIONS}
+        command(**values, engine={k: v for k, v in given.items() if v is not None})
+
+    with_flags.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_flags
 
 
 def engine_config(flags: dict[str, Any]) -> EngineConfig:

@@ -8,17 +8,7 @@ from typing import Any
 
 import typer
 
-from vantageadapt.commands.engine_options import (
-    FeesOption,
-    FillModelOption,
-    InitCashOption,
-    MetricsPeriodOption,
-    SizeTypeOption,
-    SlippageOption,
-    StopFillOption,
-    engine_config,
-    engine_flags,
-)
+from vantageadapt.commands.engine_options import engine_config, with_engine_options
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
@@ -74,6 +64,7 @@ def _engine_line(engine: dict[str, Any]) -> str:
     return EngineConfig(**engine).summary()
 
 
+@with_engine_options
 def optimize(
     data: Path = typer.Option(..., "--data", help="Trade data file or folder."),
     rules: Path = typer.Option(..., "--rules", help="Rules JSON: conditions and parameters."),
@@ -94,13 +85,8 @@ def optimize(
     param: list[str] = typer.Option(
         [], "--param", help="Override a range: name=low:high[:int|log] or name=a,b,c."
     ),
-    init_cash: InitCashOption = None,
-    fees: FeesOption = None,
-    slippage: SlippageOption = None,
-    fill_model: FillModelOption = None,
-    size_type: SizeTypeOption = None,
-    stop_fill: StopFillOption = None,
-    metrics_period: MetricsPeriodOption = None,
+    *,
+    engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
@@ -126,11 +112,9 @@ def optimize(
         space_file=space_file,
         overrides=overrides,
     )
-    engine = engine_config(
-        engine_flags(init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period)
-    )
+    config = engine_config(engine)
     trading_rules = load_rules_file(rules)
-    resolve_space(trading_rules, settings, None, engine.size_type)  # bad ranges fail before loading
+    resolve_space(trading_rules, settings, None, config.size_type)  # bad ranges fail before loading
     frames = load_cli_data(data, trust_pickle=trust_pickle, bar=bar)
     console = Console(stderr=True)
     with Progress(
@@ -146,7 +130,7 @@ def optimize(
             frames,
             trading_rules,
             settings=settings,
-            config=engine,
+            config=config,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if result.interrupted:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from vantageadapt.errors import ConfigError
+from vantageadapt.outputs import check_output_path, write_output
 
 _DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
 # Where each kind of workspace file lives in a source checkout of VantageAdapt.
@@ -30,8 +34,6 @@ def _where(url: str | None) -> str:
 
 def _patch(url: str | None, patch_id: str) -> Any:
     """One patch by id or by a unique id prefix (as `list` shows them)."""
-    from vantageadapt.errors import ConfigError
-
     found = asyncio.run(_query(url, "get_patch", patch_id))
     if found is not None:
         return found
@@ -47,6 +49,10 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _print_list(items: list[Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -54,17 +60,20 @@ def _print_list(items: list[Any]) -> None:
 
     kept = sum(p.status == "kept" for p in items)
     table = Table(title=f"{len(items)} patches ({kept} kept), oldest first")
-    for column in ("id", "run / iter", "kind", "target", "op", "status", "score", "reason"):
+    columns = ("id", "created (UTC)", "run / iter", "kind", "target", "op", "status", "stage")
+    for column in (*columns, "score", "reason"):
         table.add_column(column, no_wrap=True)
     for p in items:
         colour = "green" if p.status == "kept" else "red"
         table.add_row(
             p.id[:12],
+            _when(p.created_at),
             f"{(p.run_id or '-')[:8]} / {p.iteration or '-'}",
             p.kind,
             p.target,
             p.op,
             Text(p.status, style=colour),
+            p.stage or "-",
             f"{_score(p.score_before)} -> {_score(p.score_after)}",
             # Plain text: reasons hold brackets rich would read as markup; `show` has the rest.
             Text(p.reason if len(p.reason) <= 90 else p.reason[:89] + "…"),
@@ -86,6 +95,8 @@ def _print_patch(item: Any, *, diff: bool) -> None:
         f"iteration {item.iteration or '-'}",
         highlight=False,
     )
+    console.print(f"created: {_when(item.created_at)} UTC", highlight=False)
+    console.print(f"stage:   {item.stage or '(not recorded)'}", highlight=False)
     console.print(f"{item.kind} {item.op} on {item.target}", highlight=False)
     console.print(f"parent:  {item.parent_id or '(pristine workspace)'}", highlight=False)
     console.print(
@@ -139,8 +150,6 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """List patches, kept and rejected, oldest first."""
-        from vantageadapt.errors import ConfigError
-
         if status not in (None, "kept", "rejected"):
             raise ConfigError(f"--status {status!r}: use kept or rejected")
         items = asyncio.run(_query(db, "list_patches", run_id=run_id, status=status))
@@ -170,9 +179,6 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """Write the run's kept patches as one file you can review and `git apply` by hand."""
-        from vantageadapt.errors import ConfigError
-        from vantageadapt.outputs import check_output_path, write_output
-
         if out is not None:
             check_output_path(out)
         if asyncio.run(_query(db, "get_run", run_id)) is None:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from vantageadapt.errors import ConfigError
+
 prompts_app = typer.Typer(
     help="The strategist's prompt templates and their versions.",
     no_args_is_help=True,
@@ -62,8 +64,6 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Print a template (the current version unless --version)."""
-    from vantageadapt.errors import ConfigError
-
     versions = {v.version: v for v in _manager(root).versions(name)}
     chosen = versions[max(versions)] if version is None else versions.get(version)
     if chosen is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
 
 import typer
+
+from vantageadapt.outputs import check_output_path
 
 
 def register(app: typer.Typer) -> None:
@@ -23,9 +26,6 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print {run_id, report} on stdout."),
 ) -> None:
     """Regenerate the HTML report of a stored run (re-reads its data to redraw the curves)."""
-    import asyncio
-
-    from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline.rebuild import rebuild_report
 
     if out is not None:

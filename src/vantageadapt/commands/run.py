@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from vantageadapt.commands.engine_options import (
-    FeesOption,
-    FillModelOption,
-    InitCashOption,
-    MetricsPeriodOption,
-    SizeTypeOption,
-    SlippageOption,
-    StopFillOption,
-    engine_flags,
-)
+from vantageadapt.commands.engine_options import with_engine_options
 from vantageadapt.errors import ConfigError
+from vantageadapt.logs import setup_logging
+from vantageadapt.outputs import check_output_path
 
 _EXIT_INTERRUPTED = 130
 
@@ -39,6 +33,7 @@ def register(app: typer.Typer) -> None:
     )(run)
 
 
+@with_engine_options
 def run(
     theme: str = typer.Option(None, "--theme", help="Strategy theme, e.g. 'breakout trading'."),
     data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
@@ -92,19 +87,12 @@ def run(
     resume: str = typer.Option(
         None, "--resume", help="Continue run RUN_ID from its last finished iteration."
     ),
-    init_cash: InitCashOption = None,
-    fees: FeesOption = None,
-    slippage: SlippageOption = None,
-    fill_model: FillModelOption = None,
-    size_type: SizeTypeOption = None,
-    stop_fill: StopFillOption = None,
-    metrics_period: MetricsPeriodOption = None,
+    *,
+    engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
 ) -> None:
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
-    from vantageadapt.logs import setup_logging
-    from vantageadapt.outputs import check_output_path
     from vantageadapt.pipeline import RichProgress, run_pipeline
     from vantageadapt.results import RunFailed
     from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
@@ -133,9 +121,7 @@ def run(
             "max_tokens": max_tokens,
         },
         "optimize": {"sampler": sampler, "trials": trials, "executor": executor},
-        "engine": engine_flags(
-            init_cash, fees, slippage, fill_model, size_type, stop_fill, metrics_period
-        ),
+        "engine": engine,
         "agent": {"enabled": improve},
         "store": {"database_url": db},
     }

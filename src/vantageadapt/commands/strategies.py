@@ -9,6 +9,9 @@ from typing import Any
 
 import typer
 
+from vantageadapt.errors import ConfigError
+from vantageadapt.outputs import check_output_path, write_output
+
 _DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
 
 
@@ -20,7 +23,6 @@ async def _query(url: str | None, method: str, *args: Any, **kwargs: Any) -> Any
 
 
 def _regime_name(value: str | None) -> str | None:
-    from vantageadapt.errors import ConfigError
     from vantageadapt.models import MarketRegime
 
     if value is None:
@@ -35,7 +37,6 @@ def _regime_name(value: str | None) -> str | None:
 
 
 def _strategy(url: str | None, strategy_id: int) -> Any:
-    from vantageadapt.errors import ConfigError
     from vantageadapt.store import mask_url, resolve_database_url
 
     found = asyncio.run(_query(url, "get_strategy", strategy_id))
@@ -162,8 +163,6 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=_DB_HELP),
     ) -> None:
         """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
-        from vantageadapt.outputs import check_output_path, write_output
-
         if out is not None:
             check_output_path(out)
         text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)

@@ -5,8 +5,9 @@ Names load lazily so `vantageadapt.data.cli_options` can be imported without pan
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vantageadapt.data.bars import to_bars
@@ -43,8 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module defining `name` on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'vantageadapt.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

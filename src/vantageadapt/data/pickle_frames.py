@@ -6,8 +6,10 @@ byte is copied; pandas only ever sees plain, already-valid numpy arrays and labe
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
+import zoneinfo
 from typing import Any
 
 import numpy as np
@@ -154,9 +156,6 @@ def plain(obj: Any, depth: int = 0, seen: dict[int, Any] | None = None) -> Any:
 
 
 def _zone(stub: Any) -> Any:
-    import datetime
-    import zoneinfo
-
     if isinstance(stub, s.Zone):
         key = stub.args[0] if stub.args else None
         _need(isinstance(key, str) and bool(_ZONE_KEY.match(key)), f"time zone {key!r}")

@@ -16,6 +16,8 @@ import io
 import pickle
 from typing import Any, BinaryIO
 
+import pandas as pd
+
 from vantageadapt.data.pickle_frames import BadPickle, plain
 from vantageadapt.data.pickle_scan import scan_pickle
 from vantageadapt.data.pickle_stubs import Refused, find_stub
@@ -83,8 +85,6 @@ def safe_load(stream: BinaryIO, *, source: str) -> Any:
 
 def trusted_load(stream: BinaryIO, *, source: str) -> Any:
     """Unpickle with pandas' full reader: runs whatever the file says (`--trust-pickle`)."""
-    import pandas as pd
-
     try:
         return pd.read_pickle(stream)
     except Exception as exc:  # any failure of an arbitrary pickle is a bad input

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import anthropic
+
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import (
     ProviderReply,
+    Request,
     RetryPolicy,
-    ToolSpec,
     scrub,
     scrub_reply,
     with_retries,
@@ -33,8 +35,6 @@ class AnthropicProvider:
         retry: RetryPolicy | None = None,
         max_output_tokens: int = 2048,
     ) -> None:
-        import anthropic
-
         key = api_key or os.environ.get("ANTHROPIC_API_KEY")
         if not key:
             raise ConfigError(
@@ -54,27 +54,18 @@ class AnthropicProvider:
         """Backend and base URL (no secrets)."""
         return {"backend": "anthropic", "base_url": safe_url(self.base_url)}
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
+    async def complete(self, request: Request) -> ProviderReply:
         """One message; the forced tool's input.
 
-        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so `seed` and
-        `temperature` are unused and answers may vary between runs (the cache makes reruns
-        repeatable).
+        The Messages API of anthropic 2.x takes neither a seed nor a temperature, so the
+        request's seed and temperature are unused and answers may vary between runs (the cache
+        makes reruns repeatable).
         """
-        import anthropic
-
+        tool = request.tool
         body = {
             "model": self.model,
-            "system": system,
-            "messages": messages,
+            "system": request.system,
+            "messages": request.messages,
             "tools": [
                 {"name": tool.name, "description": tool.description, "input_schema": tool.schema}
             ],

@@ -29,6 +29,19 @@ class ToolSpec:
 
 
 @dataclass(frozen=True)
+class Request:
+    """What a provider is asked: the system prompt, the conversation so far ({"role":
+    "user"|"assistant", "content": str}), the forced tool, the seed, and the temperature (None:
+    the provider's own)."""
+
+    system: str
+    messages: list[dict[str, str]]
+    tool: ToolSpec
+    seed: int
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
 class ProviderReply:
     """A model's answer: the tool arguments (or None) and the raw text, with token counts."""
 
@@ -107,7 +120,7 @@ def retry_after(exc: Exception) -> float | None:
 
 
 class Provider(Protocol):
-    """An LLM backend; `messages` are {"role": "user"|"assistant", "content": str}."""
+    """An LLM backend: one forced tool call per `Request`."""
 
     name: str
     model: str
@@ -116,16 +129,8 @@ class Provider(Protocol):
         """Provider facts that change answers (backend, base URL without secrets)."""
         ...
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
-        """Ask for one call of `tool`; raise ProviderError after retries (transport only)."""
+    async def complete(self, request: Request) -> ProviderReply:
+        """Ask for one call of the request's tool; ProviderError after retries (transport only)."""
         ...
 
 

@@ -8,6 +8,7 @@ K hypotheses, and answers them all in one tool call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,6 +70,18 @@ def family_order(theme: str, context: MarketContext, feedback: list[HypothesisOu
     held = {o.name for o in feedback if o.held}
     failed = {o.name for o in feedback if not o.held} - held
     return sorted(families, key=lambda f: 0 if f in held else 2 if f in failed else 1)
+
+
+@dataclass(frozen=True)
+class HypothesesAsk:
+    """The question for K hypotheses: the iteration's insight and market read, the theme, K,
+    and how the earlier hypotheses did."""
+
+    insight: StrategyInsight
+    context: MarketContext
+    theme: str
+    k: int
+    feedback: list[HypothesisOutcome]
 
 
 def offline_hypotheses(

@@ -6,7 +6,7 @@ import logging
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import Provider, RetryPolicy
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, HypothesisOutcome
 from vantageadapt.llm.ledger import Budget, ResponseCache
 from vantageadapt.llm.model_strategist import ModelStrategist
 from vantageadapt.llm.offline_strategist import OfflineStrategist
@@ -168,7 +168,8 @@ class LLMInterface:
         feedback: list[HypothesisOutcome],
     ) -> Hypotheses:
         """K diverse candidate rule sets in one answer, shown which earlier ones held."""
-        return await self.strategist.generate_hypotheses(insight, context, theme, k, feedback)
+        ask = HypothesesAsk(insight, context, theme, k, feedback)
+        return await self.strategist.generate_hypotheses(ask)
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:
         """One code patch for a workspace module (PatchRejected when none is valid)."""

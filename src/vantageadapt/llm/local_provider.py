@@ -18,7 +18,7 @@ from typing import Any
 
 from vantageadapt.errors import ConfigError, ProviderError
 from vantageadapt.llm.answers import json_from_text
-from vantageadapt.llm.base import ProviderReply, ToolSpec
+from vantageadapt.llm.base import ProviderReply, Request
 from vantageadapt.llm.openai_provider import tool_arguments
 
 logger = logging.getLogger(__name__)
@@ -102,42 +102,22 @@ class LocalProvider:
         """The backend and the model file (its name; the folder is the user's business)."""
         return {"backend": "llama-cpp", "model_file": self.model}
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
-        """One grammar-constrained chat completion forcing `tool`, run off the event loop."""
-        return await asyncio.to_thread(
-            self._complete,
-            system,
-            messages,
-            tool,
-            seed,
-            self.temperature if temperature is None else temperature,
-        )
+    async def complete(self, request: Request) -> ProviderReply:
+        """One grammar-constrained chat completion forcing the tool, run off the event loop."""
+        return await asyncio.to_thread(self._complete, request)
 
-    def _complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        seed: int,
-        temperature: float,
-    ) -> ProviderReply:
+    def _complete(self, request: Request) -> ProviderReply:
+        tool, messages = request.tool, request.messages
+        temperature = self.temperature if request.temperature is None else request.temperature
         function = {"name": tool.name, "description": tool.description, "parameters": tool.schema}
         try:
             with self._lock:
                 response = self._llama.create_chat_completion(
-                    messages=[{"role": "system", "content": system}, *messages],
+                    messages=[{"role": "system", "content": request.system}, *messages],
                     tools=[{"type": "function", "function": function}],
                     tool_choice={"type": "function", "function": {"name": tool.name}},
                     temperature=temperature,
-                    seed=seed,
+                    seed=request.seed,
                     max_tokens=self.max_output_tokens,
                 )
         except ValueError as exc:

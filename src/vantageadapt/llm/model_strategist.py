@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from vantageadapt.errors import ConfigError, PatchRejected, RuleError
 from vantageadapt.llm.answers import repair_rules, unwrap, validate_with_repairs
 from vantageadapt.llm.base import Provider, ProviderReply, ToolSpec
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome, hypotheses_request
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, hypotheses_request
 from vantageadapt.llm.ledger import Budget, ResponseCache
 from vantageadapt.llm.questions import (
     INDICATORS,
@@ -42,6 +42,7 @@ from vantageadapt.models import (
     StrategyInsight,
     TradingRules,
 )
+from vantageadapt.rules.terms import known_terms
 
 logger = logging.getLogger(__name__)
 
@@ -124,50 +125,35 @@ class ModelStrategist:
         self, insight: StrategyInsight, context: MarketContext, theme: str = ""
     ) -> TradingRules:
         """Entry/exit rules in the rule language; safe repairs first, then re-asks."""
-        from vantageadapt.rules import known_terms
-
-        user = self.session.prompts.format_prompt(
-            "rules/generate",
-            theme=theme,
-            context_json=dump_json(context),
-            insight_json=dump_json(insight),
-            terms=", ".join(known_terms(self.session.indicators)),
-        )
         return await self._ask(
             "generate_trading_rules",
             TradingRules,
             "rules/generate",
-            user,
+            self._rules_prompt(insight, context, theme),
             fallback=lambda: self.fallback.generate_trading_rules(insight, context, theme),
             repair=repair_rules,
         )
 
-    async def generate_hypotheses(
-        self,
-        insight: StrategyInsight,
-        context: MarketContext,
-        theme: str,
-        k: int,
-        feedback: list[HypothesisOutcome],
-    ) -> Hypotheses:
+    async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K diverse candidate rule sets in one answer (the rules prompt plus the request)."""
-        from vantageadapt.rules import known_terms
-
-        user = self.session.prompts.format_prompt(
-            "rules/generate",
-            theme=theme,
-            context_json=dump_json(context),
-            insight_json=dump_json(insight),
-            terms=", ".join(known_terms(self.session.indicators)),
-        ) + hypotheses_request(k, feedback)
+        rules_prompt = self._rules_prompt(ask.insight, ask.context, ask.theme)
+        user = rules_prompt + hypotheses_request(ask.k, ask.feedback)
         return await self._ask(
             "generate_hypotheses",
             Hypotheses,
             "rules/generate",
             user,
-            fallback=lambda: self.fallback.generate_hypotheses(
-                insight, context, theme, k, feedback
-            ),
+            fallback=lambda: self.fallback.generate_hypotheses(ask),
+        )
+
+    def _rules_prompt(self, insight: StrategyInsight, context: MarketContext, theme: str) -> str:
+        """The rules prompt, listing the rule terms (the workspace's custom indicators too)."""
+        return self.session.prompts.format_prompt(
+            "rules/generate",
+            theme=theme,
+            context_json=dump_json(context),
+            insight_json=dump_json(insight),
+            terms=", ".join(known_terms(self.session.indicators)),
         )
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:

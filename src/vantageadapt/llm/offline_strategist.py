@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome, offline_hypotheses
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, offline_hypotheses
 from vantageadapt.llm.ledger import request_hash
 from vantageadapt.llm.offline import (
     OFFLINE_MODEL,
@@ -19,10 +19,8 @@ from vantageadapt.llm.offline import (
     offline_market_context,
     offline_rules,
 )
-from vantageadapt.llm.offline_improver import (
-    propose_patch_offline,
-    propose_prompt_change_offline,
-)
+from vantageadapt.llm.offline_patches import propose_patch_offline
+from vantageadapt.llm.offline_prompt_changes import propose_prompt_change_offline
 from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
 from vantageadapt.llm.questions import dump_json
 from vantageadapt.llm.stats import MarketStats
@@ -40,6 +38,18 @@ from vantageadapt.models import (
 logger = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _rules_inputs(
+    theme: str, insight: StrategyInsight, hints: OfflineHints, **more: Any
+) -> dict[str, Any]:
+    """What a rules answer is computed from, as its ledger row records it."""
+    return {
+        "theme": theme,
+        "insight": insight.model_dump(mode="json"),
+        "hints": asdict(hints),
+        **more,
+    }
 
 
 class OfflineStrategist:
@@ -71,42 +81,25 @@ class OfflineStrategist:
         self, insight: StrategyInsight, context: MarketContext, theme: str = ""
     ) -> TradingRules:
         """Rules composed for the theme and regime, following the rules prompt's hints."""
-        hints = self._hints("rules/generate")
-        inputs = {
-            "theme": theme,
-            "insight": insight.model_dump(mode="json"),
-            "context": context.model_dump(mode="json"),
-            "hints": asdict(hints),
-        }
-        seed = self.session.seed
+        hints, seed = self._hints("rules/generate"), self.session.seed
+        inputs = _rules_inputs(theme, insight, hints, context=context.model_dump(mode="json"))
         return self._answer(
             "generate_trading_rules",
             inputs,
             lambda: offline_rules(theme, insight, context, seed, hints),
         )
 
-    async def generate_hypotheses(
-        self,
-        insight: StrategyInsight,
-        context: MarketContext,
-        theme: str,
-        k: int,
-        feedback: list[HypothesisOutcome],
-    ) -> Hypotheses:
+    async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K rule families for the theme, ordered held, untried, failed."""
-        hints = self._hints("rules/generate")
-        inputs = {
-            "theme": theme,
-            "k": k,
-            "feedback": [o.model_dump() for o in feedback],
-            "insight": insight.model_dump(mode="json"),
-            "hints": asdict(hints),
-        }
-        seed = self.session.seed
+        hints, seed = self._hints("rules/generate"), self.session.seed
+        feedback = [o.model_dump() for o in ask.feedback]
+        inputs = _rules_inputs(ask.theme, ask.insight, hints, k=ask.k, feedback=feedback)
         return self._answer(
             "generate_hypotheses",
             inputs,
-            lambda: offline_hypotheses(theme, insight, context, k, feedback, seed, hints),
+            lambda: offline_hypotheses(
+                ask.theme, ask.insight, ask.context, ask.k, ask.feedback, seed, hints
+            ),
         )
 
     async def propose_patch(self, ctx: ImprovementContext) -> CodePatch:

@@ -6,12 +6,14 @@ import os
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import openai
+
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.answers import json_from_text, loads_lenient
 from vantageadapt.llm.base import (
     ProviderReply,
+    Request,
     RetryPolicy,
-    ToolSpec,
     request_timeout,
     scrub,
     scrub_reply,
@@ -58,8 +60,6 @@ class OpenAIProvider:
         temperature: float = 0.2,
         max_output_tokens: int = 2048,
     ) -> None:
-        import openai
-
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             if base_url is None:
@@ -90,15 +90,9 @@ class OpenAIProvider:
             "tool_choice": self.tool_choice,
         }
 
-    def _request(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        seed: int,
-        temperature: float | None,
-    ) -> dict[str, Any]:
-        chat = [{"role": "system", "content": system}, *messages]
+    def _request(self, request: Request) -> dict[str, Any]:
+        tool, temperature = request.tool, request.temperature
+        chat = [{"role": "system", "content": request.system}, *request.messages]
         body: dict[str, Any] = {
             "model": self.model,
             "messages": chat,
@@ -114,7 +108,7 @@ class OpenAIProvider:
             ],
             "temperature": self.temperature if temperature is None else temperature,
             "max_tokens": self.max_output_tokens,
-            "seed": seed,
+            "seed": request.seed,
         }
         if self.tool_choice == "named":
             body["tool_choice"] = {"type": "function", "function": {"name": tool.name}}
@@ -128,21 +122,11 @@ class OpenAIProvider:
             }
         return body
 
-    async def complete(
-        self,
-        system: str,
-        messages: list[dict[str, str]],
-        tool: ToolSpec,
-        *,
-        seed: int,
-        temperature: float | None = None,
-    ) -> ProviderReply:
+    async def complete(self, request: Request) -> ProviderReply:
         """One chat completion; the function call's arguments, or JSON found in the text."""
-        import openai
-
-        body = self._request(system, messages, tool, seed, temperature)
+        body = self._request(request)
         timeout = request_timeout(
-            self.retry, body["messages"], tool, self.max_output_tokens, local=self.local
+            self.retry, body["messages"], request.tool, self.max_output_tokens, local=self.local
         )
 
         def retryable(exc: Exception) -> bool:
@@ -167,7 +151,7 @@ class OpenAIProvider:
             describe=describe,
             what=f"OpenAI-compatible call to {self.model} ({safe_url(self.base_url) or 'api'})",
         )
-        return scrub_reply(_reply(response, tool.name), self._key)
+        return scrub_reply(_reply(response, request.tool.name), self._key)
 
 
 def tool_arguments(raw: str) -> dict[str, Any] | None:

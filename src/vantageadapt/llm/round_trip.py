@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from vantageadapt.errors import ProviderError
-from vantageadapt.llm.base import Provider, ProviderReply, ToolSpec
+from vantageadapt.llm.base import Provider, ProviderReply, Request, ToolSpec
 from vantageadapt.llm.ledger import (
     Budget,
     ResponseCache,
@@ -96,11 +96,13 @@ async def round_trip(
     started = time.perf_counter()
     try:
         reply = await provider.complete(
-            question.system,
-            question.messages,
-            question.tool,
-            seed=question.seed,
-            temperature=question.temperature,
+            Request(
+                question.system,
+                question.messages,
+                question.tool,
+                question.seed,
+                question.temperature,
+            )
         )
     except ProviderError as exc:
         latency = (time.perf_counter() - started) * 1000

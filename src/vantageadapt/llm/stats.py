@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 RECENT_FRACTION = 0.1
 _SECONDS_PER_YEAR = 365.25 * 24 * 3600
@@ -135,8 +132,6 @@ def compute_market_stats(frames: Mapping[str, pd.DataFrame]) -> MarketStats:
 
     Assets with fewer than 3 rows are skipped; with none left every summary is zero.
     """
-    import pandas as pd
-
     per_asset: list[dict[str, float]] = []
     spacings: list[float] = []
     for frame in frames.values():

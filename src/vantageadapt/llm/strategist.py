@@ -1,11 +1,11 @@
-"""The strategist seam: five questions, answered by the offline strategist or by a model."""
+"""The strategist seam: six questions, answered by the offline strategist or by a model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from vantageadapt.llm.hypotheses import Hypotheses, HypothesisOutcome
+from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk
 from vantageadapt.llm.stats import MarketStats
 from vantageadapt.models import (
     CodePatch,
@@ -57,14 +57,7 @@ class Strategist(Protocol):
         """Entry/exit rules in the rule language."""
         ...
 
-    async def generate_hypotheses(
-        self,
-        insight: StrategyInsight,
-        context: MarketContext,
-        theme: str,
-        k: int,
-        feedback: list[HypothesisOutcome],
-    ) -> Hypotheses:
+    async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K diverse candidate rule sets in one answer, shown which earlier ones held."""
         ...
 

@@ -6,8 +6,9 @@ worker needs) load without the numba backtester.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vantageadapt.optimize.backtester import Backtester
@@ -77,11 +78,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines `name` on first use (and keep the name here)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'vantageadapt.optimize' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vantageadapt.optimize.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})

@@ -1,4 +1,4 @@
-"""A run-scoped cache: an identical (data, rules, window, parameters) evaluation runs once."""
+"""A search-scoped cache: an identical (data, rules, window, parameters) evaluation runs once."""
 
 from __future__ import annotations
 

@@ -74,12 +74,13 @@ class LocalExecutor:
         config: Any,
         custom_indicators: Mapping[str, Callable] | None = None,
         store: IndicatorStore | None = None,
+        keys: Mapping[str, str] | None = None,
     ) -> None:
         self._frames = frames
         self._args = (conditions, config)
         self._custom = custom_indicators
         self._store = store if store is not None else default_store()
-        self._keys = {sym: content_key(frame) for sym, frame in frames.items()}
+        self._keys = keys if keys is not None else {s: content_key(f) for s, f in frames.items()}
 
     def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
         """Jobs on one asset with one tuple of sets share signals and one kernel call."""
@@ -215,10 +216,13 @@ def make_executor(
     config: Any,
     custom_indicators: Mapping[str, Callable] | None = None,
     store: IndicatorStore | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> Executor:
-    """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached."""
+    """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached.
+
+    `keys`: the frames' content keys, when the caller has them."""
     if spec == "local":
-        return LocalExecutor(frames, conditions, config, custom_indicators, store)
+        return LocalExecutor(frames, conditions, config, custom_indicators, store, keys)
     address = parse_dask_address(spec)
     return DaskExecutor(
         address, frames, conditions, config, _for_dask(conditions, custom_indicators)

@@ -40,7 +40,7 @@ from vantageadapt.optimize.space import (
     load_space_file,
 )
 from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts, walk_forward
-from vantageadapt.rules.indicator_store import IndicatorStore, default_store
+from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
 
 logger = logging.getLogger(__name__)
 
@@ -228,16 +228,17 @@ def run_parameter_optimization(
     custom_indicators: Mapping[str, Callable[[pd.DataFrame, int], np.ndarray]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: IndicatorStore | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> OptimizationResult:
     """Tune the rules' parameters on train rows; score the best once on validation rows.
 
     Indicators and signals come from `store` (the process's shared one by default), so
-    repeated searches on the same data (iterations, patch checks) reuse them.
+    repeated searches on the same data (iterations, patch checks) reuse them; `keys` are the
+    frames' `content_key`s when the caller has them (else they are computed here).
     The search ranks sets by `batch_score` when given (one call per batch), else by
     `score_fn` (or the settings' score) called per set.
     """
     from vantageadapt.backtest import EngineConfig, aggregate_metrics
-    from vantageadapt.data import data_fingerprint
 
     began = time.perf_counter()
     settings = settings or OptimizeSettings()
@@ -260,11 +261,11 @@ def run_parameter_optimization(
     config = resolve_engine(config, frames, validation_start, folds)
     store = store if store is not None else default_store()
     before = store.stats()
+    keys = keys if keys is not None else {sym: content_key(f) for sym, f in frames.items()}
     executor = make_executor(
-        settings.executor, frames, rules.conditions, config, custom_indicators, store
+        settings.executor, frames, rules.conditions, config, custom_indicators, store, keys
     )
-    fingerprints = {sym: data_fingerprint({sym: frame}) for sym, frame in frames.items()}
-    runner = CachedRunner(executor, fingerprints, rules_key(rules, fixed))
+    runner = CachedRunner(executor, keys, rules_key(rules, fixed))
     search = _Search(runner, subset, folds, fixed, batch_score)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
 

@@ -12,6 +12,7 @@ the choice is luck.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -42,6 +43,16 @@ def _sharpe(
     return np.where(flat, 0.0, mean / np.where(flat, 1.0, std))
 
 
+@lru_cache(maxsize=8)
+def _splits(s: int) -> np.ndarray:
+    """One row per way to pick half of `s` blocks in-sample: 1 for the blocks picked."""
+    picks = np.array(list(combinations(range(s), s // 2)), dtype=np.int64)
+    choose = np.zeros((len(picks), s))
+    np.put_along_axis(choose, picks, 1.0, axis=1)
+    choose.flags.writeable = False
+    return choose
+
+
 def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     """CSCV logit of the in-sample winner's out-of-sample rank, one per split."""
     m = np.asarray(matrix, dtype=np.float64)
@@ -56,9 +67,7 @@ def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     shift = m.mean(axis=0)  # sums of squares about the column mean keep their precision
     scale = np.abs(m).max(axis=0)
     sums, squares = parts.sum(axis=1), ((parts - shift) ** 2).sum(axis=1)
-    choose = np.array(
-        [[b in c for b in range(s)] for c in combinations(range(s), s // 2)], dtype=np.float64
-    )
+    choose = _splits(s)
     half = size * s // 2
     is_sharpe = _sharpe(choose @ sums, choose @ squares, half, shift, scale)
     oos_sum, oos_sq = sums.sum(axis=0) - choose @ sums, squares.sum(axis=0) - choose @ squares

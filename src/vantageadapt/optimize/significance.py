@@ -59,25 +59,31 @@ def trial_matrix(
     """(periods, trials) equal-weight portfolio period returns of each tuned rule set.
 
     Each asset trades rows [start, stop); its period returns are 0 in periods where it has no
-    row (for 'row' periods, assets are lined up by position from the end).
+    row (for 'row' periods, assets are lined up by position from the end). Trials with the
+    same conditions run in one batched engine call per asset.
     """
-    from vantageadapt.backtest import run_backtest
+    from vantageadapt.backtest import equity_curves
+    from vantageadapt.rules.indicator_store import content_key
 
     if not config.resolved:
         config = config.resolve(frames[s] for s in windows)
     grid, slots = _period_grid(frames, windows, period)
-    columns = []
-    for tuned in trials:
-        total = np.zeros(len(grid))
-        for sym, (start, stop) in windows.items():
-            equity = run_backtest(
-                frames[sym].iloc[:stop], tuned, config, start=start,
-                custom_indicators=custom_indicators,
-            ).equity.to_numpy()  # fmt: skip
-            ends, where = slots[sym]
-            total[where] += period_returns(equity, ends, config.init_cash)
-        columns.append(total / len(windows))
-    return np.column_stack(columns)
+    groups: dict[str, list[int]] = {}
+    for j, tuned in enumerate(trials):
+        groups.setdefault(tuned.conditions.model_dump_json(), []).append(j)
+    matrix = np.zeros((len(grid), len(trials)))
+    for sym, (start, stop) in windows.items():
+        ends, where = slots[sym]
+        key = content_key(frames[sym])
+        for members in groups.values():
+            curves = equity_curves(
+                frames[sym], trials[members[0]].conditions,
+                [trials[j].parameters for j in members], config, start=start, stop=stop,
+                custom_indicators=custom_indicators, key=key,
+            )  # fmt: skip
+            for position, j in enumerate(members):
+                matrix[where, j] += period_returns(curves[position], ends, config.init_cash)
+    return matrix / len(windows)
 
 
 def _period_grid(frames, windows, period):
@@ -141,7 +147,7 @@ def top_trials(
 ) -> list[TradingRules]:
     """The `n` best-scoring parameter sets as tuned rules, best first (ties: earliest)."""
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[:n]
+    # Copies of checked rules with searched numbers: no need to check every column again.
     return [
-        TradingRules(conditions=rules.conditions, parameters={**rules.parameters, **params[i]})
-        for i in order
+        rules.model_copy(update={"parameters": {**rules.parameters, **params[i]}}) for i in order
     ]

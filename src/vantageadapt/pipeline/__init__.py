@@ -2,11 +2,11 @@
 
 from vantageadapt.pipeline.loop import run_pipeline
 from vantageadapt.pipeline.progress import Progress, RichProgress
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchRecord, RunResult
 
 __all__ = [
     "IterationResult",
-    "PatchSummary",
+    "PatchRecord",
     "Progress",
     "RichProgress",
     "RunResult",

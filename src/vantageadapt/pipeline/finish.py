@@ -74,10 +74,13 @@ async def _sealed_test(parts: RunParts, result: RunResult) -> Any:
     return hooks
 
 
-async def wrap_up(parts: RunParts, result: RunResult, started: float, calls: list[Any]) -> None:
+async def wrap_up(
+    parts: RunParts, result: RunResult, started: float, calls: list[Any], *, report: bool = True
+) -> None:
     """Score the sealed test (finished runs), record how the run ended, write the report.
 
-    `calls` are the strategist calls no saved iteration holds; they are stored with the end.
+    `calls` are the strategist calls no saved iteration holds; they are stored with the end;
+    `report` false writes no report (calibration's null runs).
     Kept code failing on the sealed test's rows is rolled back like anywhere in the run
     (`recover`); the rollback is noted in the run's message and its lineage.
     """
@@ -95,7 +98,7 @@ async def wrap_up(parts: RunParts, result: RunResult, started: float, calls: lis
             result.message = " ".join(filter(None, [result.message, notes]))
     result.wall_seconds = time.perf_counter() - started
     await parts.db.finish_run(parts.run_id, **persist.finish_fields(result), llm_calls=calls)
-    if result.status != "interrupted":
+    if report and result.status != "interrupted":
         with parts.progress.stage("report"):
             path = parts.settings.report or parts.run_dir / "report.html"
             hooks = hooks or await asyncio.to_thread(parts.runner.current)

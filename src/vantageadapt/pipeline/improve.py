@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
-from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.stages import RunParts, compose, metric_dict, optimize
-from vantageadapt.results import IterationResult, PatchSummary
+from vantageadapt.results import IterationResult, PatchRecord
 
 
 @dataclass
@@ -32,7 +31,7 @@ async def improve(
     plan: Plan,
     result: Any,
     unmet: list[str],
-) -> list[PatchSummary]:
+) -> list[PatchRecord]:
     """One Gödel round: each candidate is judged by the fixed evaluator on validation rows."""
     from vantageadapt.optimize import validation_score
 
@@ -71,5 +70,4 @@ async def improve(
         )
         return float(validation_score(tuned.out_of_sample, tuned.in_sample))
 
-    outcomes = await parts.agent.improve(ctx, evaluate)
-    return [persist.patch_summary(o) for o in outcomes]
+    return await parts.agent.improve(ctx, evaluate)

@@ -24,7 +24,7 @@ from vantageadapt.pipeline.stages import (
     train_frames,
 )
 from vantageadapt.pipeline.usage import add_usage, fill, new_usage, unsaved_calls
-from vantageadapt.results import IterationResult, PatchSummary, RunFailed, RunResult
+from vantageadapt.results import IterationResult, PatchRecord, RunFailed, RunResult
 from vantageadapt.settings import RunSettings
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
     unmet = settings.thresholds.unmet(result.out_of_sample)
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
     parts.agent.track_performance(out_of_sample, result.best_parameters, context.regime)
-    patches: list[PatchSummary] = []
+    patches: list[PatchRecord] = []
     last = index >= settings.iterations
     if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
         with progress.stage("self-improve"):
@@ -110,7 +110,7 @@ async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, f
             (iteration, calls), undone = await recovering(parts, step, index)
         except BudgetExceeded as exc:
             return "budget_exceeded", f"{exc}; resume with --resume {parts.run_id}"
-        iteration.patches[:0] = [persist.patch_summary(o) for o in undone]
+        iteration.patches[:0] = undone
         versions = persist.prompt_versions(parts.prompts, iteration, first=index == 1)
         with parts.progress.stage("persist"):
             record = persist.iteration_record(iteration, calls, settings, versions)
@@ -124,7 +124,7 @@ async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, f
     return "finished", ""
 
 
-async def _run(settings: RunSettings, progress: Progress) -> RunResult:
+async def _run(settings: RunSettings, progress: Progress, *, report: bool = True) -> RunResult:
     from vantageadapt.store import DatabaseConnection
 
     started = time.perf_counter()
@@ -178,7 +178,7 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
         calls = unsaved_calls(parts.llm, usage)
         fill(result, done, status, message, usage)
         try:
-            await wrap_up(parts, result, started, calls)
+            await wrap_up(parts, result, started, calls, report=report)
         except (asyncio.CancelledError, KeyboardInterrupt):
             # Cut off while scoring the test or writing the report: resume redoes just those.
             result.status, result.message = "interrupted", resume
@@ -188,6 +188,9 @@ async def _run(settings: RunSettings, progress: Progress) -> RunResult:
     return result
 
 
-def run_pipeline(settings: RunSettings, *, progress: Progress | None = None) -> RunResult:
-    """Run (or resume) one full loop, save it and write its report; return its outcome."""
-    return asyncio.run(_run(settings, progress or Progress()))
+def run_pipeline(
+    settings: RunSettings, *, progress: Progress | None = None, report: bool = True
+) -> RunResult:
+    """Run (or resume) one full loop, save it and write its report (unless `report` is false:
+    calibration's null runs write none); return its outcome."""
+    return asyncio.run(_run(settings, progress or Progress(), report=report))

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.models import LLMCall
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.models import LLMCall, MarketContext, StrategyInsight
+from vantageadapt.results import IterationResult, RunResult
 from vantageadapt.settings import RunSettings
+from vantageadapt.store.records import (
+    IterationRecord,
+    PerformanceRecord,
+    PromptVersionRecord,
+    ResumeState,
+    RunRecord,
+    StrategyRecord,
+)
 
 MAX_LANDSCAPE_ROWS = 2_000
 
@@ -21,11 +29,6 @@ def landscape_rows(landscape: Any) -> list[dict[str, float]]:
         frame = frame.nlargest(MAX_LANDSCAPE_ROWS, "score")
     frame = frame.replace([float("inf"), float("-inf")], float("nan")).dropna()
     return [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def patch_summary(outcome: Any) -> PatchSummary:
-    """An agent PatchOutcome as the result keeps it (its stage is folded into the reason)."""
-    return PatchSummary.model_validate(outcome.model_dump(include=set(PatchSummary.model_fields)))
 
 
 def prompt_versions(prompts: Any, iteration: IterationResult, *, first: bool):
@@ -48,17 +51,8 @@ def iteration_record(
     calls: list[LLMCall],
     settings: RunSettings,
     prompt_versions: list[tuple[str, int, str, str]],
-) -> Any:
+) -> IterationRecord:
     """The store's IterationRecord; prompt_versions are (name, version, template, reason)."""
-    from vantageadapt.models import MarketContext, StrategyInsight
-    from vantageadapt.store.records import (
-        IterationRecord,
-        PatchRecord,
-        PerformanceRecord,
-        PromptVersionRecord,
-        StrategyRecord,
-    )
-
     strategy = StrategyRecord(
         theme=settings.theme,
         regime=item.regime,
@@ -70,7 +64,6 @@ def iteration_record(
             PerformanceRecord.from_metrics("out_of_sample", item.out_of_sample),
         ],
     )
-    patches = [PatchRecord(**p.model_dump()) for p in item.patches]
     prompts = [
         PromptVersionRecord(name=name, version=version, template=template, reason=reason)
         for name, version, template, reason in prompt_versions
@@ -95,14 +88,14 @@ def iteration_record(
             "proposed_rules": item.rules,
             "landscape": item.landscape,
         },
-        patches=patches,
+        patches=list(item.patches),
         prompt_versions=prompts,
         llm_calls=calls,
         timings=item.timings,
     )
 
 
-def iteration_result(record: Any) -> IterationResult:
+def iteration_result(record: IterationRecord) -> IterationResult:
     """Rebuild a loop result from a stored IterationRecord (resume, report)."""
     strategy = record.strategy
     optimization = record.optimization or {}
@@ -129,10 +122,7 @@ def iteration_result(record: Any) -> IterationResult:
         hypotheses=list(optimization.get("hypotheses", [])),
         parameters_at_edge=dict(optimization.get("parameters_at_edge", {})),
         landscape=list(optimization.get("landscape", [])),
-        patches=[
-            PatchSummary.model_validate(p.model_dump(include=set(PatchSummary.model_fields)))
-            for p in record.patches
-        ],
+        patches=list(record.patches),
         timings=dict(record.timings),
         iteration_id=record.id,
     )
@@ -147,10 +137,8 @@ def run_record(
     data_fingerprint: str,
     test_fingerprint: str,
     engine: dict[str, Any],
-) -> Any:
+) -> RunRecord:
     """The store's RunRecord for a new run (settings stored; keys never live in them)."""
-    from vantageadapt.store.records import RunRecord
-
     return RunRecord(
         id=run_id,
         theme=settings.theme,
@@ -165,7 +153,7 @@ def run_record(
     )
 
 
-def resume_settings(state: Any, settings: RunSettings) -> RunSettings:
+def resume_settings(state: ResumeState, settings: RunSettings) -> RunSettings:
     """The stored run's settings, with this invocation's budget and iteration count on top."""
     if state.run.status == "finished":
         raise ConfigError(
@@ -187,7 +175,7 @@ def resume_settings(state: Any, settings: RunSettings) -> RunSettings:
     )
 
 
-def check_same_data(run: Any, test_fingerprint: str) -> None:
+def check_same_data(run: RunRecord, test_fingerprint: str) -> None:
     """A resumed run must see the very rows it started on (same sealed test window)."""
     if run.test_fingerprint and run.test_fingerprint != test_fingerprint:
         raise ConfigError(
@@ -211,7 +199,7 @@ def finish_fields(result: RunResult) -> dict[str, Any]:
     }
 
 
-def run_result(state: Any) -> RunResult:
+def run_result(state: ResumeState) -> RunResult:
     """A stored run as the report and `vantage report` see it."""
     run = state.run
     stored = RunSettings.model_validate(run.settings) if run.settings else RunSettings()

@@ -182,7 +182,7 @@ def summary_lines(result: RunResult) -> list[str]:
         oos = ", ".join(f"{k}={v:.4g}" for k, v in best.out_of_sample.items())
         lines.append(
             f"best metrics (iteration {best.index}, validation; sharpe/sortino per {period} "
-            f"period): {oos}"
+            f"period, mean of the assets' own): {oos}"
         )
         pbo = "n/a" if best.pbo is None else f"{best.pbo:.2f}"
         verdict = "significant" if best.deflated_sharpe >= 0.95 else "not significant"
@@ -194,7 +194,7 @@ def summary_lines(result: RunResult) -> list[str]:
         test = ", ".join(f"{k}={v:.4g}" for k, v in result.test.items())
         lines.append(
             f"sealed test (scored once, {result.test_fingerprint[:12]}; sharpe/sortino per "
-            f"{period} period): {test}"
+            f"{period} period, mean of the assets' own): {test}"
         )
     if result.status != "finished":
         lines.append(f"[yellow]run {result.status}[/]: {result.message}")

@@ -6,13 +6,30 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import pandas as pd
+
+from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace, WorkspaceHooks
+from vantageadapt.agent.runner import WorkspaceRunner
+from vantageadapt.backtest import EngineConfig
+from vantageadapt.data import DataSplit, load_trade_data, split_frames
 from vantageadapt.errors import ConfigError
 from vantageadapt.home import vantage_home
-from vantageadapt.models import TradingRules
+from vantageadapt.llm import LLMInterface
+from vantageadapt.llm.stats import MarketStats
+from vantageadapt.models import AggregateMetrics, MarketContext, StrategyInsight, TradingRules
+from vantageadapt.optimize import (
+    OptimizationResult,
+    OptimizeSettings,
+    default_search_space,
+    run_parameter_optimization,
+)
+from vantageadapt.optimize.splits import inner_holdout
 from vantageadapt.pipeline.progress import Progress
+from vantageadapt.prompts import PromptManager
+from vantageadapt.rules.indicator_store import content_key
 from vantageadapt.settings import RunSettings
+from vantageadapt.store import DatabaseConnection
 
 
 class Stopped(Exception):
@@ -24,23 +41,24 @@ class RunParts:
     """The objects one run wires together (built once, used by every iteration)."""
 
     settings: RunSettings
-    split: Any  # vantageadapt.data.DataSplit
-    db: Any  # vantageadapt.store.DatabaseConnection
-    llm: Any
-    trader: Any
-    agent: Any  # its .runner runs the workspace's code (in workers)
-    workspace: Any
-    prompts: Any
+    split: DataSplit
+    db: DatabaseConnection
+    llm: LLMInterface
+    trader: StrategicTrader
+    agent: GodelAgent  # its .runner runs the workspace's code (in workers)
+    workspace: Workspace
+    prompts: PromptManager
     progress: Progress
     run_id: str
     run_dir: Path
+    engine: EngineConfig  # the run's engine settings, `auto` settled (see run_engine)
     stop: threading.Event = field(default_factory=threading.Event)
     trials_so_far: int = 0
-    stats: Any = None  # the strategist's anonymized statistics of the train rows, made once
-    engine: Any = None  # the run's EngineConfig, `auto` settled (see run_engine)
+    stats: MarketStats | None = None  # the strategist's anonymized statistics of the train rows
+    dev_keys: dict[str, str] | None = None  # content keys of the dev frames, hashed once per run
 
     @property
-    def runner(self) -> Any:
+    def runner(self) -> WorkspaceRunner:
         """The run's WorkspaceRunner: the only way to the workspace's code."""
         return self.agent.runner
 
@@ -50,10 +68,8 @@ def run_dir_for(run_id: str) -> Path:
     return vantage_home() / "runs" / run_id
 
 
-def load_split(settings: RunSettings) -> Any:
+def load_split(settings: RunSettings) -> DataSplit:
     """Load the run's data and split it: train | validation | sealed test."""
-    from vantageadapt.data import load_trade_data, split_frames
-
     section = settings.data
     if section.path is None:
         raise ConfigError("no data given; pass --data PATH")
@@ -65,12 +81,9 @@ def load_split(settings: RunSettings) -> Any:
     )
 
 
-def run_engine(settings: RunSettings, split: Any) -> Any:
+def run_engine(settings: RunSettings, split: DataSplit) -> EngineConfig:
     """The run's EngineConfig with `auto` settled once, over every window the run scores:
     train, validation and sealed test of each asset, and the search's inner holdout."""
-    from vantageadapt.backtest import EngineConfig
-    from vantageadapt.optimize.splits import inner_holdout
-
     windows = []
     for sym, frame in split.full.items():
         start, test = split.validation_start[sym], split.test_start[sym]
@@ -81,7 +94,7 @@ def run_engine(settings: RunSettings, split: Any) -> Any:
     return config.resolve(split.full.values(), windows)
 
 
-def train_frames(split: Any) -> dict[str, Any]:
+def train_frames(split: DataSplit) -> dict[str, pd.DataFrame]:
     """Rows before validation: the only rows the strategist's statistics are built from."""
     return {s: f.iloc[: split.validation_start[s]] for s, f in split.dev.items()}
 
@@ -93,14 +106,12 @@ def iteration_seed(settings: RunSettings, index: int) -> int:
 
 def optimize_settings(
     settings: RunSettings, *, trials: int, prior_trials: int, seed: int, significance: bool = True
-) -> Any:
+) -> OptimizeSettings:
     """The optimize part's own section, as its OptimizeSettings.
 
     `prior_trials` counts every backtest the run made before this search, so the deflated
     Sharpe ratio accounts for earlier iterations and patch checks too.
     """
-    from vantageadapt.optimize import OptimizeSettings
-
     section = settings.optimize
     return OptimizeSettings.build(
         sampler=section.sampler,
@@ -117,13 +128,13 @@ def optimize_settings(
 async def optimize(
     parts: RunParts,
     rules: TradingRules,
-    hooks: Any,
+    hooks: WorkspaceHooks,
     *,
     trials: int,
     label: str,
     significance: bool = True,
     seed: int | None = None,
-) -> Any:
+) -> OptimizationResult:
     """Tune `rules` on the dev rows (search < validation_start) with the workspace's hooks.
 
     `hooks` (a WorkspaceHooks) answers from its worker: the adjusted space, batch scores and
@@ -131,8 +142,6 @@ async def optimize(
     Sharpe and PBO (the caller measures them over several searches at once); `seed` replaces
     the iteration's seed for the sampler.
     """
-    from vantageadapt.optimize import default_search_space, run_parameter_optimization
-
     base = default_search_space(
         rules, size_type=parts.engine.size_type, indicators=hooks.indicator_names
     )
@@ -141,6 +150,8 @@ async def optimize(
     used = {n: f for n, f in hooks.custom_indicators.items() if f"{n}_" in every}
     if used:
         await asyncio.to_thread(hooks.register_frames, parts.split.dev)
+    if parts.dev_keys is None:
+        parts.dev_keys = {sym: content_key(frame) for sym, frame in parts.split.dev.items()}
     with parts.progress.trials(label) as bar:
 
         def on_trial(done: int, total: int) -> None:
@@ -166,12 +177,19 @@ async def optimize(
             batch_score=hooks.batch_score if parts.settings.optimize.score == "default" else None,
             custom_indicators=used or None,
             progress=on_trial,
+            keys=parts.dev_keys,
         )
     parts.trials_so_far += int(result.trials)
     return result
 
 
-def compose(hooks: Any, insight: Any, context: Any, theme: str, fallback: TradingRules):
+def compose(
+    hooks: WorkspaceHooks,
+    insight: StrategyInsight,
+    context: MarketContext,
+    theme: str,
+    fallback: TradingRules,
+) -> TradingRules:
     """The workspace strategy generator may rewrite the strategist's rules; None keeps them."""
     composed = hooks.compose_rules(insight, context, theme)
     if composed is None:
@@ -179,5 +197,6 @@ def compose(hooks: Any, insight: Any, context: Any, theme: str, fallback: Tradin
     return TradingRules.checked(composed, indicators=hooks.indicator_names)
 
 
-def metric_dict(aggregate: Any) -> dict[str, float]:
+def metric_dict(aggregate: AggregateMetrics) -> dict[str, float]:
+    """An aggregate's metrics as plain floats."""
     return {k: float(v) for k, v in aggregate.model_dump().items()}

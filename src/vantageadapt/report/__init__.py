@@ -6,7 +6,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from vantageadapt.backtest import EngineConfig, run_backtest
 from vantageadapt.outputs import write_output
+from vantageadapt.report import figures
+from vantageadapt.report.page import render_page
 from vantageadapt.report.significance import significance_facts
 from vantageadapt.results import RunResult, tuned_rules
 
@@ -23,12 +28,6 @@ def write_report(
     `split` is the run's vantageadapt.data.DataSplit (the sealed test window included: the
     report shows the one test score the run made, and the curves it came from).
     """
-    import pandas as pd
-
-    from vantageadapt.backtest import EngineConfig, run_backtest
-    from vantageadapt.report import figures
-    from vantageadapt.report.page import render_page
-
     path = Path(path)
     best = run.best
     # The run's own engine settings (stored with it): the curves are the ones it scored.

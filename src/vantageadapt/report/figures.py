@@ -108,6 +108,18 @@ def equity_figure(equity: pd.Series, boundaries: Mapping[str, Any], title: str) 
     return fig
 
 
+def _markers(trades: pd.DataFrame, side: str, symbol: str, color: Any, **more: Any) -> go.Scatter:
+    """One marker per trade at its `side` ("entry" or "exit") time and price."""
+    return go.Scatter(
+        x=trades[f"{side}_time"],
+        y=trades[f"{side}_price"],
+        mode="markers",
+        name=side,
+        marker={"symbol": symbol, "color": color, "size": 8},
+        **more,
+    )
+
+
 def trades_figure(
     price: pd.Series, trades: pd.DataFrame, symbol: str, boundaries: Mapping[str, pd.Timestamp]
 ) -> go.Figure:
@@ -124,24 +136,15 @@ def trades_figure(
     )
     if len(trades):
         picked = trades.iloc[:: max(1, len(trades) // MAX_MARKERS)]
-        fig.add_trace(
-            go.Scatter(
-                x=picked["entry_time"],
-                y=picked["entry_price"],
-                mode="markers",
-                name="entry",
-                marker={"symbol": "triangle-up", "color": "#2ca02c", "size": 8},
-            )
-        )
+        fig.add_trace(_markers(picked, "entry", "triangle-up", "#2ca02c"))
         closed = picked[picked["exit_reason"] != "open"]
         colors = np.where(closed["pnl"].to_numpy() > 0, "#1f77b4", "#d62728")
         fig.add_trace(
-            go.Scatter(
-                x=closed["exit_time"],
-                y=closed["exit_price"],
-                mode="markers",
-                name="exit",
-                marker={"symbol": "triangle-down", "color": colors, "size": 8},
+            _markers(
+                closed,
+                "exit",
+                "triangle-down",
+                colors,
                 text=closed["exit_reason"],
                 hovertemplate="%{text}<br>%{y}<extra>exit</extra>",
             )

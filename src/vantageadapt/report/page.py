@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from vantageadapt.models import METRIC_NAMES
 from vantageadapt.report.significance import hypotheses_text, pbo_text
-from vantageadapt.results import IterationResult, PatchSummary, RunResult
+from vantageadapt.results import IterationResult, PatchRecord, RunResult
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -80,13 +80,13 @@ def iterations_table(run: RunResult) -> str:
 
 def lineage(iterations: Sequence[IterationResult]) -> str:
     """Every patch in order, nested under its parent, each with its diff."""
-    patches: list[tuple[int, PatchSummary]] = [
+    patches: list[tuple[int, PatchRecord]] = [
         (it.index, p) for it in iterations for p in it.patches
     ]
     if not patches:
         return "<p class='muted'>No patches were proposed in this run.</p>"
     known = {p.id for _, p in patches}
-    children: dict[str | None, list[tuple[int, PatchSummary]]] = {}
+    children: dict[str | None, list[tuple[int, PatchRecord]]] = {}
     for index, patch in patches:
         parent = patch.parent_id if patch.parent_id in known else None
         children.setdefault(parent, []).append((index, patch))
@@ -169,7 +169,10 @@ def render_page(
 <p>Thresholds on validation aggregates: {thresholds}</p>
 {metrics_table(windows)}
 <p class="muted">Sharpe and Sortino are computed on {period} periods of the equity curve
-and annualized by the periods per year the data shows.</p>
+and annualized by the periods per year the data shows. Over several assets they are the mean
+of each asset's own ratio (the return is the equal-weight portfolio's): Sortino counts losing
+periods only, so a winner with rare small losses can lift the mean Sortino above 0 while the
+mean Sharpe and the return are below it.</p>
 <p class="muted">Train and validation are what the loop saw; the sealed test window was scored
 once, at the end, for this strategy only (fingerprint {_e(run.test_fingerprint[:16])}).
 The charts run the strategy once over all rows, so their test segment carries positions in

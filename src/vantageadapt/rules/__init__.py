@@ -6,17 +6,17 @@ Names are imported on first use: `terms` and `parser` are light, while `compiler
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from vantageadapt.rules.checks import check_rules, condition_parameters
     from vantageadapt.rules.compiler import (
         CompiledRules,
         Program,
-        check_rules,
         compile_conditions,
         compile_rules,
-        condition_parameters,
     )
     from vantageadapt.rules.indicators import IndicatorCache
     from vantageadapt.rules.parser import parse_condition
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 _WHERE = {
     "CompiledRules": "compiler",
     "Program": "compiler",
-    "check_rules": "compiler",
+    "check_rules": "checks",
     "compile_conditions": "compiler",
     "compile_rules": "compiler",
-    "condition_parameters": "compiler",
+    "condition_parameters": "checks",
     "IndicatorCache": "indicators",
     "parse_condition": "parser",
     "POSITION_TERMS": "terms",
@@ -51,11 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines `name` on first use (and keep the name here)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'vantageadapt.rules' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vantageadapt.rules.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})

@@ -1,8 +1,8 @@
-"""Check conditions, and compile them to signal arrays plus small programs for position terms."""
+"""Compile checked conditions to signal arrays plus small programs for position terms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from vantageadapt.errors import RuleError
+from vantageadapt.rules.checks import check_rules, condition_parameters, uses_position_terms
 from vantageadapt.rules.indicators import CustomIndicator, IndicatorCache
 from vantageadapt.rules.opcodes import (
     ARITH,
@@ -35,12 +36,7 @@ from vantageadapt.rules.parser import (
     names_in,
     parse_condition,
 )
-from vantageadapt.rules.terms import (
-    MACD_DEFAULTS,
-    POSITION_TERMS,
-    macd_windows,
-    resolve_term,
-)
+from vantageadapt.rules.terms import POSITION_TERMS, macd_windows, resolve_term
 
 POSITION_INDEX = {name: i for i, name in enumerate(POSITION_TERMS)}
 
@@ -92,64 +88,6 @@ class CompiledRules:
     def nbytes(self) -> int:
         """Bytes of the signal arrays (for bounded stores)."""
         return self.entry.nbytes + self.exit.nbytes + self.leaves.nbytes
-
-
-def _check_node(node: Node, condition: str, parameters: Mapping[str, float], custom: set[str]):
-    for text in names_in(node):
-        term = resolve_term(text, condition, parameters, custom)
-        if term.kind == "macd":
-            macd_windows(parameters, condition)
-    _check_crosses(node, condition)
-
-
-def _has_position(node: Node) -> bool:
-    return any(text in POSITION_TERMS for text in names_in(node))
-
-
-def _check_crosses(node: Node, condition: str) -> None:
-    match node:
-        case Compare(op, _, _) if op.startswith("crosses") and _has_position(node):
-            raise RuleError(
-                f"condition {condition!r}: {op} cannot use position terms "
-                f"({', '.join(POSITION_TERMS)}); compare them with > < >= <= instead"
-            )
-        case BoolOp(_, operands):
-            for operand in operands:
-                _check_crosses(operand, condition)
-        case Not(operand):
-            _check_crosses(operand, condition)
-
-
-def check_rules(
-    entry: list[str],
-    exit: list[str],
-    parameters: Mapping[str, float],
-    *,
-    custom: Iterable[str] = (),
-) -> None:
-    """Parse and resolve every condition; RuleError naming the condition and the known terms."""
-    names = set(custom)
-    for side, conditions in (("entry", entry), ("exit", exit)):
-        if not conditions:
-            raise RuleError(f"{side} conditions are empty; give at least one, e.g. 'price > ma_20'")
-        for condition in conditions:
-            _check_node(parse_condition(condition), condition, parameters, names)
-
-
-def condition_parameters(
-    conditions: Iterable[str], parameters: Mapping[str, float], *, custom: Iterable[str] = ()
-) -> list[str]:
-    """Names of the parameters the signals depend on (window parameters, bare names, MACD)."""
-    names = set(custom)
-    used: list[str] = []
-    for condition in conditions:
-        for text in names_in(parse_condition(condition)):
-            term = resolve_term(text, condition, parameters, names)
-            if term.kind == "param" or term.param is not None:
-                used.append(term.param or term.name)
-            elif term.kind == "macd":
-                used.extend(key for key in MACD_DEFAULTS if key in parameters)
-    return list(dict.fromkeys(used))
 
 
 class _Compiler:
@@ -244,7 +182,7 @@ class _Compiler:
 
     def program(self, node: Node, condition: str, ops: list[int], args: list[float]) -> None:
         """Emit postfix code for a tree that uses position terms."""
-        if not _has_position(node):
+        if not uses_position_terms(node):
             value = self.static(node, condition)
             if np.ndim(value) == 0:
                 ops.append(OP_CONST)
@@ -284,11 +222,6 @@ class _Compiler:
         args.append(0.0)
 
 
-def has_position_terms(condition: str) -> bool:
-    """True when a condition reads drawdown, bars_held or pnl (the engine runs it per row)."""
-    return _has_position(parse_condition(condition))
-
-
 def condition_array(
     condition: str, parameters: Mapping[str, float], cache: IndicatorCache
 ) -> np.ndarray:
@@ -325,7 +258,7 @@ def compile_checked(
         n_programs = 0
         for condition in conditions:
             node = parse_condition(condition)
-            if _has_position(node):
+            if uses_position_terms(node):
                 used.update(t for t in names_in(node) if t in POSITION_TERMS)
                 compiler.program(node, condition, ops, args)
                 n_programs += 1

@@ -18,7 +18,7 @@ import pandas as pd
 
 T = TypeVar("T")
 DEFAULT_MAX_BYTES = 384 * 2**20
-KEY_COLUMNS = ("price", "volume", "open", "high", "low")
+KEY_COLUMNS = ("price", "volume", "open", "high", "low", "sol_pool", "coin_pool")
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,12 @@ def default_store() -> IndicatorStore:
 
 
 def content_key(frame: pd.DataFrame) -> str:
-    """A digest of the columns indicators read (and the row count), to key stored arrays."""
+    """A digest of what indicators and the engine read (columns, times, row count), to key
+    stored arrays."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(len(frame)).encode())
+    if isinstance(frame.index, pd.DatetimeIndex):
+        digest.update(np.ascontiguousarray(frame.index.as_unit("ns").asi8).data)
     for name in KEY_COLUMNS:
         if name in frame.columns:
             digest.update(name.encode())

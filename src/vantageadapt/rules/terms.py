@@ -120,6 +120,15 @@ def resolve_term(
     raise _unknown(text, condition, parameters, custom_names)
 
 
+def may_be_term(text: str) -> bool:
+    """Whether `text` could name a built-in term without parameters: a cheap test that spares
+    `resolve_term` building its did-you-mean error for the many names that cannot."""
+    if text in COLUMNS or text in POSITION_TERMS or text in MACD_TERMS or text in RISK_DEFAULTS:
+        return True
+    match = _WINDOWED.match(text)
+    return text == "volume_ma" or bool(match and match["name"] in WINDOWED and not match["param"])
+
+
 def macd_windows(parameters: Mapping[str, float], condition: str) -> tuple[int, int, int]:
     """The MACD fast/slow/signal windows from parameters, 12/26/9 by default."""
     values = [

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import uuid4
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vantageadapt.models import (
     METRIC_NAMES,
@@ -17,28 +16,17 @@ from vantageadapt.models import (
     Metrics,
     Regime,
     StrategyInsight,
+    UtcTime,
+    utc_now,
 )
+from vantageadapt.results import PatchRecord, RunStatus
 
-RunStatus = Literal["running", "finished", "interrupted", "budget_exceeded", "failed"]
 Window = Literal["in_sample", "out_of_sample", "test"]
 
 
 def new_id() -> str:
     """A fresh random id for a run or an iteration."""
     return uuid4().hex
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
-"""A time as the store keeps it: naive values are read as UTC, aware ones converted to UTC."""
 
 
 class _Record(BaseModel):
@@ -64,7 +52,7 @@ class RunRecord(_Record):
     test_metrics: dict[str, float] | None = None
     unmet: list[str] = Field(default_factory=list)
     message: str = ""
-    started_at: UtcTime = Field(default_factory=_now)
+    started_at: UtcTime = Field(default_factory=utc_now)
     finished_at: UtcTime | None = None
 
 
@@ -103,7 +91,7 @@ class StrategyRecord(_Record):
     parameters: dict[str, float]
     insight: StrategyInsight | None = None
     performance: list[PerformanceRecord] = Field(default_factory=list)
-    created_at: UtcTime = Field(default_factory=_now)
+    created_at: UtcTime = Field(default_factory=utc_now)
 
     @field_validator("performance")
     @classmethod
@@ -145,24 +133,6 @@ class StrategySummary(_Record):
     created_at: UtcTime
 
 
-class PatchRecord(_Record):
-    """A code or prompt patch the agent tried, kept or rolled back."""
-
-    id: str = Field(default_factory=new_id)
-    run_id: str | None = Field(default=None, description="set by the store")
-    iteration: int | None = Field(default=None, description="set by the store")
-    kind: Literal["code", "prompt"] = "code"
-    target: str
-    op: str
-    status: Literal["kept", "rejected"]
-    reason: str
-    diff: str = ""
-    parent_id: str | None = None
-    score_before: float | None = None
-    score_after: float | None = None
-    created_at: UtcTime = Field(default_factory=_now)
-
-
 class PromptVersionRecord(_Record):
     """A version of one prompt template used or written during a run."""
 
@@ -170,7 +140,7 @@ class PromptVersionRecord(_Record):
     version: int
     template: str
     reason: str = ""
-    created_at: UtcTime = Field(default_factory=_now)
+    created_at: UtcTime = Field(default_factory=utc_now)
 
 
 class IterationRecord(_Record):
@@ -191,7 +161,7 @@ class IterationRecord(_Record):
     prompt_versions: list[PromptVersionRecord] = Field(default_factory=list)
     llm_calls: list[LLMCall] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
-    created_at: UtcTime = Field(default_factory=_now)
+    created_at: UtcTime = Field(default_factory=utc_now)
 
     @property
     def deflated_sharpe(self) -> float:

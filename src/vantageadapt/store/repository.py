@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from vantageadapt.errors import ConfigError, StoreError, VantageError
 from vantageadapt.models import LLMCall, Metrics
 from vantageadapt.results import best_iteration
-from vantageadapt.store import queries, rows
+from vantageadapt.store import calibrations, queries, rows
+from vantageadapt.store.calibrations import CalibrationRecord
 from vantageadapt.store.engine import create_engine
 from vantageadapt.store.migrate import ensure_schema
 from vantageadapt.store.records import (
@@ -198,18 +199,14 @@ class DatabaseConnection:
 
     # ----- reads --------------------------------------------------------------------------
 
-    async def save_calibration(self, record: Any) -> str:
-        """Store a `vantage calibrate` result (a store.calibrations.CalibrationRecord)."""
-        from vantageadapt.store import calibrations
-
+    async def save_calibration(self, record: CalibrationRecord) -> str:
+        """Store a `vantage calibrate` result."""
         async with self._transaction(f"saving calibration {record.id}") as session:
             await calibrations.add(session, record)
         return record.id
 
-    async def latest_calibration(self, run_id: str) -> Any:
+    async def latest_calibration(self, run_id: str) -> CalibrationRecord | None:
         """The newest calibration that measured this run's p-value, or None."""
-        from vantageadapt.store import calibrations
-
         action = f"reading calibrations of run {run_id}"
         return await self._read(action, calibrations.latest_for_run, run_id)
 

@@ -145,6 +145,7 @@ class PatchRow(Base):
     target: Mapped[str] = mapped_column(sa.String(200))
     op: Mapped[str] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(10), index=True)
+    stage: Mapped[str | None] = mapped_column(sa.String(10))
     reason: Mapped[str] = mapped_column(sa.Text)
     diff: Mapped[str] = mapped_column(sa.Text)
     parent_id: Mapped[str | None] = mapped_column(sa.String(64))

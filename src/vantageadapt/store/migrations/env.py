@@ -6,7 +6,9 @@ import asyncio
 
 from alembic import context
 
+from vantageadapt.store.engine import create_engine
 from vantageadapt.store.schema import Base
+from vantageadapt.store.url import resolve_database_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,9 +28,6 @@ def run_migrations(connection) -> None:  # connection: sqlalchemy.engine.Connect
 
 
 async def _run_with_own_engine() -> None:
-    from vantageadapt.store.engine import create_engine
-    from vantageadapt.store.url import resolve_database_url
-
     engine = create_engine(resolve_database_url(config.get_main_option("sqlalchemy.url")))
     try:
         async with engine.begin() as conn:

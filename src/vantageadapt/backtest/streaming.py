@@ -1,0 +1,54 @@
+"""The kernel's metrics row from the sums it streams (no NaN, no inf)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from vantageadapt.backtest.layout import PROFIT_FACTOR_CAP
+
+
+@njit(cache=True, nogil=True)
+def finish_metrics_nb(
+    out, n, n_periods, final_eq, init_cash, sums, mdd, exposed, trades_stats, ann
+):  # fmt: skip
+    """Turn the streaming sums into the METRIC_NAMES row (no NaN, no inf).
+
+    n counts rows (exposure); sums are over n_periods period returns, ann periods a year.
+    """
+    out[:] = 0.0
+    if n <= 0:
+        return
+    sum_r, sum_r2, sum_d2 = sums[0], sums[1], sums[2]
+    n_closed, wins, gross_win, gross_loss, sum_ret = (
+        trades_stats[0],
+        trades_stats[1],
+        trades_stats[2],
+        trades_stats[3],
+        trades_stats[4],
+    )
+    k = max(n_periods, 1)
+    mean = sum_r / k
+    scale = np.sqrt(ann)
+    if k > 1:
+        var = (sum_r2 - k * mean * mean) / (k - 1)
+        std = np.sqrt(var) if var > 0.0 else 0.0
+        if std > 1e-15:
+            out[1] = mean / std * scale
+    downside = np.sqrt(sum_d2 / k)
+    if downside > 1e-15 and k > 1:  # one period gives no ratio (empyrical: NaN)
+        out[2] = mean / downside * scale
+    out[0] = final_eq / init_cash - 1.0
+    out[3] = mdd
+    out[5] = n_closed
+    if n_closed > 0:
+        out[4] = wins / n_closed
+        out[7] = sum_ret / n_closed
+        if gross_loss > 0.0:
+            out[6] = min(gross_win / gross_loss, PROFIT_FACTOR_CAP)
+        elif wins > 0:
+            out[6] = PROFIT_FACTOR_CAP
+    out[8] = exposed / n
+    for i in range(out.shape[0]):
+        if not np.isfinite(out[i]):
+            out[i] = 0.0
