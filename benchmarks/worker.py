@@ -1,6 +1,10 @@
 """Sandbox overhead: a 5-iteration offline run with workspace code in bubblewrap workers
 against the same run with it imported in-process (the way before the sandbox); one JSON line.
 
+Without --quick it is the run the issue names: `vantage data sample`'s default sample (10
+assets x 100,000 rows, seed 0) and `vantage run`'s default settings (trials included), with
+thresholds no strategy reaches so all 5 iterations (and their self-improvement) run.
+
 The reference swaps the run's WorkspaceRunner for one that imports the workspace modules into
 this process (only our own offline improver's patches run here, so that is safe for a
 benchmark); everything else, seed and data included, is the same.
@@ -25,7 +29,7 @@ from vantageadapt.agent.workspace import version_of
 from vantageadapt.data import write_sample_data
 from vantageadapt.optimize.scoring import batched
 from vantageadapt.pipeline import run_pipeline
-from vantageadapt.settings import load_settings
+from vantageadapt.settings import RunSettings, load_settings
 
 UNREACHABLE = {"total_return": 100.0, "sortino_ratio": 100.0, "win_rate": 1.0, "total_trades": 1e6}
 
@@ -123,11 +127,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 assets x 20,000 rows, 20 trials")
     parser.add_argument("--assets", type=int, default=10)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--trials", type=int, default=None, help="default: the run's default")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each way (best counts)")
     args = parser.parse_args()
-    assets, rows, trials = (4, 20_000, 20) if args.quick else (args.assets, args.rows, args.trials)
+    trials = args.trials or RunSettings().optimize.trials
+    assets, rows, trials = (4, 20_000, 20) if args.quick else (args.assets, args.rows, trials)
     repeat = 1 if args.quick else args.repeat
     waited = _waiting()
     times: dict[str, list[float]] = {"worker": [], "in_process": []}

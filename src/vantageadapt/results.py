@@ -23,9 +23,10 @@ class _Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-PatchStage = Literal["propose", "static", "sandbox", "evaluate", "accept"]
+PatchStage = Literal["propose", "static", "sandbox", "evaluate", "accept", "run"]
 """Where a patch's check ended: its proposal, the static check, the sandbox (contract tests),
-the fixed evaluator, or the acceptance rule (kept patches end there)."""
+the fixed evaluator, or the acceptance rule (kept patches end there); `run` marks a rollback
+record (op `rollback`): a kept code patch undone after failing later in the run's worker."""
 
 
 class PatchRecord(_Result):

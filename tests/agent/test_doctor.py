@@ -17,12 +17,14 @@ def test_doctor_reports_each_check_and_masks_passwords(tmp_path):
     assert set(checks) == {
         "bubblewrap",
         "user namespaces",
+        "seccomp filter",
         "sandbox worker",
         "database",
         "chromium (report test)",
         "numba cache",
     }
     assert checks["bubblewrap"]["ok"] and checks["sandbox worker"]["ok"]
+    assert checks["seccomp filter"]["ok"] and "fork" in checks["seccomp filter"]["detail"]
     assert "price_zscore" in checks["sandbox worker"]["detail"]
     assert not checks["database"]["ok"] and "hunter2" not in checks["database"]["detail"]
     assert not list(tmp_path.glob("*.db"))  # looking never creates a database

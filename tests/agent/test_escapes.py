@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.escapes import _NAMES, FAKE_KEY, Target, escape_payloads
-from vantageadapt.agent import GodelAgent, Workspace, WorkspaceRunner, godel
+from vantageadapt.agent import GodelAgent, Workspace, WorkspaceRunner, code_round
 from vantageadapt.models import CodePatch, PatchOp
 
 from .conftest import ScriptedStrategist, make_context, package_untouched
@@ -42,7 +42,7 @@ async def test_hostile_patch_is_rejected_and_reaches_nothing(
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text(f"OPENAI_API_KEY={FAKE_KEY}\n")
     if static_filter == "off":
-        monkeypatch.setattr(godel, "check_source", lambda *args, **kwargs: None)
+        monkeypatch.setattr(code_round, "check_source", lambda *args, **kwargs: None)
     aims = tmp_path / "aims"
     aims.mkdir()
     with Target(aims) as target:
@@ -72,7 +72,7 @@ async def test_hostile_patch_is_rejected_and_reaches_nothing(
 async def test_the_rejection_reason_shows_the_attempt_failed_inside(
     workspace, agents, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(godel, "check_source", lambda *args, **kwargs: None)
+    monkeypatch.setattr(code_round, "check_source", lambda *args, **kwargs: None)
     with Target(tmp_path) as target:
         patch = CodePatch(
             target="indicators.py",
@@ -89,3 +89,51 @@ async def test_the_rejection_reason_shows_the_attempt_failed_inside(
     # Inside, pid 1 (bwrap) holds only the sandbox's own environment.
     assert "escape attempt finished" in outcome.reason
     assert "PATH=/usr/bin:/bin" in outcome.reason and FAKE_KEY not in outcome.reason
+
+
+_SYSCALLS = """
+import os, socket, subprocess, threading
+_seen = []
+def _try(what, fn):
+    try:
+        fn()
+        _seen.append(what + ": allowed")
+    except OSError as exc:
+        _seen.append(f"{what}: errno {exc.errno}")
+_try("fork", lambda: os.fork() or os._exit(0))
+_try("exec", lambda: os.execv("/usr/bin/true", ["true"]))
+_try("subprocess", lambda: subprocess.run(["/usr/bin/true"]))
+_try("posix_spawn", lambda: os.posix_spawn("/usr/bin/true", ["true"], {}))
+_try("inet", lambda: socket.socket(socket.AF_INET).close())
+_try("inet6", lambda: socket.socket(socket.AF_INET6).close())
+_try("netlink", lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW).close())
+_try("unix", lambda: socket.socket(socket.AF_UNIX).close())
+_thread = threading.Thread(target=lambda: None)
+_try("thread", lambda: (_thread.start(), _thread.join()))
+raise RuntimeError("calls: " + "; ".join(_seen))
+"""
+
+
+async def test_the_seccomp_filter_refuses_processes_programs_and_sockets(
+    workspace, agents, monkeypatch
+):
+    from vantageadapt.agent.seccomp import worker_filter
+
+    assert worker_filter().ok, worker_filter().reason
+    monkeypatch.setattr(code_round, "check_source", lambda *args, **kwargs: None)
+    patch = CodePatch(
+        target="indicators.py", op=PatchOp.insert_code, code=_SYSCALLS, reason="syscalls"
+    )
+    agent = agents(workspace=workspace, llm=ScriptedStrategist([patch]))
+
+    async def evaluate(hooks):
+        return 0.0
+
+    [outcome] = await agent.improve(make_context(), evaluate)
+    assert outcome.status == "rejected" and outcome.stage == "sandbox"
+    refused = {"fork": 1, "exec": 1, "subprocess": 1, "posix_spawn": 1}
+    refused |= {"inet": 97, "inet6": 97, "netlink": 97}  # EPERM, EAFNOSUPPORT
+    for call, code in refused.items():
+        assert f"{call}: errno {code}" in outcome.reason, outcome.reason
+    # Threads (numba, numpy) and AF_UNIX sockets still work.
+    assert "unix: allowed" in outcome.reason and "thread: allowed" in outcome.reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from vantageadapt.agent.rounds import accepts
 from vantageadapt.llm.offline_patches import propose_patch_offline
 from vantageadapt.models import CodePatch, MarketRegime, PatchOp, PromptChange
 from vantageadapt.prompts import PromptManager
@@ -78,14 +79,12 @@ async def test_helpful_patch_is_kept_and_used_next_iteration(workspace, agents):
     assert [x["id"] for x in lineage] == [kept.id, rejected.id]
 
 
-async def test_threshold_is_absolute_gain_and_ties_never_pass(workspace, agents):
-    agent = agents(0.0, workspace=workspace)
-    assert agent._accepts(1.0, 1.0)[0] is False
-    assert agent._accepts(1.0, 1.01)[0] is True
-    agent = agents(0.1, workspace=workspace)
-    assert agent._accepts(-2.0, -1.95)[0] is False
-    assert agent._accepts(-2.0, -1.9)[0] is True
-    assert agent._accepts(0.0, float("nan"))[0] is False
+def test_threshold_is_absolute_gain_and_ties_never_pass():
+    assert accepts(1.0, 1.0, 0.0)[0] is False
+    assert accepts(1.0, 1.01, 0.0)[0] is True
+    assert accepts(-2.0, -1.95, 0.1)[0] is False
+    assert accepts(-2.0, -1.9, 0.1)[0] is True
+    assert accepts(0.0, float("nan"), 0.1)[0] is False
 
 
 async def test_failing_evaluation_is_a_rejection_not_a_crash(workspace, agents):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -114,3 +115,24 @@ def test_export_applies_to_a_checkout(stored, tmp_path):
 def test_export_of_unknown_run_fails(stored):
     result = runner.invoke(app, ["patches", "export", "missing-run"])
     assert result.exit_code != 0 and "not found" in str(result.exception)
+
+
+def test_export_leaves_out_a_kept_patch_that_was_rolled_back(stored):
+    run_id, _, _, widened = stored
+    undo = PatchRecord(
+        target=widened.target,
+        op="rollback",
+        status="rejected",
+        reason="failed in the run's worker; rolled back",
+        parent_id=widened.id,
+    )
+
+    async def save() -> None:
+        async with DatabaseForTests() as db:
+            await db.save_patch(run_id, undo)
+
+    asyncio.run(save())
+    result = runner.invoke(app, ["patches", "export", run_id])
+    assert result.exit_code == 0, result.output
+    assert "TRADE_PENALTY = 4.0" in result.stdout and "1 kept patch(es)" in result.stdout
+    assert "'take_profit': (1.0, 1.5)" not in result.stdout

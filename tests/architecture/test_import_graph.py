@@ -173,7 +173,7 @@ PART_EDGES = _part_edges()
 
 def test_the_walker_sees_every_kind_of_import():
     """Guards the walker itself: a function-level, a TYPE_CHECKING and a module-level import."""
-    assert "vantageadapt.report" in GRAPH["vantageadapt.pipeline.loop"]  # inside a function
+    assert "vantageadapt.report" in GRAPH["vantageadapt.pipeline.finish"]  # inside a function
     assert "vantageadapt.agent.godel" in GRAPH["vantageadapt.agent"]  # module level
     assert "vantageadapt.agent.strategic_trader" in GRAPH["vantageadapt.agent"]  # lazy export
     assert "vantageadapt.models" in GRAPH["vantageadapt.agent.contracts"]  # import_module("...")

@@ -144,6 +144,15 @@ def escape_payloads(target: Target) -> dict[str, str]:
             "_try('ppid', lambda: os.kill(os.getppid(), signal.SIGKILL))\n"
             "_try('all', lambda: os.kill(-1, signal.SIGKILL))"
         ),
+        "fork-exec-socket": (
+            "import os, socket\n"
+            f"_touch = ['/usr/bin/touch', {m['fork-exec-socket']!r}]\n"
+            "_try('fork', lambda: os.fork() or os.execv(_touch[0], _touch))\n"
+            "_try('spawn', lambda: os.posix_spawn(_touch[0], _touch, {}))\n"
+            f"_try('raw', lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 6))\n"
+            f"_try('inet', lambda: socket.socket().connect(('127.0.0.1', {port})))\n"
+            "_try('exec', lambda: os.execv(_touch[0], _touch))"
+        ),
         "forge-protocol": (
             "import os\n"
             '_fake = b\'{"body":{"ok":true,"result":{"version":"x","indicators":[]}},'
@@ -170,5 +179,6 @@ _NAMES = (
     "network",
     "write-workspace-and-package",
     "kill-parent",
+    "fork-exec-socket",
     "forge-protocol",
 )

@@ -69,7 +69,9 @@ def test_resume_drops_the_patches_of_an_iteration_cut_off_before_it_was_saved(
     sample_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # Every patch that passes its checks is kept, so both rounds change code and prompts.
-    monkeypatch.setattr(GodelAgent, "_accepts", lambda self, before, after: (True, "test keeps"))
+    monkeypatch.setattr(
+        "vantageadapt.agent.rounds.accepts", lambda before, after, threshold: (True, "test keeps")
+    )
     flags = fast_flags(
         sample_path,
         iterations=4,

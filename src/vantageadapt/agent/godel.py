@@ -3,59 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
-import json
 import logging
-import math
-import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from vantageadapt.agent.hooks import WorkspaceHooks
-from vantageadapt.agent.patch_ops import apply_patch, unified_diff
+from vantageadapt.agent.code_round import code_round
+from vantageadapt.agent.lineage import Lineage, standing
+from vantageadapt.agent.prompt_round import prompt_round
+from vantageadapt.agent.rollback import roll_back
+from vantageadapt.agent.rounds import Evaluate
 from vantageadapt.agent.runner import WorkspaceRunner
 from vantageadapt.agent.sandbox import SandboxLimits
-from vantageadapt.agent.static_check import check_source
-from vantageadapt.agent.worker import WorkerError
-from vantageadapt.agent.workspace import MODULE_FILES, Workspace
-from vantageadapt.errors import (
-    BudgetExceeded,
-    ConfigError,
-    ExecutorError,
-    PatchRejected,
-    ProviderError,
-    StoreError,
-)
+from vantageadapt.agent.tracking import PerformanceTracker
+from vantageadapt.agent.workspace import Workspace
+from vantageadapt.errors import ConfigError
 from vantageadapt.llm.interface import LLMInterface
-from vantageadapt.logs import scrub_untrusted
-from vantageadapt.models import (
-    CodePatch,
-    ImprovementContext,
-    MarketRegime,
-    PromptChange,
-    utc_now,
-)
-from vantageadapt.results import PatchRecord, PatchStage
+from vantageadapt.models import CodePatch, ImprovementContext, PromptChange
+from vantageadapt.results import PatchRecord
 
 logger = logging.getLogger(__name__)
-
-Evaluate = Callable[[WorkspaceHooks], Awaitable[float]]
-# Failures of outside services or of the run itself propagate: they say nothing about a patch.
-_NOT_THE_PATCH = (
-    BudgetExceeded,
-    ProviderError,
-    StoreError,
-    ExecutorError,
-    asyncio.CancelledError,
-    KeyboardInterrupt,
-)
-_LINEAGE = "lineage.jsonl"
-
-
-def _key(metrics: Mapping[str, float]) -> tuple[float, float]:
-    return float(metrics.get("sortino_ratio", 0.0)), float(metrics.get("total_return", 0.0))
 
 
 class GodelAgent:
@@ -64,7 +32,8 @@ class GodelAgent:
     Acceptance: a patch is kept only when the fixed evaluator's validation score rises by at
     least `improvement_threshold` in absolute score units over its parent's score, measured
     in the same call with the same evaluator (gain > 0 is also required, so a threshold of 0
-    never keeps a tie). Anything else is rolled back.
+    never keeps a tie). Anything else is rolled back, and so is kept code that fails later in
+    the run's worker (`roll_back`).
     """
 
     def __init__(
@@ -94,12 +63,12 @@ class GodelAgent:
         self.limits = limits
         # Workspace code runs only in the runner's workers, never in this process.
         self.runner = runner if runner is not None else WorkspaceRunner(workspace, limits=limits)
-        self.best: dict[MarketRegime, dict[str, Any]] = {}
-        self.last: dict[MarketRegime, dict[str, Any]] = {}
+        self.performance = PerformanceTracker()
         self.rounds = 0
-        self.outcomes: list[PatchRecord] = self._read_lineage()
+        self.lineage = Lineage(workspace.root)
+        self.outcomes: list[PatchRecord] = self.lineage.read()
 
-    # performance --------------------------------------------------------------------------
+    # performance (the seed's API) ---------------------------------------------------------
     def track_performance(
         self,
         metrics: Mapping[str, float] | BaseModel,
@@ -107,12 +76,17 @@ class GodelAgent:
         market_regime: Any,
     ) -> None:
         """Keep the last and the best (by sortino, then return) metrics of each regime."""
-        values = metrics.model_dump() if isinstance(metrics, BaseModel) else dict(metrics)
-        regime = MarketRegime.parse(market_regime)
-        entry = {"metrics": values, "parameters": dict(parameters)}
-        self.last[regime] = entry
-        if regime not in self.best or _key(values) > _key(self.best[regime]["metrics"]):
-            self.best[regime] = entry
+        self.performance.track(metrics, parameters, market_regime)
+
+    @property
+    def best(self) -> dict[Any, dict[str, Any]]:
+        """The best metrics and parameters seen per regime."""
+        return self.performance.best
+
+    @property
+    def last(self) -> dict[Any, dict[str, Any]]:
+        """The last metrics and parameters seen per regime."""
+        return self.performance.last
 
     def needs_improvement(self) -> bool:
         """Whether an improvement round is left (the pipeline asks only when thresholds miss)."""
@@ -120,8 +94,8 @@ class GodelAgent:
 
     @property
     def parent_id(self) -> str | None:
-        """The last kept patch: the workspace state new patches apply to (None: pristine)."""
-        kept = [o for o in self.outcomes if o.status == "kept"]
+        """The last kept patch still standing: the state new patches apply to (None: pristine)."""
+        kept = standing(self.outcomes)
         return kept[-1].id if kept else None
 
     # proposals ----------------------------------------------------------------------------
@@ -173,29 +147,28 @@ class GodelAgent:
             current = await asyncio.to_thread(self.runner.current)
             self.runner.start()  # the candidate's worker starts while the parent is re-scored
             score = float(await evaluate(current))
-            outcomes.append(await self._code_round(ctx, evaluate, score))
+            outcomes.append(await code_round(self, ctx, evaluate, score))
             if outcomes[0].status == "kept" and outcomes[0].score_after is not None:
                 score = outcomes[0].score_after
         if self.prompts is not None:
             if evaluate_prompts is not None or score is None:
                 evaluate = evaluate_prompts or evaluate
                 score = float(await evaluate(await asyncio.to_thread(self.runner.current)))
-            outcomes.append(await self._prompt_round(ctx, evaluate, score))
+            outcomes.append(await prompt_round(self, ctx, evaluate, score))
         return outcomes
 
-    def _accepts(self, before: float, after: float) -> tuple[bool, str]:
-        gain = after - before
-        ok = math.isfinite(after) and gain > 0 and gain >= self.improvement_threshold
-        sign = ">=" if ok else "<"
-        return ok, (
-            f"validation score {before:.4f} -> {after:.4f} "
-            f"(gain {gain:+.4f} {sign} threshold {self.improvement_threshold})"
-        )
+    def roll_back(
+        self, error: str, iteration: int, *, to_template: bool = False
+    ) -> list[PatchRecord]:
+        """Undo the newest kept code patch (all with `to_template`) after `error` in the run's
+        worker; the rollback records (see `agent.rollback`)."""
+        return roll_back(self, error, iteration, to_template=to_template)
 
-    def _record(self, outcome: PatchRecord) -> PatchRecord:
+    # lineage ------------------------------------------------------------------------------
+    def record(self, outcome: PatchRecord) -> PatchRecord:
+        """Append one outcome to the lineage (memory and file) and log it."""
         self.outcomes.append(outcome)
-        with (self.workspace.root / _LINEAGE).open("a", encoding="utf-8") as handle:
-            handle.write(outcome.model_dump_json() + "\n")
+        self.lineage.append(outcome)
         logger.info(
             "patch %s on %s: %s (%s)",
             outcome.id[:8],
@@ -207,177 +180,4 @@ class GodelAgent:
 
     def forget(self, saved: Collection[str]) -> None:
         """Drop the outcomes whose ids the run never saved (an iteration cut off mid-way)."""
-        kept = [o for o in self.outcomes if o.id in saved]
-        if len(kept) == len(self.outcomes):
-            return
-        self.outcomes = kept
-        path = self.workspace.root / _LINEAGE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(o.model_dump_json() + "\n" for o in kept), encoding="utf-8")
-        tmp.replace(path)
-
-    def _read_lineage(self) -> list[PatchRecord]:
-        path = self.workspace.root / _LINEAGE
-        if not path.is_file():
-            return []
-        return [
-            PatchRecord.model_validate(json.loads(line)) for line in path.read_text().splitlines()
-        ]
-
-    async def _code_round(
-        self, ctx: ImprovementContext, evaluate: Evaluate, before: float
-    ) -> PatchRecord:
-        patch_id = uuid.uuid4().hex
-        base = {
-            "id": patch_id,
-            "parent_id": self.parent_id,
-            "kind": "code",
-            "score_before": before,
-            "iteration": ctx.iteration,
-            "created_at": utc_now(),
-        }
-        try:
-            patch = await self.propose_patch(ctx)
-        except (ConfigError, PatchRejected) as exc:
-            return self._record(
-                PatchRecord(
-                    **base,
-                    target="",
-                    op="",
-                    status="rejected",
-                    stage="propose",
-                    reason=f"no valid proposal: {exc}",
-                )
-            )
-        base.update(target=patch.target, op=patch.op.value)
-        sources = self.workspace.sources()
-        if patch.target not in sources:
-            return self._reject(
-                base,
-                "static",
-                patch.reason,
-                (f"{patch.target!r} is not a workspace module; one of {', '.join(MODULE_FILES)}"),
-            )
-        try:
-            new = apply_patch(sources[patch.target], patch)
-            base["diff"] = unified_diff(sources[patch.target], new, patch.target)
-            check_source(new, filename=patch.target, original=sources[patch.target])
-        except PatchRejected as exc:
-            return self._reject(base, "static", patch.reason, str(exc))
-        candidate_dir = self.workspace.stage(patch_id, patch.target, new)
-        try:
-            candidate = await asyncio.to_thread(self.runner.candidate, candidate_dir)
-        except WorkerError as exc:
-            return self._reject(base, "sandbox", patch.reason, str(exc))
-        try:
-            outcome = await self._judge(base, patch, candidate, evaluate, before)
-        except BaseException:
-            candidate.close()
-            raise
-        if outcome.status == "kept":
-            self.runner.adopt(candidate)  # its worker holds exactly the kept modules
-        else:
-            candidate.close()
-        return outcome
-
-    async def _judge(
-        self,
-        base: dict[str, Any],
-        patch: CodePatch,
-        candidate: WorkspaceHooks,
-        evaluate: Evaluate,
-        before: float,
-    ) -> PatchRecord:
-        """Contract tests, then the fixed evaluator, both with the candidate's worker."""
-        try:
-            await asyncio.to_thread(candidate.contracts)
-        except WorkerError as exc:
-            return self._reject(base, "sandbox", patch.reason, str(exc))
-        try:
-            after = float(await evaluate(candidate))
-        except _NOT_THE_PATCH:
-            raise
-        except Exception as exc:  # workspace code failing here is a rejection, not a crash
-            return self._reject(base, "evaluate", patch.reason, f"{type(exc).__name__}: {exc}")
-        ok, verdict = self._accepts(before, after)
-        base["score_after"] = after
-        if not ok:
-            return self._reject(base, "accept", patch.reason, f"rolled back: {verdict}")
-        self.workspace.keep(self.workspace.candidates_dir / base["id"], patch.target)
-        return self._record(
-            PatchRecord(
-                **base, status="kept", stage="accept", reason=f"{patch.reason} -> kept: {verdict}"
-            )
-        )
-
-    def _reject(
-        self, base: dict[str, Any], stage: PatchStage, why: str, verdict: str
-    ) -> PatchRecord:
-        # What a candidate's code produced is cut and scrubbed before it is stored or shown.
-        return self._record(
-            PatchRecord(
-                **base,
-                status="rejected",
-                stage=stage,
-                reason=f"{why} -> rejected at {stage}: {scrub_untrusted(verdict, 800)}",
-            )
-        )
-
-    async def _prompt_round(
-        self, ctx: ImprovementContext, evaluate: Evaluate, before: float
-    ) -> PatchRecord:
-        base = {
-            "id": uuid.uuid4().hex,
-            "parent_id": self.parent_id,
-            "kind": "prompt",
-            "op": "update_prompt",
-            "score_before": before,
-            "iteration": ctx.iteration,
-            "created_at": utc_now(),
-        }
-        try:
-            change = await self.propose_prompt_change(ctx)
-        except (ConfigError, PatchRejected) as exc:
-            return self._record(
-                PatchRecord(
-                    **base,
-                    target="",
-                    status="rejected",
-                    stage="propose",
-                    reason=f"no valid proposal: {exc}",
-                )
-            )
-        base["target"] = change.name
-        try:
-            old, version = self.prompts.get(change.name)
-            base["diff"] = "".join(
-                difflib.unified_diff(
-                    old.splitlines(keepends=True),
-                    change.template.splitlines(keepends=True),
-                    fromfile=f"a/{change.name}.prompt",
-                    tofile=f"b/{change.name}.prompt",
-                )
-            )
-            self.prompts.update_prompt(change.name, change.template, change.reason)
-        except ConfigError as exc:
-            return self._reject(base, "static", change.reason, str(exc))
-        try:
-            after = float(await evaluate(await asyncio.to_thread(self.runner.current)))
-        except _NOT_THE_PATCH:
-            self.prompts.rollback(change.name, version)
-            raise
-        except Exception as exc:
-            self.prompts.rollback(change.name, version)
-            return self._reject(base, "evaluate", change.reason, f"{type(exc).__name__}: {exc}")
-        ok, verdict = self._accepts(before, after)
-        base["score_after"] = after
-        if not ok:
-            self.prompts.rollback(change.name, version)
-            return self._reject(
-                base, "accept", change.reason, f"rolled back to v{version}: {verdict}"
-            )
-        return self._record(
-            PatchRecord(
-                **base, status="kept", stage="accept", reason=f"{change.reason} -> kept: {verdict}"
-            )
-        )
+        self.outcomes = self.lineage.keep_only(self.outcomes, saved)

@@ -136,6 +136,10 @@ class WorkspaceRunner:
         self._hooks = self._take(sources, deadline=None)
         return self._hooks
 
+    def runs_kept_code(self) -> bool:
+        """Whether the kept modules differ from the shipped template (so run in a worker)."""
+        return self.workspace.sources() != _template()
+
     def candidate(self, folder: Path) -> WorkspaceHooks:
         """A fresh worker for a staged candidate, limited to `limits.timeout_s` of wall time."""
         if not self.isolated:

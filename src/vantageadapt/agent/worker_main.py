@@ -24,6 +24,7 @@ import pandas as pd
 
 from vantageadapt.agent import contracts
 from vantageadapt.agent.protocol import MAX_FRAMES, decode, encode
+from vantageadapt.agent.seccomp import load_filter
 from vantageadapt.agent.workspace import MODULE_FILES, version_of
 from vantageadapt.models import MarketContext, StrategyInsight
 from vantageadapt.optimize.scoring import batched
@@ -125,8 +126,17 @@ def warm_up() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve requests on stdin/stdout until stdin closes."""
-    folder = _template_folder() if argv[:1] == ["--template"] else Path(argv[0])
+    """Serve requests on stdin/stdout until stdin closes.
+
+    argv: FOLDER or `--template`, then optionally `--seccomp NUMBER:HEX`, the seccomp filter
+    this process loads before it serves anything (it fails to start if it cannot).
+    """
+    args = list(argv)
+    if "--seccomp" in args:
+        at = args.index("--seccomp")
+        load_filter(args[at + 1])
+        del args[at : at + 2]
+    folder = _template_folder() if args[:1] == ["--template"] else Path(args[0])
     # The protocol keeps the real stdout; anything workspace code prints goes to stderr.
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

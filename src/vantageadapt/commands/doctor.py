@@ -1,4 +1,5 @@
-"""`vantage doctor`: what works on this machine (sandbox, database, browser, numba cache)."""
+"""`vantage doctor`: what works on this machine (sandbox, seccomp, database, browser, numba
+cache)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,14 @@ def _namespaces() -> Check:
         and values.get("unprivileged_userns_clone", "1") != "0"
     ) or os.geteuid() == 0
     return "user namespaces", ok, ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _seccomp() -> Check:
+    from vantageadapt.agent.seccomp import worker_filter
+
+    status = worker_filter()
+    detail = f"{status.reason}; each worker loads it before any workspace code runs"
+    return "seccomp filter", status.ok, detail if status.ok else status.reason
 
 
 def _worker() -> Check:
@@ -134,10 +143,12 @@ def doctor(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON on stdout."),
 ) -> None:
-    """Check what works here: bubblewrap sandbox, namespaces, database, Chromium, numba cache."""
+    """Check what works here: bubblewrap sandbox, namespaces, seccomp filter, worker, database,
+    Chromium, numba cache."""
     checks: list[Callable[[], Check]] = [
         _bubblewrap,
         _namespaces,
+        _seccomp,
         _worker,
         lambda: _database(db),
         _chromium,

@@ -185,7 +185,10 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(
                 f"run {run_id!r} not found in {_where(db)}; see `vantage patches list`"
             )
-        kept = asyncio.run(_query(db, "list_patches", run_id=run_id, status="kept"))
+        from vantageadapt.agent.lineage import standing
+
+        # A kept code patch that failed later in the run was rolled back: not exported.
+        kept = standing(asyncio.run(_query(db, "list_patches", run_id=run_id)))
         if not kept:
             raise ConfigError(
                 f"run {run_id} kept no patches; nothing to export "

@@ -31,6 +31,21 @@ def landscape_rows(landscape: Any) -> list[dict[str, float]]:
     return [{k: float(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def prompt_versions(prompts: Any, iteration: IterationResult, *, first: bool):
+    """Prompt versions to store: all in use at the run's start, then each kept prompt change."""
+    names = prompts.names() if first else []
+    names += [p.target for p in iteration.patches if p.kind == "prompt" and p.status == "kept"]
+    versions = []
+    for name in dict.fromkeys(names):
+        template, version = prompts.get(name)
+        reason = next(
+            (p.reason for p in iteration.patches if p.kind == "prompt" and p.target == name),
+            "in use at the start of the run",
+        )
+        versions.append((name, version, template, reason))
+    return versions
+
+
 def iteration_record(
     item: IterationResult,
     calls: list[LLMCall],

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from vantageadapt.agent.lineage import standing
+from vantageadapt.agent.patches import ROLLBACK
+from vantageadapt.agent.workspace import MODULE_FILES, template_sources
 from vantageadapt.errors import ConfigError
 from vantageadapt.pipeline.stages import RunParts
 from vantageadapt.results import IterationResult
@@ -16,15 +19,14 @@ def saved_sources(
     workspace: Any, done: list[IterationResult], outcomes: list[Any]
 ) -> dict[str, str] | None:
     """The modules as the saved iterations left them; None when no kept code needs undoing."""
-    from vantageadapt.agent.workspace import MODULE_FILES, template_sources
-
-    saved = {p.id for item in done for p in item.patches}
-    kept = [p.id for item in done for p in item.patches if p.kind == "code" and p.status == "kept"]
+    patches = [p for item in done for p in item.patches]
+    kept = [p.id for p in standing(patches, "code")]
     if not kept:
-        lost = any(o.kind == "code" and o.status == "kept" and o.id not in saved for o in outcomes)
-        # Back to pristine, the package's template, only to undo a lost patch: otherwise the
-        # run keeps its own copy (made from the template of the version it started with).
-        return template_sources() if lost else None
+        # Back to pristine, the package's template, only to undo a kept patch (lost with a
+        # cut-off iteration, or rolled back): otherwise the run keeps its own copy (made
+        # from the template of the version it started with).
+        ever = any(o.kind == "code" and o.status == "kept" for o in [*outcomes, *patches])
+        return template_sources() if ever else None
     # A kept candidate's folder is the kept modules at staging with its target replaced.
     folder = workspace.candidates_dir / kept[-1]
     missing = [name for name in MODULE_FILES if not (folder / name).is_file()]
@@ -60,5 +62,6 @@ def rewind(parts: RunParts, done: list[IterationResult], records: list[Any]) -> 
             logger.info("resume: prompt %s rewound to v%d", name, version)
             prompts.rollback(name, version)
     agent.forget({p.id for item in done for p in item.patches})
-    # Every improvement round leaves at least one patch in its iteration.
-    agent.rounds = sum(1 for item in done if item.patches)
+    # Every improvement round leaves at least one patch in its iteration (a rollback alone
+    # is no round: it undoes kept code that failed in the run's worker).
+    agent.rounds = sum(1 for item in done if any(p.op != ROLLBACK for p in item.patches))
