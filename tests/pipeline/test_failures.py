@@ -87,3 +87,26 @@ def test_report_out_to_a_folder_is_refused_first(capsys, tmp_path):
 def test_usage_errors_are_exit_2_not_internal_errors(capsys, argv):
     code, _out, err = _cli(capsys, *argv)
     assert code == 2 and "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("garbage.pkl", b"not a pickle"), ("missing.pkl", None), ("empty.csv", b"")],
+)
+def test_bad_data_is_refused_before_the_database_is_created(capsys, tmp_path, name, content):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    data = folder / name
+    if content is not None:
+        data.write_bytes(content)
+    db = folder / "fresh.db"
+    home = Path(os.environ["VANTAGE_HOME"])
+    before = sorted(home.rglob("*"))
+    code, _out, err = _cli(
+        capsys, "run", "--theme", "breakout", "--data", str(data), "--db", f"sqlite:///{db}"
+    )
+    assert code == 2
+    assert str(data) in err.strip().splitlines()[-1]
+    # Nothing written: no database, no lock file, no run folder.
+    assert sorted(p.name for p in folder.iterdir()) == ([name] if content is not None else [])
+    assert sorted(home.rglob("*")) == before

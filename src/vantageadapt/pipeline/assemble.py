@@ -6,6 +6,8 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
+from vantageadapt.backtest import EngineConfig
+from vantageadapt.data import DataSplit
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.rewind import rewind
@@ -55,6 +57,15 @@ def _strategist(settings: RunSettings, prompts: Any, usage: dict[str, float]) ->
     )
 
 
+def load(settings: RunSettings, progress: Progress) -> tuple[DataSplit, EngineConfig]:
+    """The run's data, split, and its engine settings with `auto` settled."""
+    with progress.stage("load data"):
+        split = load_split(settings)
+    engine = run_engine(settings, split)
+    progress.note(engine.summary())
+    return split, engine
+
+
 async def assemble(
     settings: RunSettings,
     progress: Progress,
@@ -63,17 +74,16 @@ async def assemble(
     state: Any,
     done: list[IterationResult],
     usage: dict[str, float],
+    loaded: tuple[DataSplit, EngineConfig] | None = None,
 ) -> RunParts:
-    """The run's parts (workers end with `stack`); `state` is the stored run on resume."""
+    """The run's parts (workers end with `stack`); `state` is the stored run on resume,
+    `loaded` the data and engine settings when the caller loaded them already."""
     from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace, WorkspaceRunner
     from vantageadapt.data import data_fingerprint
     from vantageadapt.prompts import PromptManager
     from vantageadapt.store.records import new_id
 
-    with progress.stage("load data"):
-        split = load_split(settings)
-    engine = run_engine(settings, split)
-    progress.note(engine.summary())
+    split, engine = loaded if loaded is not None else load(settings, progress)
     if state is not None:
         persist.check_same_data(state.run, split.test_fingerprint)
     run_id = state.run.id if state is not None else new_id()

@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from vantageadapt.errors import BudgetExceeded, VantageError
 from vantageadapt.models import MarketRegime
 from vantageadapt.pipeline import breadth, persist
-from vantageadapt.pipeline.assemble import assemble
+from vantageadapt.pipeline.assemble import assemble, load
 from vantageadapt.pipeline.finish import wrap_up
 from vantageadapt.pipeline.improve import Plan, improve
 from vantageadapt.pipeline.progress import Progress
@@ -26,6 +26,7 @@ from vantageadapt.pipeline.stages import (
 from vantageadapt.pipeline.usage import add_usage, fill, new_usage, unsaved_calls
 from vantageadapt.results import IterationResult, PatchRecord, RunFailed, RunResult
 from vantageadapt.settings import RunSettings
+from vantageadapt.store import DatabaseConnection
 
 logger = logging.getLogger(__name__)
 
@@ -125,10 +126,16 @@ async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, f
 
 
 async def _run(settings: RunSettings, progress: Progress, *, report: bool = True) -> RunResult:
-    from vantageadapt.store import DatabaseConnection
-
     started = time.perf_counter()
     usage = new_usage()
+    loaded = None
+    if not settings.resume:
+        if settings.data.path is not None:
+            # Stored absolute, so `--resume` and `vantage report` work from any folder.
+            data = settings.data.model_copy(update={"path": settings.data.path.resolve()})
+            settings = settings.model_copy(update={"data": data})
+        # Bad data or engine settings fail here, before the database is created or written.
+        loaded = load(settings, progress)
     async with DatabaseConnection(settings.store.database_url) as db, AsyncExitStack() as stack:
         done: list[IterationResult] = []
         state = None
@@ -139,11 +146,7 @@ async def _run(settings: RunSettings, progress: Progress, *, report: bool = True
             for item in state.iterations:
                 add_usage(usage, item.llm_calls)
             add_usage(usage, state.unattached_calls)  # those of the iteration cut off
-        elif settings.data.path is not None:
-            # Stored absolute, so `--resume` and `vantage report` work from any folder.
-            data = settings.data.model_copy(update={"path": settings.data.path.resolve()})
-            settings = settings.model_copy(update={"data": data})
-        parts = await assemble(settings, progress, db, stack, state, done, usage)
+        parts = await assemble(settings, progress, db, stack, state, done, usage, loaded)
         result = RunResult(
             run_id=parts.run_id,
             status="running",
