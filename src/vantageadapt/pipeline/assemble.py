@@ -6,20 +6,28 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
+from vantageadapt.agent import (
+    GodelAgent,
+    SandboxLimits,
+    StrategicTrader,
+    Workspace,
+    WorkspaceRunner,
+)
 from vantageadapt.backtest import EngineConfig
-from vantageadapt.data import DataSplit
+from vantageadapt.data import DataSplit, data_fingerprint
+from vantageadapt.llm import Budget, LLMInterface, RetryPolicy
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.rewind import rewind
 from vantageadapt.pipeline.stages import RunParts, load_split, run_dir_for, run_engine
+from vantageadapt.prompts import PromptManager
 from vantageadapt.results import IterationResult
 from vantageadapt.settings import RunSettings
+from vantageadapt.store.records import new_id
 
 
 def llm_retry(settings: RunSettings) -> Any:
     """The providers' retry policy; --llm-timeout fixes the per-request timeout."""
-    from vantageadapt.llm import RetryPolicy
-
     if settings.llm.timeout is None:
         return RetryPolicy()
     return RetryPolicy(timeout=settings.llm.timeout, fixed_timeout=True)
@@ -28,15 +36,11 @@ def llm_retry(settings: RunSettings) -> Any:
 def sandbox_limits(settings: RunSettings) -> Any:
     """The workers' limits: a candidate's wall clock from the settings, and no single request
     to any worker (the run's own included) may take longer than a whole candidate may."""
-    from vantageadapt.agent import SandboxLimits
-
     timeout = settings.agent.candidate_timeout
     return SandboxLimits(timeout_s=timeout, request_s=min(SandboxLimits.request_s, timeout))
 
 
 def _strategist(settings: RunSettings, prompts: Any, usage: dict[str, float]) -> Any:
-    from vantageadapt.llm import Budget, LLMInterface
-
     return LLMInterface.from_settings(
         settings.llm.provider,
         settings.llm.model,
@@ -78,11 +82,6 @@ async def assemble(
 ) -> RunParts:
     """The run's parts (workers end with `stack`); `state` is the stored run on resume,
     `loaded` the data and engine settings when the caller loaded them already."""
-    from vantageadapt.agent import GodelAgent, StrategicTrader, Workspace, WorkspaceRunner
-    from vantageadapt.data import data_fingerprint
-    from vantageadapt.prompts import PromptManager
-    from vantageadapt.store.records import new_id
-
     split, engine = loaded if loaded is not None else load(settings, progress)
     if state is not None:
         persist.check_same_data(state.run, split.test_fingerprint)

@@ -15,10 +15,14 @@ search). The sealed test rows are never used.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+import pandas as pd
+
+from vantageadapt.llm.hypotheses import HypothesisOutcome
 from vantageadapt.models import TradingRules
+from vantageadapt.optimize.significance import MAX_COLUMNS, rules_significance, top_trials
 from vantageadapt.pipeline.stages import RunParts, optimize
 from vantageadapt.results import IterationResult
 
@@ -40,8 +44,6 @@ class Breadth:
 
 def feedback(history: list[IterationResult]) -> list[Any]:
     """Earlier hypotheses and whether they held on validation, oldest first."""
-    from vantageadapt.llm.hypotheses import HypothesisOutcome
-
     return [
         HypothesisOutcome(
             iteration=item.index,
@@ -76,10 +78,6 @@ async def candidates(
 
 def _better(screened: Any, refined: Any) -> tuple[Any, float]:
     """The search with the higher validation score, counting both searches' trials and trace."""
-    from dataclasses import replace
-
-    import pandas as pd
-
     best = refined if refined.validation_score > screened.validation_score else screened
     trace = pd.concat([screened.landscape, refined.landscape], ignore_index=True)
     merged = replace(best, trials=screened.trials + refined.trials, landscape=trace)
@@ -93,8 +91,6 @@ def _held(result: Any, score: float) -> bool:
 
 async def search(parts: RunParts, found: list[tuple[str, TradingRules]], hooks: Any) -> Breadth:
     """Tune each candidate on a share of the trials; pick on validation; measure the pick."""
-    from vantageadapt.optimize.significance import MAX_COLUMNS, rules_significance, top_trials
-
     total = parts.settings.optimize.trials
     # Screen every candidate on half the budget, then refine the best with the rest.
     screen = max(1, total // (2 * len(found))) if len(found) > 1 else total

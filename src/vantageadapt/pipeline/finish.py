@@ -8,10 +8,12 @@ import logging
 import time
 from typing import Any
 
+from vantageadapt.backtest import backtest_assets
 from vantageadapt.errors import RuleError
 from vantageadapt.pipeline import persist
 from vantageadapt.pipeline.recover import recovering
 from vantageadapt.pipeline.stages import RunParts
+from vantageadapt.report import write_report
 from vantageadapt.results import IterationResult, RunResult, best_iteration, tuned_rules
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,6 @@ def score_sealed_test(
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Backtest the best strategy on the sealed test rows (full frames, trading from test_start)
     with the run's engine settings (`config`, an EngineConfig)."""
-    from vantageadapt.backtest import backtest_assets
-
     per_asset, aggregate = backtest_assets(
         split.full,
         tuned_rules(best, hooks.indicator_names),
@@ -84,8 +84,6 @@ async def wrap_up(
     Kept code failing on the sealed test's rows is rolled back like anywhere in the run
     (`recover`); the rollback is noted in the run's message and its lineage.
     """
-    from vantageadapt.report import write_report
-
     hooks = None
     if result.status == "finished" and result.iterations:
 

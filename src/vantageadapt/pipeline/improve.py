@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vantageadapt.models import ImprovementContext, MarketRegime, TradingRules
+from vantageadapt.optimize import validation_score
 from vantageadapt.pipeline.stages import RunParts, compose, metric_dict, optimize
 from vantageadapt.results import IterationResult, PatchRecord
 
@@ -33,8 +34,6 @@ async def improve(
     unmet: list[str],
 ) -> list[PatchRecord]:
     """One Gödel round: each candidate is judged by the fixed evaluator on validation rows."""
-    from vantageadapt.optimize import validation_score
-
     settings = parts.settings
     ctx = ImprovementContext(
         theme=settings.theme,

@@ -8,7 +8,9 @@ import time
 from contextlib import AsyncExitStack
 
 from vantageadapt.errors import BudgetExceeded, VantageError
+from vantageadapt.llm import compute_market_stats
 from vantageadapt.models import MarketRegime
+from vantageadapt.optimize import validation_score
 from vantageadapt.pipeline import breadth, persist
 from vantageadapt.pipeline.assemble import assemble, load
 from vantageadapt.pipeline.finish import wrap_up
@@ -33,9 +35,6 @@ logger = logging.getLogger(__name__)
 
 async def run_iteration(parts: RunParts, index: int, history: list[IterationResult]):
     """One pass of the loop; returns the iteration and the LLM calls it made."""
-    from vantageadapt.llm import compute_market_stats
-    from vantageadapt.optimize import validation_score
-
     settings, progress = parts.settings, parts.progress
     progress.note(f"[bold]iteration {index}/{settings.iterations}[/]")
     # Each iteration asks and searches afresh (deterministic per run seed and iteration).

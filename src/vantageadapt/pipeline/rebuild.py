@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vantageadapt.agent import Workspace, WorkspaceRunner
 from vantageadapt.pipeline import persist
+from vantageadapt.pipeline.stages import load_split, run_dir_for
+from vantageadapt.report import write_report
+from vantageadapt.settings import RunSettings, load_settings
+from vantageadapt.store import DatabaseConnection
 
 
 async def rebuild_report(run_id: str, out: Path | None, database_url: str | None) -> Path:
     """Read the run back, re-split its data (fingerprint checked) and write the report."""
-    from vantageadapt.agent import Workspace, WorkspaceRunner
-    from vantageadapt.pipeline.stages import load_split, run_dir_for
-    from vantageadapt.report import write_report
-    from vantageadapt.settings import RunSettings, load_settings
-    from vantageadapt.store import DatabaseConnection
-
     url = database_url or load_settings().store.database_url
     async with DatabaseConnection(url) as db:
         state = await db.resume_state(run_id)
