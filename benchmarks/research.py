@@ -9,7 +9,9 @@ Prints one JSON line. Markets come from `vantage data sample --edge` (seeded):
 - `efficiency`: the loop's mean sealed-test return on the planted markets over that of a
   reference rule family (EMA crossover on trend markets, a Bollinger dip rule on reversion
   markets) tuned by the optimizer on the same train/validation rows with the same trial budget
-  as the whole loop (iterations x trials), scored once on the same sealed test;
+  as the whole loop (iterations x trials), scored once on the same sealed test (each market's
+  figure is in `reference_test_returns`, per edge: a negative one means the planted edge does
+  not pay the default engine's costs, so the loop cannot be expected to find it);
 each with self-improvement (`improve`) and without (`no_improve`), on paired seeds (the same
 markets and run seeds). `ratio` fields compare improve with no_improve.
 """
@@ -171,6 +173,10 @@ def main() -> None:
         else:
             rows = [_note(_job(job)) for job in jobs]
     reference = float(np.mean([r["reference"] for r in rows if "reference" in r]))
+    by_edge = {
+        edge: [round(r["reference"], 4) for r in rows if r.get("edge") == edge and "reference" in r]
+        for edge in ("trend", "revert")
+    }
     arms = {name: summarize(rows, name == "improve") for name in ("improve", "no_improve")}
     for arm in arms.values():
         ret = arm["planted_test_return"]
@@ -187,6 +193,7 @@ def main() -> None:
                 "no_improve": arms["no_improve"],
                 "power_ratio": _ratio(arms["improve"]["power"], arms["no_improve"]["power"]),
                 "reference_test_return": reference,
+                "reference_test_returns": by_edge,
                 "edge_strength": args.strength,
                 "markets": {"assets": args.assets, "rows": args.rows},
                 "loop": {"iterations": args.iterations, "trials": args.trials},

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vantageadapt.data.planted import check_edge, planted_returns
+from vantageadapt.data.planted import POOL_SOL, check_edge, planted_returns
 from vantageadapt.data.shocks import ar1, bursts
 from vantageadapt.errors import ConfigError
 from vantageadapt.outputs import check_output_path, write_output
@@ -86,7 +86,7 @@ def _asset(rng: np.random.Generator, rows: int, edge: str = "", strength: float 
         returns, activity = planted_returns(rng, rows, edge, strength)
     else:
         returns, activity = _log_returns(rng, rows)
-    sol0 = rng.uniform(80.0, 400.0)
+    sol0 = rng.uniform(*(POOL_SOL if edge else (80.0, 400.0)))
     price0 = 10.0 ** rng.uniform(-7.0, -5.0)
     k = sol0 * sol0 / price0
     log_price = np.log(price0) + np.concatenate(([0.0], np.cumsum(returns)))
