@@ -41,7 +41,9 @@ def calibrate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
-    """Run the same loop on null versions of the data (returns block-shuffled per asset:
+    """How often the loop finds an edge in noise: its false-discovery rate, and a run's p-value.
+
+    Runs the same loop on null versions of the data (returns block-shuffled per asset:
     volatility, spacing and volume kept, serial structure destroyed). Prints the loop's
     false-discovery rate (share of null runs whose best iteration is significant, deflated
     Sharpe >= 0.95) and, with --run, that run's permutation p-value (share of null runs whose
