@@ -6,8 +6,9 @@ what it serves, not the Gödel agent or the numba backtester (start-up time per 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vantageadapt.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from vantageadapt.agent.godel import GodelAgent
@@ -43,11 +44,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the module that defines `name` on first use (and keep the name here)."""
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module 'vantageadapt.agent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vantageadapt.agent.{where}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, {name: f".{module}" for name, module in _WHERE.items()})
