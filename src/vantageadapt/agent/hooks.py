@@ -185,15 +185,7 @@ class WorkspaceHooks:
             return cached
         args = {"key": key, "stop": stop, "name": name, "window": window}
         _, out = self.worker.request("indicator", args)
-        values = out.get("values")
-        if values is None or values.shape != (len(frame),) or values.dtype.kind not in "fiub":
-            raise WorkerError(
-                f"indicator {name}_{window} must return {len(frame)} float values, one per row"
-            )
-        values = values.astype(np.float64)
-        if np.isinf(values).any():
-            raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
-        values.flags.writeable = False
+        values = checked_values(name, window, out.get("values"), len(frame))
         self._remember((key, stop, name, int(window)), values)
         return values
 
@@ -316,22 +308,24 @@ class TemplateHooks:
         """Nothing to end."""
 
 
+def checked_values(name: str, window: int, values: np.ndarray | None, rows: int) -> np.ndarray:
+    """A custom indicator's output as read-only float64, one per row, no inf; else WorkerError."""
+    if values is None or values.shape != (rows,) or values.dtype.kind not in "fiub":
+        raise WorkerError(f"indicator {name}_{window} must return {rows} float values, one per row")
+    values = values.astype(np.float64)
+    if np.isinf(values).any():
+        raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
+    values.flags.writeable = False
+    return values
+
+
 def _checked_indicator(
     name: str, fn: Callable[[pd.DataFrame, int], np.ndarray]
 ) -> Callable[[pd.DataFrame, int], np.ndarray]:
     """`fn` with the worker path's output checks (float64 per row, no inf, read-only)."""
 
     def indicator(frame: pd.DataFrame, window: int) -> np.ndarray:
-        values = np.asarray(fn(frame, int(window)))
-        if values.shape != (len(frame),) or values.dtype.kind not in "fiub":
-            raise WorkerError(
-                f"indicator {name}_{window} must return {len(frame)} float values, one per row"
-            )
-        values = values.astype(np.float64)
-        if np.isinf(values).any():
-            raise WorkerError(f"indicator {name}_{window} returns inf; use NaN instead")
-        values.flags.writeable = False
-        return values
+        return checked_values(name, window, np.asarray(fn(frame, int(window))), len(frame))
 
     indicator.__name__ = name
     return indicator
