@@ -142,9 +142,7 @@ async def _run(settings: RunSettings, progress: Progress, *, report: bool = True
             state = await db.resume_state(settings.resume)
             settings = persist.resume_settings(state, settings)
             done = [persist.iteration_result(item) for item in state.iterations]
-            for item in state.iterations:
-                add_usage(usage, item.llm_calls)
-            add_usage(usage, state.unattached_calls)  # those of the iteration cut off
+            add_usage(usage, state.calls)  # those of the iteration cut off too
         parts = await assemble(settings, progress, db, stack, state, done, usage, loaded)
         result = RunResult(
             run_id=parts.run_id,

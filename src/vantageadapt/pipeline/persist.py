@@ -6,6 +6,7 @@ from typing import Any
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import LLMCall, MarketContext, StrategyInsight
+from vantageadapt.pipeline.usage import add_usage, fill, new_usage
 from vantageadapt.results import IterationResult, RunResult
 from vantageadapt.settings import RunSettings
 from vantageadapt.store.records import (
@@ -203,9 +204,7 @@ def run_result(state: ResumeState) -> RunResult:
     """A stored run as the report and `vantage report` see it."""
     run = state.run
     stored = RunSettings.model_validate(run.settings) if run.settings else RunSettings()
-    iterations = [iteration_result(item) for item in state.iterations]
-    calls = [c for item in state.iterations for c in item.llm_calls] + state.unattached_calls
-    return RunResult(
+    result = RunResult(
         run_id=run.id,
         status=run.status,
         theme=run.theme,
@@ -215,16 +214,13 @@ def run_result(state: ResumeState) -> RunResult:
         met=bool(run.met),
         best_iteration=run.best_iteration,
         unmet=list(run.unmet),
-        iterations=iterations,
         test=dict(run.test_metrics or {}),
         test_fingerprint=run.test_fingerprint or "",
         thresholds={k: float(v) for k, v in stored.thresholds.model_dump().items()},
         engine=dict(run.engine or {}),
-        message=run.message,
         wall_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0,
-        llm_calls=len(calls),
-        llm_tokens=sum(c.prompt_tokens + c.completion_tokens for c in calls if not c.cached),
-        llm_cost_usd=sum(c.cost_usd or 0.0 for c in calls if not c.cached),
-        llm_repairs=sum(len(c.repairs) for c in calls),
-        llm_fallbacks=sum(c.fallback for c in calls),
     )
+    usage = new_usage()
+    add_usage(usage, state.calls)
+    fill(result, [iteration_result(i) for i in state.iterations], run.status, run.message, usage)
+    return result

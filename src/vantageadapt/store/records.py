@@ -180,6 +180,11 @@ class ResumeState(_Record):
     unattached_calls: list[LLMCall] = Field(default_factory=list)
 
     @property
+    def calls(self) -> list[LLMCall]:
+        """Every stored strategist call of the run: the saved iterations', then the rest."""
+        return [c for item in self.iterations for c in item.llm_calls] + self.unattached_calls
+
+    @property
     def last_index(self) -> int:
         """The index of the last saved iteration (0 when none)."""
         return max((item.index for item in self.iterations), default=0)
