@@ -164,7 +164,7 @@ STOP_PARAMETERS = ("take_profit", "stop_loss")
 def check_parameters(parameters: dict[str, float]) -> None:
     """Every parameter finite, stops not negative, no name that a term already means."""
     # Inside: the rule terms load numba, which the sandbox worker (it reads models) never needs.
-    from vantageadapt.rules.terms import may_be_term, resolve_term
+    from vantageadapt.rules.terms import find_term
 
     for name, value in parameters.items():
         if not math.isfinite(value):
@@ -174,11 +174,11 @@ def check_parameters(parameters: dict[str, float]) -> None:
                 f"parameter {name!r} is {value}; a stop is a fraction of the entry price, "
                 "0 or more (0 turns it off)"
             )
-        if not may_be_term(name):
-            continue  # a free parameter name
         try:
-            term = resolve_term(name, name, {})
+            term = find_term(name, name, {}, set())
         except RuleError:
+            continue  # a term's shape with a bad window: a free parameter name
+        if term is None:
             continue  # not a term: a free parameter name
         if term.kind == "param":
             continue  # a known risk parameter (max_drawdown): its default, set here

@@ -1,4 +1,4 @@
-"""`may_be_term`, the cheap filter before `resolve_term`, never turns away a real term."""
+"""`find_term`, `resolve_term` without the did-you-mean error, resolves exactly what it does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vantageadapt.errors import RuleError
-from vantageadapt.rules.terms import COLUMNS, RISK_DEFAULTS, WINDOWED, may_be_term, resolve_term
+from vantageadapt.rules.terms import COLUMNS, RISK_DEFAULTS, WINDOWED, find_term, resolve_term
 
 NAMES = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_]{0,14}", fullmatch=True),
@@ -17,23 +17,29 @@ NAMES = st.one_of(
 )
 
 
-def _resolves(name: str) -> bool:
+def _outcome(lookup, name: str):
     try:
-        resolve_term(name, name, {})
-    except RuleError:
-        return False
-    return True
+        return lookup(name)
+    except RuleError as exc:
+        return ("error", str(exc))
 
 
 @given(NAMES)
-def test_a_name_that_resolves_passes_the_filter(name: str):
-    assert may_be_term(name) or not _resolves(name)
+def test_find_term_agrees_with_resolve_term(name: str):
+    found = _outcome(lambda n: find_term(n, n, {}, set()), name)
+    resolved = _outcome(lambda n: resolve_term(n, n, {}), name)
+    if found is None:  # no term: resolve_term says so, naming the known terms
+        assert resolved[0] == "error" and "known" in resolved[1]
+    else:  # the same term, or the same error for a known term used wrongly
+        assert found == resolved
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("price", True), ("high_20", True), ("max_drawdown", True), ("breakout_window", False),
-     ("high_{w}", False), ("lookback", False)],
+    [("price", "term"), ("high_20", "term"), ("max_drawdown", "term"),
+     ("breakout_window", "none"), ("high_{w}", "error"), ("lookback", "none")],
 )  # fmt: skip
-def test_the_filter_on_known_names(name: str, expected: bool):
-    assert may_be_term(name) is expected
+def test_find_term_on_known_names(name: str, expected: str):
+    found = _outcome(lambda n: find_term(n, n, {}, set()), name)
+    kind = "none" if found is None else "error" if isinstance(found, tuple) else "term"
+    assert kind == expected

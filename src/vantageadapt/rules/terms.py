@@ -89,6 +89,17 @@ def resolve_term(
     names besides the built-ins that resolve as `name_N`.
     """
     custom_names = set(custom)
+    term = find_term(text, condition, parameters, custom_names)
+    if term is None:
+        raise _unknown(text, condition, parameters, custom_names)
+    return term
+
+
+def find_term(
+    text: str, condition: str, parameters: Mapping[str, float], custom: set[str]
+) -> Term | None:
+    """`resolve_term` without its did-you-mean error: None for a name that is no term (cheap);
+    RuleError still for a known term used wrongly (a missing window parameter, a bad value)."""
     if text in COLUMNS:
         return Term("column", text)
     if text in POSITION_TERMS:
@@ -98,7 +109,7 @@ def resolve_term(
     if text == "volume_ma":
         return Term("indicator", "volume_ma", DEFAULT_VOLUME_MA)
     match = _WINDOWED.match(text)
-    if match and (match["name"] in WINDOWED or match["name"] in custom_names):
+    if match and (match["name"] in WINDOWED or match["name"] in custom):
         name = match["name"]
         minimum = WINDOWED.get(name, 1)
         param = match["param"]
@@ -117,16 +128,7 @@ def resolve_term(
         if not np.isfinite(value):
             raise RuleError(f"condition {condition!r}: parameter {text!r} is not a finite number")
         return Term("param", text, value=value)
-    raise _unknown(text, condition, parameters, custom_names)
-
-
-def may_be_term(text: str) -> bool:
-    """Whether `text` could name a built-in term without parameters: a cheap test that spares
-    `resolve_term` building its did-you-mean error for the many names that cannot."""
-    if text in COLUMNS or text in POSITION_TERMS or text in MACD_TERMS or text in RISK_DEFAULTS:
-        return True
-    match = _WINDOWED.match(text)
-    return text == "volume_ma" or bool(match and match["name"] in WINDOWED and not match["param"])
+    return None
 
 
 def macd_windows(parameters: Mapping[str, float], condition: str) -> tuple[int, int, int]:
