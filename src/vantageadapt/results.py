@@ -77,7 +77,7 @@ class IterationResult(_Result):
     iteration_id: str | None = None
 
     def json_view(self) -> dict[str, Any]:
-        """The DESIGN.md `iterations[]` entry (landscape and long texts left to the report)."""
+        """The `iterations[]` entry of `run --json` (landscape, long texts: the report only)."""
         data = self.model_dump(
             mode="json", exclude={"landscape", "context", "insight", "iteration_id"}
         )

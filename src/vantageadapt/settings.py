@@ -119,7 +119,7 @@ class RunSettings(_Section):
         return self.model_dump(mode="json")
 
 
-# Flat environment names from DESIGN.md -> their place in the tree.
+# The flat environment names README.md lists -> their place in the tree.
 _ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "VANTAGE_DATABASE_URL": ("store", "database_url"),
     "VANTAGE_PROVIDER": ("llm", "provider"),

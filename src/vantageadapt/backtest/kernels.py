@@ -85,8 +85,8 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
     n_rec = 0 if keep else -1  # -1: no records
-    # Sharpe/Sortino on calendar periods (DESIGN.md): a period's return is its last equity
-    # over the previous one's (E_0 = init_cash).
+    # Sharpe/Sortino on calendar periods (docs/internals.md): a period's return is its last
+    # equity over the previous one's (E_0 = init_cash).
     cur_period = period[start] if stop > start else 0
     period_eq = engine.init_cash
     t = start - 1

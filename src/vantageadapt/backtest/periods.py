@@ -73,7 +73,8 @@ def choose_metrics_period(windows: Iterable[pd.Index], requested: str = "auto") 
 def period_returns(equity: pd.Series, period: str, init_cash: float) -> np.ndarray:
     """r_k = E_k / E_(k-1) - 1 over the last equity of each non-empty period, E_0 = init_cash.
 
-    The returns the engine's Sharpe and Sortino are computed from (DESIGN.md).
+    The returns the engine's Sharpe (mean / std, ddof 1) and Sortino (mean /
+    sqrt(mean(min(r, 0)^2))) are computed from, each times sqrt(periods per year).
     """
     values = equity.to_numpy(dtype=np.float64)
     if values.size == 0:

@@ -1,4 +1,4 @@
-"""Turn one raw frame into the canonical frame (DESIGN.md "Canonical data")."""
+"""Turn one raw frame into the canonical frame (docs/internals.md, "Canonical frame")."""
 
 from __future__ import annotations
 

@@ -255,7 +255,7 @@ def compose_rules(
     hints: OfflineHints | None = None,
     style: str | None = None,
 ) -> dict[str, Any]:
-    """The DESIGN.md rules JSON for a theme in a market; same inputs and seed, same rules.
+    """The rules JSON (conditions, parameters) for a theme in a market; same inputs, same rules.
 
     `style` picks the rule family (a key of STYLE_INDICATORS) instead of the theme's own.
     """

@@ -19,7 +19,7 @@ from vantageadapt.models import TradingRules
 
 ParamKind = Literal["float", "int", "log", "choice"]
 
-# DESIGN.md search defaults; order_size depends on the engine's size_type.
+# The default ranges of the engine's own parameters; order_size depends on the size_type.
 _BASE_RANGES: dict[str, tuple[ParamKind, float, float]] = {
     "take_profit": ("float", 0.05, 0.3),
     "stop_loss": ("float", 0.02, 0.15),
@@ -220,7 +220,7 @@ def window_parameters(rules: TradingRules) -> set[str]:
 def default_search_space(
     rules: TradingRules, *, size_type: str = "fraction", indicators: Iterable[str] = ()
 ) -> SearchSpace:
-    """DESIGN.md's defaults plus a typed range for every parameter the conditions use.
+    """The default ranges plus a typed range for every parameter the conditions use.
 
     `indicators` are the custom indicator names the conditions may use.
     """
