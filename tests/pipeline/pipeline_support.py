@@ -16,6 +16,37 @@ UNREACHABLE = {
 TRIVIAL = {"total_return": -1e9, "sortino_ratio": -1e9, "win_rate": 0.0, "total_trades": 0}
 
 
+def thresholds_flag(thresholds: dict[str, float]) -> str:
+    """The --thresholds value: name=value pairs joined by commas."""
+    return ",".join(f"{k}={v}" for k, v in thresholds.items())
+
+
+def run_argv(
+    data: Path,
+    *extra: str,
+    theme: str = "breakout trading",
+    iterations: int = 2,
+    trials: int = 8,
+    thresholds: dict[str, float] = UNREACHABLE,
+) -> list[str]:
+    """`vantage run` arguments for a quick run printing --json, with the `extra` flags."""
+    return [
+        "run",
+        "--theme",
+        theme,
+        "--data",
+        str(data),
+        "--iterations",
+        str(iterations),
+        "--trials",
+        str(trials),
+        "--thresholds",
+        thresholds_flag(thresholds),
+        "--json",
+        *extra,
+    ]
+
+
 def fast_flags(data: Path, **extra: Any) -> dict[str, Any]:
     """Settings flags for a quick offline run: 2 iterations, few trials."""
     flags: dict[str, Any] = {

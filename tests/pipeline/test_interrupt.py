@@ -14,7 +14,7 @@ from pathlib import Path
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
 
-from .pipeline_support import UNREACHABLE
+from .pipeline_support import run_argv
 
 
 def _count(db: Path, table: str) -> int:
@@ -29,25 +29,8 @@ def _count(db: Path, table: str) -> int:
 
 def test_sigint_marks_run_interrupted_and_resume_completes(sample_path: Path, tmp_path: Path):
     db = Path(os.environ["VANTAGE_HOME"]) / "vantage.db"
-    thresholds = ",".join(f"{k}={v}" for k, v in UNREACHABLE.items())
-    cmd = [
-        sys.executable,
-        "-m",
-        "vantageadapt.cli",
-        "run",
-        "--theme",
-        "breakout trading",
-        "--data",
-        str(sample_path),
-        "--iterations",
-        "40",
-        "--trials",
-        "40",
-        "--no-improve",
-        "--thresholds",
-        thresholds,
-        "--json",
-    ]
+    argv = run_argv(sample_path, "--no-improve", iterations=40, trials=40)
+    cmd = [sys.executable, "-m", "vantageadapt.cli", *argv]
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

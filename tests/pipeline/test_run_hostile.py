@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers.escapes import _NAMES, FAKE_KEY, Target, escape_payloads
 from helpers.fake_openai import FakeLLMServer, forced_tool, strategist_responder, tool_reply
 
-from .pipeline_support import UNREACHABLE
+from .pipeline_support import run_argv
 
 # Code that passes the ast filter and still misbehaves: only the worker's limits stop it.
 _HANG = "def quality(metrics):\n    while True:\n        pass\n"
@@ -62,13 +62,9 @@ def test_hostile_model_patches_are_rejected_and_the_run_finishes(sample_path: Pa
             "VANTAGE_OPTIMIZE__EVAL_TRIALS": "4",
             "VANTAGE_OPTIMIZE__SUBSET_SIZE": "2",
         }
-        thresholds = ",".join(f"{k}={v}" for k, v in UNREACHABLE.items())
-        command = [
-            sys.executable, "-m", "vantageadapt.cli", "-v", "run", "--theme", "breakout trading",
-            "--data", str(sample_path), "--provider", "openai", "--model", "gpt-4o-mini",
-            "--base-url", server.base_url, "--iterations", str(iterations), "--trials", "8",
-            "--thresholds", thresholds, "--json",
-        ]  # fmt: skip
+        model = ("--provider", "openai", "--model", "gpt-4o-mini", "--base-url", server.base_url)
+        argv = run_argv(sample_path, *model, iterations=iterations)
+        command = [sys.executable, "-m", "vantageadapt.cli", "-v", *argv]
         done = subprocess.run(
             command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .pipeline_support import UNREACHABLE
+from .pipeline_support import run_argv
 
 # About 3 minutes on a quiet 2-core machine (8 questions at 10-35 s of model time each); the
 # suite-wide 300 s limit is too tight when the other test worker shares the cores.
@@ -37,24 +37,7 @@ def test_two_iterations_with_smollm2_finish_and_are_stored(sample_path: Path, ca
     monkeypatch.setenv("VANTAGE_LLM__MAX_OUTPUT_TOKENS", "256")
     monkeypatch.setenv("VANTAGE_LLM__MAX_ATTEMPTS", "1")
     monkeypatch.setenv("VANTAGE_OPTIMIZE__SUBSET_SIZE", "2")
-    thresholds = ",".join(f"{k}={v}" for k, v in UNREACHABLE.items())
-    argv = [
-        "run",
-        "--theme",
-        "breakout trading",
-        "--data",
-        str(sample_path),
-        "--iterations",
-        "2",
-        "--trials",
-        "8",
-        "--thresholds",
-        thresholds,
-        "--provider",
-        "local",
-        "--no-improve",
-        "--json",
-    ]
+    argv = run_argv(sample_path, "--provider", "local", "--no-improve")
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code in (0, 1)

@@ -13,7 +13,7 @@ from vantageadapt.cli import main
 from vantageadapt.pipeline import run_pipeline
 from vantageadapt.settings import load_settings
 
-from .pipeline_support import TRIVIAL, fast_flags
+from .pipeline_support import TRIVIAL, fast_flags, run_argv
 
 
 def _state(run_id: str):
@@ -71,23 +71,9 @@ def test_full_loop_offline_persists_every_iteration(sample_path: Path):
 
 
 def test_cli_json_stops_early_when_met_and_exits_zero(sample_path: Path, capsys):
-    thresholds = ",".join(f"{k}={v}" for k, v in TRIVIAL.items())
-    argv = [
-        "run",
-        "--theme",
-        "momentum",
-        "--data",
-        str(sample_path),
-        "--iterations",
-        "3",
-        "--trials",
-        "8",
-        "--thresholds",
-        thresholds,
-        "--no-improve",
-        "--json",
-        "-v",
-    ]
+    argv = run_argv(
+        sample_path, "--no-improve", "-v", theme="momentum", iterations=3, thresholds=TRIVIAL
+    )
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 0

@@ -28,7 +28,7 @@ from helpers.fake_openai import (
     tool_reply,
 )
 
-from .pipeline_support import UNREACHABLE
+from .pipeline_support import run_argv
 
 
 def _raw_newlines(value: dict[str, Any]) -> str:
@@ -103,31 +103,11 @@ def _run(argv: list[str], capsys) -> tuple[int, dict[str, Any]]:
     return int(exit_info.value.code), json.loads(out)
 
 
-def _argv(sample_path: Path, server: FakeLLMServer, *extra: str) -> list[str]:
-    thresholds = ",".join(f"{k}={v}" for k, v in UNREACHABLE.items())
-    return [
-        "run",
-        "--theme",
-        "breakout trading",
-        "--data",
-        str(sample_path),
-        "--iterations",
-        "2",
-        "--trials",
-        "8",
-        "--seed",
-        "3",
-        "--thresholds",
-        thresholds,
-        "--provider",
-        "openai",
-        "--model",
-        "qwen2.5-coder-1.5b-instruct",
-        "--base-url",
-        server.base_url,
-        "--json",
-        *extra,
-    ]
+def _argv(sample_path: Path, server: FakeLLMServer, *extra: str, iterations: int = 2) -> list[str]:
+    model = ("--model", "qwen2.5-coder-1.5b-instruct", "--base-url", server.base_url)
+    return run_argv(
+        sample_path, "--seed", "3", "--provider", "openai", *model, *extra, iterations=iterations
+    )
 
 
 def _stored_calls() -> list[dict[str, Any]]:
@@ -208,8 +188,7 @@ def test_auto_tool_choice_reads_fenced_wrapped_answers(sample_path: Path, capsys
         )
 
     with FakeLLMServer(responder=fenced) as server:
-        argv = _argv(sample_path, server, "--tool-choice", "auto", "--no-improve")
-        argv[argv.index("--iterations") + 1] = "1"
+        argv = _argv(sample_path, server, "--tool-choice", "auto", "--no-improve", iterations=1)
         code, result = _run(argv, capsys)
 
     assert code in (0, 1) and result["status"] == "finished"

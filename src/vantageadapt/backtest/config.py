@@ -38,7 +38,7 @@ def has_pools(frame: pd.DataFrame) -> bool:
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Account and fill settings shared by every parameter set (engine semantics: docs/internals.md, backtest).
+    """Account and fill settings shared by every parameter set (docs/internals.md, backtest).
 
     `fill_model="auto"`, `init_cash=None` and `metrics_period="auto"` are settled by `resolve`
     (once for a run, over all its assets and scored windows) or, left open, per asset.

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from vantageadapt.commands.engine_options import engine_config, with_engine_options
+from vantageadapt.commands.shared import JsonOption
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
@@ -20,7 +21,7 @@ def backtest(
     engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    as_json: JsonOption = False,
 ) -> None:
     """Backtest a rules file on every asset; per-asset and aggregate metrics."""
     from vantageadapt.backtest import backtest_assets

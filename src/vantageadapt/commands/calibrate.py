@@ -5,10 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 
 import typer
 
+from vantageadapt.commands.shared import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LoopDataOption,
+    ThemeOption,
+)
 from vantageadapt.errors import ConfigError
 
 
@@ -18,8 +24,8 @@ def register(app: typer.Typer) -> None:
 
 
 def calibrate(
-    data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
-    theme: str = typer.Option(None, "--theme", help="Strategy theme, e.g. 'breakout trading'."),
+    data: LoopDataOption = None,
+    theme: ThemeOption = None,
     nulls: int = typer.Option(5, "--nulls", min=1, help="Null versions of the data to run."),
     jobs: int = typer.Option(
         0,
@@ -35,11 +41,9 @@ def calibrate(
     ),
     iterations: int = typer.Option(None, "--iterations", help="Loop iterations (default 5)."),
     seed: int = typer.Option(None, "--seed", help="Random seed for the loop."),
-    config: Path = typer.Option(None, "--config", help="A vantage.toml settings file."),
-    db: str = typer.Option(
-        None, "--db", help="Database URL (default sqlite+aiosqlite:///vantage.db)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    config: ConfigOption = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """How often the loop finds an edge in noise: its false-discovery rate, and a run's p-value.
 

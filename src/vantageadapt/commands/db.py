@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
+from vantageadapt.commands.shared import DbOption, store_location
 
 
 async def _on_database(url: str | None, action: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -29,10 +29,9 @@ async def _on_database(url: str | None, action: str, work: Callable[[Any], Await
 
 
 def _status_line(url: str | None, revision: str | None) -> str:
-    from vantageadapt.store import mask_url, resolve_database_url
     from vantageadapt.store.migrate import head_revision
 
-    where = mask_url(resolve_database_url(url))
+    where = store_location(url)
     if revision is None:
         return f"{where}: empty (no schema); run `vantage db upgrade`"
     mark = " (head)" if revision == head_revision() else f" (head is {head_revision()})"
@@ -50,7 +49,7 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def upgrade(
         revision: str = typer.Argument("head", help="Target revision."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        db: DbOption = None,
     ) -> None:
         """Upgrade the schema to REVISION (default: the newest)."""
         typer.echo(asyncio.run(_migrate(db, "upgrade", revision)))
@@ -58,13 +57,13 @@ def register(app: typer.Typer) -> None:
     @db_app.command("downgrade")
     def downgrade(
         revision: str = typer.Argument("-1", help="Target revision: an id, -1, or base."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        db: DbOption = None,
     ) -> None:
         """Downgrade the schema to REVISION (default: one step back; `base` empties it)."""
         typer.echo(asyncio.run(_migrate(db, "downgrade", revision)))
 
     @db_app.command("current")
-    def current(db: str | None = typer.Option(None, "--db", help=_DB_HELP)) -> None:
+    def current(db: DbOption = None) -> None:
         """Show the revision the database is at."""
         from vantageadapt.store.migrate import current_revision
 
@@ -72,7 +71,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(_status_line(db, revision))
 
     @db_app.command("history")
-    def history(db: str | None = typer.Option(None, "--db", help=_DB_HELP)) -> None:
+    def history(db: DbOption = None) -> None:
         """List the migrations, newest first, marking the database's current one."""
         from vantageadapt.store import migrate
 

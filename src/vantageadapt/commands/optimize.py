@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from vantageadapt.commands.engine_options import engine_config, with_engine_options
+from vantageadapt.commands.shared import JsonOption
 from vantageadapt.data.cli_options import BarOption, TrustPickleOption
 
 
@@ -89,7 +90,7 @@ def optimize(
     engine: dict[str, Any],  # the engine flags given (see with_engine_options)
     trust_pickle: TrustPickleOption = False,
     bar: BarOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    as_json: JsonOption = False,
 ) -> None:
     """Tune the rules' parameters on the train rows and score the best on held-out rows."""
     from rich.console import Console

@@ -2,47 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import typer
 
+from vantageadapt.commands.shared import (
+    DbOption,
+    JsonOption,
+    OutOption,
+    emit,
+    query_store,
+    store_location,
+)
 from vantageadapt.errors import ConfigError
-from vantageadapt.outputs import check_output_path, write_output
+from vantageadapt.outputs import check_output_path
 
-_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
 # Where each kind of workspace file lives in a source checkout of VantageAdapt.
 _CODE_HOME = "src/vantageadapt/agent/workspace_template"
 _PROMPT_HOME = "src/vantageadapt/prompts/templates"
 
 
-async def _query(url: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
-    from vantageadapt.store import DatabaseConnection
-
-    async with DatabaseConnection(url) as db:
-        return await getattr(db, method)(*args, **kwargs)
-
-
-def _where(url: str | None) -> str:
-    from vantageadapt.store import mask_url, resolve_database_url
-
-    return mask_url(resolve_database_url(url))
-
-
 def _patch(url: str | None, patch_id: str) -> Any:
     """One patch by id or by a unique id prefix (as `list` shows them)."""
-    found = asyncio.run(_query(url, "get_patch", patch_id))
+    found = query_store(url, "get_patch", patch_id)
     if found is not None:
         return found
-    matches = [p for p in asyncio.run(_query(url, "list_patches")) if p.id.startswith(patch_id)]
+    matches = [p for p in query_store(url, "list_patches") if p.id.startswith(patch_id)]
     if len(matches) == 1:
         return matches[0]
     if matches:
         raise ConfigError(f"patch id prefix {patch_id!r} matches {len(matches)} patches; type more")
-    raise ConfigError(f"patch {patch_id!r} not found in {_where(url)}; see `vantage patches list`")
+    raise ConfigError(
+        f"patch {patch_id!r} not found in {store_location(url)}; see `vantage patches list`"
+    )
 
 
 def _score(value: float | None) -> str:
@@ -146,13 +140,13 @@ def register(app: typer.Typer) -> None:
     def list_(
         run_id: str | None = typer.Option(None, "--run", help="Only this run's patches."),
         status: str | None = typer.Option(None, "--status", help="kept or rejected."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        as_json: JsonOption = False,
+        db: DbOption = None,
     ) -> None:
         """List patches, kept and rejected, oldest first."""
         if status not in (None, "kept", "rejected"):
             raise ConfigError(f"--status {status!r}: use kept or rejected")
-        items = asyncio.run(_query(db, "list_patches", run_id=run_id, status=status))
+        items = query_store(db, "list_patches", run_id=run_id, status=status)
         if as_json:
             typer.echo(json.dumps({"patches": [p.model_dump(mode="json") for p in items]}))
         else:
@@ -162,8 +156,8 @@ def register(app: typer.Typer) -> None:
     def show(
         patch_id: str = typer.Argument(..., metavar="ID", help="Patch id (or unique prefix)."),
         diff: bool = typer.Option(False, "--diff", help="Print the unified diff too."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        as_json: JsonOption = False,
+        db: DbOption = None,
     ) -> None:
         """Show one patch: target, operation, status, scores, reason, parent (and diff)."""
         item = _patch(db, patch_id)
@@ -175,27 +169,24 @@ def register(app: typer.Typer) -> None:
     @group.command("export")
     def export(
         run_id: str = typer.Argument(..., metavar="RUN_ID", help="Run id (see `patches list`)."),
-        out: Path | None = typer.Option(None, "--out", help="Write to this file, not stdout."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        out: OutOption = None,
+        db: DbOption = None,
     ) -> None:
         """Write the run's kept patches as one file you can review and `git apply` by hand."""
         if out is not None:
             check_output_path(out)
-        if asyncio.run(_query(db, "get_run", run_id)) is None:
+        if query_store(db, "get_run", run_id) is None:
             raise ConfigError(
-                f"run {run_id!r} not found in {_where(db)}; see `vantage patches list`"
+                f"run {run_id!r} not found in {store_location(db)}; see `vantage patches list`"
             )
         from vantageadapt.agent.lineage import standing
 
         # A kept code patch that failed later in the run was rolled back: not exported.
-        kept = standing(asyncio.run(_query(db, "list_patches", run_id=run_id)))
+        kept = standing(query_store(db, "list_patches", run_id=run_id))
         if not kept:
             raise ConfigError(
                 f"run {run_id} kept no patches; nothing to export "
                 f"(see `vantage patches list --run {run_id}` for the rejected ones)"
             )
         text = export_text(run_id, kept)
-        if out is None:
-            typer.echo(text, nl=False)
-        else:
-            write_output(out, text)
+        emit(text, out)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from vantageadapt.commands.shared import JsonOption
 from vantageadapt.errors import ConfigError
 
 prompts_app = typer.Typer(
@@ -23,7 +24,6 @@ RootOption = Annotated[
         help="Override folder (default $VANTAGE_HOME/prompts; a run's workspace/prompts works).",
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def _manager(root: Path | None):

@@ -10,6 +10,13 @@ from typing import Any
 import typer
 
 from vantageadapt.commands.engine_options import with_engine_options
+from vantageadapt.commands.shared import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    LoopDataOption,
+    ThemeOption,
+)
 from vantageadapt.errors import ConfigError
 from vantageadapt.logs import setup_logging
 from vantageadapt.outputs import check_output_path
@@ -35,8 +42,8 @@ def register(app: typer.Typer) -> None:
 
 @with_engine_options
 def run(
-    theme: str = typer.Option(None, "--theme", help="Strategy theme, e.g. 'breakout trading'."),
-    data: Path = typer.Option(None, "--data", help="Trade data: .pkl, .parquet, .csv or folder."),
+    theme: ThemeOption = None,
+    data: LoopDataOption = None,
     iterations: int = typer.Option(None, "--iterations", help="Loop iterations (default 5)."),
     provider: str = typer.Option(
         None,
@@ -58,14 +65,12 @@ def run(
         "--llm-timeout",
         help="Seconds per LLM request (default 60; scaled by prompt size for local servers).",
     ),
-    db: str = typer.Option(
-        None, "--db", help="Database URL (default sqlite+aiosqlite:///vantage.db)."
-    ),
+    db: DbOption = None,
     report: Path = typer.Option(
         None, "--report", help="HTML report path (default $VANTAGE_HOME/runs/<id>/report.html)."
     ),
     seed: int = typer.Option(None, "--seed", help="Random seed for the search and strategist."),
-    config: Path = typer.Option(None, "--config", help="A vantage.toml settings file."),
+    config: ConfigOption = None,
     thresholds: str = typer.Option(
         None,
         "--thresholds",
@@ -89,7 +94,7 @@ def run(
     ),
     *,
     engine: dict[str, Any],  # the engine flags given (see with_engine_options)
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    as_json: JsonOption = False,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs to a rotating file."),
 ) -> None:
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import typer
 
+from vantageadapt.commands.shared import (
+    DbOption,
+    JsonOption,
+    OutOption,
+    emit,
+    query_store,
+    store_location,
+)
 from vantageadapt.errors import ConfigError
-from vantageadapt.outputs import check_output_path, write_output
-
-_DB_HELP = "Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db)."
-
-
-async def _query(url: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
-    from vantageadapt.store import DatabaseConnection
-
-    async with DatabaseConnection(url) as db:
-        return await getattr(db, method)(*args, **kwargs)
+from vantageadapt.outputs import check_output_path
 
 
 def _regime_name(value: str | None) -> str | None:
@@ -37,12 +34,10 @@ def _regime_name(value: str | None) -> str | None:
 
 
 def _strategy(url: str | None, strategy_id: int) -> Any:
-    from vantageadapt.store import mask_url, resolve_database_url
-
-    found = asyncio.run(_query(url, "get_strategy", strategy_id))
+    found = query_store(url, "get_strategy", strategy_id)
     if found is None:
         raise ConfigError(
-            f"strategy {strategy_id} not found in {mask_url(resolve_database_url(url))}; "
+            f"strategy {strategy_id} not found in {store_location(url)}; "
             "see `vantage strategies list`"
         )
     return found
@@ -124,20 +119,12 @@ def register(app: typer.Typer) -> None:
             None, "--min-sortino", help="Minimum validation (out-of-sample) sortino ratio."
         ),
         limit: int = typer.Option(100, "--limit", min=1, help="Show at most this many."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        as_json: JsonOption = False,
+        db: DbOption = None,
     ) -> None:
         """List stored strategies, best validation sortino first (rules: `show ID`)."""
-        items = asyncio.run(
-            _query(
-                db,
-                "list_strategies",
-                theme=theme,
-                regime=_regime_name(regime),
-                min_sortino=min_sortino,
-                limit=limit,
-            )
-        )
+        wanted = {"theme": theme, "regime": _regime_name(regime), "min_sortino": min_sortino}
+        items = query_store(db, "list_strategies", **wanted, limit=limit)
         if as_json:
             typer.echo(json.dumps({"strategies": [s.model_dump(mode="json") for s in items]}))
         else:
@@ -146,8 +133,8 @@ def register(app: typer.Typer) -> None:
     @group.command("show")
     def show(
         strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
-        as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        as_json: JsonOption = False,
+        db: DbOption = None,
     ) -> None:
         """Show one strategy: rules, parameters, insight and every performance row."""
         item = _strategy(db, strategy_id)
@@ -159,14 +146,11 @@ def register(app: typer.Typer) -> None:
     @group.command("export")
     def export(
         strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
-        out: Path | None = typer.Option(None, "--out", help="Write to this file, not stdout."),
-        db: str | None = typer.Option(None, "--db", help=_DB_HELP),
+        out: OutOption = None,
+        db: DbOption = None,
     ) -> None:
         """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
         if out is not None:
             check_output_path(out)
         text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)
-        if out is None:
-            typer.echo(text)
-        else:
-            write_output(out, text + "\n")
+        emit(text + "\n", out)

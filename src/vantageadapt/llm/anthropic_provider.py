@@ -2,52 +2,31 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import anthropic
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.llm.base import (
-    ProviderReply,
-    Request,
-    RetryPolicy,
-    scrub,
-    scrub_reply,
-    with_retries,
-)
+from vantageadapt.llm.base import ProviderReply, Request, scrub_reply
 from vantageadapt.llm.openai_provider import safe_url
+from vantageadapt.llm.sdk_provider import SdkProvider
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """Claude models; the answer is the input of a forced `tool_use` block."""
 
     name = "anthropic"
+    sdk = anthropic
+    client_class = anthropic.AsyncAnthropic
+    key_name = "ANTHROPIC_API_KEY"
+    default_model = DEFAULT_MODEL
 
-    def __init__(
-        self,
-        model: str | None = None,
-        base_url: str | None = None,
-        *,
-        api_key: str | None = None,
-        retry: RetryPolicy | None = None,
-        max_output_tokens: int = 2048,
-    ) -> None:
-        key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise ConfigError(
-                "--provider anthropic needs ANTHROPIC_API_KEY (environment or .env); "
-                "or use --provider offline"
-            )
-        self.model = model or DEFAULT_MODEL
-        self.base_url = base_url
-        self.retry = retry or RetryPolicy()
-        self.max_output_tokens = max_output_tokens
-        self._key = key
-        self._client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=base_url, max_retries=0, timeout=self.retry.timeout
+    def _without_key(self, base_url: str | None) -> str:
+        raise ConfigError(
+            "--provider anthropic needs ANTHROPIC_API_KEY (environment or .env); "
+            "or use --provider offline"
         )
 
     def describe(self) -> dict[str, Any]:
@@ -73,25 +52,8 @@ class AnthropicProvider:
             "max_tokens": self.max_output_tokens,
         }
 
-        def retryable(exc: Exception) -> bool:
-            if isinstance(exc, anthropic.APIStatusError):
-                return exc.status_code in (429, 529) or exc.status_code >= 500
-            return isinstance(exc, anthropic.APIConnectionError | anthropic.APITimeoutError)
-
-        def describe(exc: Exception) -> str:
-            if isinstance(exc, anthropic.APIStatusError):
-                detail = f"HTTP {exc.status_code}: {exc.message}"
-                if exc.status_code in (401, 403):
-                    detail += " (check ANTHROPIC_API_KEY)"
-                return scrub(detail, self._key)
-            return scrub(f"{type(exc).__name__}: {exc}", self._key)
-
-        response = await with_retries(
-            lambda: self._client.messages.create(**body),
-            policy=self.retry,
-            retryable=retryable,
-            describe=describe,
-            what=f"Anthropic call to {self.model}",
+        response = await self._call(
+            lambda: self._client.messages.create(**body), f"Anthropic call to {self.model}"
         )
         arguments: dict[str, Any] | None = None
         texts = []

@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from vantageadapt.errors import ConfigError
@@ -104,120 +105,163 @@ def _rng(theme: str, regime: MarketRegime, seed: int) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def _breakout(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    window = rng.choice((20, 30, 40))
-    entry = ["price > high_{breakout_window}"]
-    exit_ = ["price < low_{exit_window}", "drawdown > max_drawdown"]
-    params: dict[str, float] = {"breakout_window": window, "exit_window": window // 2}
-    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.BREAKOUT, MarketRegime.UNKNOWN):
-        # Ranges throw false breakouts: ask for volume behind the move.
-        entry.append("volume > volume_ma_{volume_window} * volume_mult")
-        params |= {"volume_window": 20, "volume_mult": 1.5}
-    if regime in (MarketRegime.TRENDING_BULLISH, MarketRegime.TRENDING_BEARISH):
-        entry.append("price > ma_{trend_window}")
-        params["trend_window"] = 100
-    if regime is MarketRegime.RANGING_LOW_VOL:
-        params["breakout_window"] = window // 2  # quiet ranges break on shorter channels
-        params["exit_window"] = max(5, window // 4)
-    return entry, exit_, params
+@dataclass(frozen=True)
+class _Filter:
+    """In these regimes a style also asks `entry`, exits on `exit`, and adds `params`."""
+
+    regimes: tuple[MarketRegime, ...]
+    params: dict[str, float]
+    entry: tuple[str, ...] = ()
+    exit: tuple[str, ...] = ()
 
 
-def _mean_reversion(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    window = rng.choice((20, 30))
-    oversold = 30.0
-    entry = ["price < bb_lower_{bb_window}", "rsi_{rsi_window} < rsi_oversold"]
-    exit_ = ["price > ma_{bb_window}", "rsi_{rsi_window} > rsi_overbought"]
-    params: dict[str, float] = {"bb_window": window, "rsi_window": 14}
-    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
-        oversold = 22.0  # falling markets: only the deepest dips, cut losers by time
-        exit_.append("bars_held > max_bars")
-        params["max_bars"] = 50
-    elif regime is MarketRegime.TRENDING_BULLISH:
-        # Buy pullbacks in the direction of the trend.
-        entry = ["price < ma_{bb_window}", "price > ma_{trend_window}"]
-        entry.append("rsi_{rsi_window} < rsi_oversold")
-        params["trend_window"] = 100
-        oversold = 40.0
-    elif regime is MarketRegime.REVERSAL:
-        entry = ["rsi_{rsi_window} crosses_above rsi_oversold", "price < ma_{bb_window}"]
-    elif regime is MarketRegime.RANGING_HIGH_VOL:
-        oversold = 25.0
-    params |= {"rsi_oversold": oversold, "rsi_overbought": 100.0 - oversold}
-    return entry, exit_, params
+@dataclass(frozen=True)
+class _Style:
+    """A rule family: its conditions over a window drawn from `windows`, shaped by the regime.
+
+    `params(window, regime)` are the base parameters; `entry_by_regime` replaces the base
+    entry in those regimes; the filters then add to it in order.
+    """
+
+    windows: tuple[int, ...]
+    entry: tuple[str, ...]
+    exit: tuple[str, ...]
+    params: Callable[[int, MarketRegime], dict[str, float]]
+    filters: tuple[_Filter, ...] = ()
+    entry_by_regime: dict[MarketRegime, tuple[str, ...]] = field(default_factory=dict)
+
+    def conditions(
+        self, regime: MarketRegime, rng: random.Random
+    ) -> tuple[list[str], list[str], dict[str, float]]:
+        """Entry, exit and parameters in this regime; `rng` draws the window."""
+        window = rng.choice(self.windows)
+        entry = list(self.entry_by_regime.get(regime, self.entry))
+        exit_ = list(self.exit)
+        params = self.params(window, regime)
+        for rule in self.filters:
+            if regime in rule.regimes:
+                entry.extend(rule.entry)
+                exit_.extend(rule.exit)
+                params |= rule.params
+        return entry, exit_, params
 
 
-def _trend_following(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    fast = rng.choice((10, 12, 15))
-    entry = ["ema_{fast_window} > ema_{slow_window}", "price > ma_{trend_window}"]
-    exit_ = ["ema_{fast_window} crosses_below ema_{slow_window}", "drawdown > max_drawdown"]
-    params: dict[str, float] = {"fast_window": fast, "slow_window": fast * 4, "trend_window": 100}
-    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.RANGING_LOW_VOL):
-        # Filter out flat chop: the trend must also be visible in returns.
-        entry.append("returns_{trend_window} > min_trend_return")
-        params["min_trend_return"] = 0.01
-    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
-        entry.append("rsi_{rsi_window} > 50")
-        params["rsi_window"] = 14
-    return entry, exit_, params
+_R = MarketRegime
+_BEARISH = (_R.TRENDING_BEARISH, _R.BREAKDOWN)
 
 
-def _momentum(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    window = rng.choice((10, 20, 30))
-    entry = ["returns_{momentum_window} > momentum_threshold", "macd > macd_signal"]
-    exit_ = ["macd crosses_below macd_signal", "drawdown > max_drawdown"]
-    params: dict[str, float] = {"momentum_window": window, "momentum_threshold": 0.005}
-    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.BREAKOUT):
-        params["momentum_threshold"] = 0.02
-        entry.append("volume > volume_ma_{volume_window}")
-        params["volume_window"] = 20
-    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
-        entry.append("price > ema_{trend_window}")
-        params["trend_window"] = 50
-    if regime is MarketRegime.RANGING_LOW_VOL:
-        entry.append("rsi_{rsi_window} < 70")
-        params["rsi_window"] = 14
-    return entry, exit_, params
+def _breakout_windows(window: int, regime: MarketRegime) -> dict[str, float]:
+    if regime is MarketRegime.RANGING_LOW_VOL:  # quiet ranges break on shorter channels
+        return {"breakout_window": window // 2, "exit_window": max(5, window // 4)}
+    return {"breakout_window": window, "exit_window": window // 2}
 
 
-def _volatility(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    window = rng.choice((20, 30))
-    entry = ["price > bb_upper_{bb_window}", "volume > volume_ma_{volume_window}"]
-    exit_ = ["price < ma_{bb_window}", "bars_held > max_bars"]
-    params: dict[str, float] = {"bb_window": window, "volume_window": 20, "max_bars": 100}
-    if regime is MarketRegime.RANGING_LOW_VOL:
-        # A squeeze: band width small against price before the expansion.
-        entry.append("std_{bb_window} / price < squeeze_width")
-        params["squeeze_width"] = 0.02
-    if regime in (MarketRegime.TRENDING_BEARISH, MarketRegime.BREAKDOWN):
-        entry.append("price > ma_{trend_window}")
-        params["trend_window"] = 100
-    return entry, exit_, params
+def _oversold(level: float) -> dict[str, float]:
+    return {"rsi_oversold": level, "rsi_overbought": 100.0 - level}
 
 
-def _volume(regime: MarketRegime, rng: random.Random) -> tuple[list[str], list[str], dict]:
-    window = rng.choice((20, 30, 50))
-    entry = ["volume > volume_ma_{volume_window} * volume_mult", "returns_{return_window} > 0"]
-    exit_ = ["price < ema_{exit_window}", "bars_held > max_bars"]
-    params: dict[str, float] = {
-        "volume_window": window,
-        "volume_mult": 2.0,
-        "return_window": 10,
-        "exit_window": 10,
-        "max_bars": 60,
-    }
-    if regime in (MarketRegime.RANGING_HIGH_VOL, MarketRegime.TRENDING_BEARISH):
-        params["volume_mult"] = 3.0
-    return entry, exit_, params
-
-
-_STYLES = {
-    "breakout": _breakout,
-    "mean_reversion": _mean_reversion,
-    "trend_following": _trend_following,
-    "momentum": _momentum,
-    "volatility": _volatility,
-    "volume": _volume,
+_STYLES: dict[str, _Style] = {
+    "breakout": _Style(
+        windows=(20, 30, 40),
+        entry=("price > high_{breakout_window}",),
+        exit=("price < low_{exit_window}", "drawdown > max_drawdown"),
+        params=_breakout_windows,
+        filters=(
+            # Ranges throw false breakouts: ask for volume behind the move.
+            _Filter(
+                (_R.RANGING_HIGH_VOL, _R.BREAKOUT, _R.UNKNOWN),
+                {"volume_window": 20, "volume_mult": 1.5},
+                entry=("volume > volume_ma_{volume_window} * volume_mult",),
+            ),
+            _Filter(
+                (_R.TRENDING_BULLISH, _R.TRENDING_BEARISH),
+                {"trend_window": 100},
+                entry=("price > ma_{trend_window}",),
+            ),
+        ),
+    ),
+    "mean_reversion": _Style(
+        windows=(20, 30),
+        entry=("price < bb_lower_{bb_window}", "rsi_{rsi_window} < rsi_oversold"),
+        exit=("price > ma_{bb_window}", "rsi_{rsi_window} > rsi_overbought"),
+        params=lambda w, _: {"bb_window": w, "rsi_window": 14},
+        entry_by_regime={
+            # Buy pullbacks in the direction of the trend.
+            _R.TRENDING_BULLISH: (
+                "price < ma_{bb_window}",
+                "price > ma_{trend_window}",
+                "rsi_{rsi_window} < rsi_oversold",
+            ),
+            _R.REVERSAL: ("rsi_{rsi_window} crosses_above rsi_oversold", "price < ma_{bb_window}"),
+        },
+        filters=(
+            # Falling markets: only the deepest dips, cut losers by time.
+            _Filter(_BEARISH, {"max_bars": 50} | _oversold(22.0), exit=("bars_held > max_bars",)),
+            _Filter((_R.TRENDING_BULLISH,), {"trend_window": 100} | _oversold(40.0)),
+            _Filter((_R.RANGING_HIGH_VOL,), _oversold(25.0)),
+            _Filter((_R.RANGING_LOW_VOL, _R.BREAKOUT, _R.REVERSAL, _R.UNKNOWN), _oversold(30.0)),
+        ),
+    ),
+    "trend_following": _Style(
+        windows=(10, 12, 15),
+        entry=("ema_{fast_window} > ema_{slow_window}", "price > ma_{trend_window}"),
+        exit=("ema_{fast_window} crosses_below ema_{slow_window}", "drawdown > max_drawdown"),
+        params=lambda w, _: {"fast_window": w, "slow_window": w * 4, "trend_window": 100},
+        filters=(
+            # Filter out flat chop: the trend must also be visible in returns.
+            _Filter(
+                (_R.RANGING_HIGH_VOL, _R.RANGING_LOW_VOL),
+                {"min_trend_return": 0.01},
+                entry=("returns_{trend_window} > min_trend_return",),
+            ),
+            _Filter(_BEARISH, {"rsi_window": 14}, entry=("rsi_{rsi_window} > 50",)),
+        ),
+    ),
+    "momentum": _Style(
+        windows=(10, 20, 30),
+        entry=("returns_{momentum_window} > momentum_threshold", "macd > macd_signal"),
+        exit=("macd crosses_below macd_signal", "drawdown > max_drawdown"),
+        params=lambda w, _: {"momentum_window": w, "momentum_threshold": 0.005},
+        filters=(
+            _Filter(
+                (_R.RANGING_HIGH_VOL, _R.BREAKOUT),
+                {"momentum_threshold": 0.02, "volume_window": 20},
+                entry=("volume > volume_ma_{volume_window}",),
+            ),
+            _Filter(_BEARISH, {"trend_window": 50}, entry=("price > ema_{trend_window}",)),
+            _Filter((_R.RANGING_LOW_VOL,), {"rsi_window": 14}, entry=("rsi_{rsi_window} < 70",)),
+        ),
+    ),
+    "volatility": _Style(
+        windows=(20, 30),
+        entry=("price > bb_upper_{bb_window}", "volume > volume_ma_{volume_window}"),
+        exit=("price < ma_{bb_window}", "bars_held > max_bars"),
+        params=lambda w, _: {"bb_window": w, "volume_window": 20, "max_bars": 100},
+        filters=(
+            # A squeeze: band width small against price before the expansion.
+            _Filter(
+                (_R.RANGING_LOW_VOL,),
+                {"squeeze_width": 0.02},
+                entry=("std_{bb_window} / price < squeeze_width",),
+            ),
+            _Filter(_BEARISH, {"trend_window": 100}, entry=("price > ma_{trend_window}",)),
+        ),
+    ),
+    "volume": _Style(
+        windows=(20, 30, 50),
+        entry=("volume > volume_ma_{volume_window} * volume_mult", "returns_{return_window} > 0"),
+        exit=("price < ema_{exit_window}", "bars_held > max_bars"),
+        params=lambda w, _: {
+            "volume_window": w,
+            "volume_mult": 2.0,
+            "return_window": 10,
+            "exit_window": 10,
+            "max_bars": 60,
+        },
+        filters=(_Filter((_R.RANGING_HIGH_VOL, _R.TRENDING_BEARISH), {"volume_mult": 3.0}),),
+    ),
 }
+
 
 # Base take profit / stop loss per style before regime and volatility scaling.
 _BASE_EXITS: dict[str, tuple[float, float]] = {
@@ -261,7 +305,7 @@ def compose_rules(
     """
     regime = context.regime
     style = style or theme_style(theme, regime)
-    entry, exit_, params = _STYLES[style](regime, _rng(theme, regime, seed))
+    entry, exit_, params = _STYLES[style].conditions(regime, _rng(theme, regime, seed))
     _apply_hints(hints or OfflineHints(), insight.key_indicators.exit, exit_, params)
     rule = insight.regime_specific_rules.get(regime)
     sl_mult = rule.stop_loss_mult if rule else 1.0

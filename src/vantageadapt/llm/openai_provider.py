@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -10,15 +9,8 @@ import openai
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.answers import json_from_text, loads_lenient
-from vantageadapt.llm.base import (
-    ProviderReply,
-    Request,
-    RetryPolicy,
-    request_timeout,
-    scrub,
-    scrub_reply,
-    with_retries,
-)
+from vantageadapt.llm.base import ProviderReply, Request, request_timeout, scrub_reply
+from vantageadapt.llm.sdk_provider import SdkProvider
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -44,43 +36,44 @@ def safe_url(base_url: str | None) -> str | None:
     return f"{parts.scheme}://{netloc}{parts.path}"
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     """Chat completions with one forced function tool, through the official SDK."""
 
     name = "openai"
+    sdk = openai
+    client_class = openai.AsyncOpenAI
+    key_name = "OPENAI_API_KEY"
+    default_model = DEFAULT_MODEL
 
     def __init__(
         self,
         model: str | None = None,
         base_url: str | None = None,
         *,
-        api_key: str | None = None,
-        retry: RetryPolicy | None = None,
         tool_choice: ToolChoice = "named",
         temperature: float = 0.2,
-        max_output_tokens: int = 2048,
+        **common: Any,
     ) -> None:
-        key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not key:
-            if base_url is None:
-                raise ConfigError(
-                    "--provider openai needs OPENAI_API_KEY (environment or .env), or --base-url "
-                    "for a local OpenAI-compatible server; or use --provider offline"
-                )
-            key = "not-needed"  # local servers ignore it, the SDK insists on one
-        self.model = model or DEFAULT_MODEL
-        self.base_url = base_url
+        """`common`: api_key, retry and max_output_tokens, as SdkProvider takes them."""
+        super().__init__(model, base_url, **common)
         if tool_choice not in ("named", "auto"):
             raise ConfigError(f"--tool-choice {tool_choice!r}: use named or auto")
         self.tool_choice = tool_choice
         self.local = is_loopback(base_url)
-        self.retry = retry or RetryPolicy()
         self.temperature = temperature
-        self.max_output_tokens = max_output_tokens
-        self._key = key
-        self._client = openai.AsyncOpenAI(
-            api_key=key, base_url=base_url, max_retries=0, timeout=self.retry.timeout
-        )
+
+    def _without_key(self, base_url: str | None) -> str:
+        if base_url is None:
+            raise ConfigError(
+                "--provider openai needs OPENAI_API_KEY (environment or .env), or --base-url "
+                "for a local OpenAI-compatible server; or use --provider offline"
+            )
+        return "not-needed"  # local servers ignore it, the SDK insists on one
+
+    def _status_hint(self, status: int) -> str:
+        if status in (400, 500) and self.tool_choice == "named":
+            return " (if the server rejects a named tool choice, try --tool-choice auto)"
+        return ""
 
     def describe(self) -> dict[str, Any]:
         """Backend and base URL (no secrets)."""
@@ -129,27 +122,9 @@ class OpenAIProvider:
             self.retry, body["messages"], request.tool, self.max_output_tokens, local=self.local
         )
 
-        def retryable(exc: Exception) -> bool:
-            if isinstance(exc, openai.APIStatusError):
-                return exc.status_code == 429 or exc.status_code >= 500
-            return isinstance(exc, openai.APIConnectionError | openai.APITimeoutError)
-
-        def describe(exc: Exception) -> str:
-            if isinstance(exc, openai.APIStatusError):
-                detail = f"HTTP {exc.status_code}: {exc.message}"
-                if exc.status_code in (401, 403):
-                    detail += " (check OPENAI_API_KEY)"
-                elif exc.status_code in (400, 500) and self.tool_choice == "named":
-                    detail += " (if the server rejects a named tool choice, try --tool-choice auto)"
-                return scrub(detail, self._key)
-            return scrub(f"{type(exc).__name__}: {exc}", self._key)
-
-        response = await with_retries(
+        response = await self._call(
             lambda: self._client.chat.completions.create(**body, timeout=timeout),
-            policy=self.retry,
-            retryable=retryable,
-            describe=describe,
-            what=f"OpenAI-compatible call to {self.model} ({safe_url(self.base_url) or 'api'})",
+            f"OpenAI-compatible call to {self.model} ({safe_url(self.base_url) or 'api'})",
         )
         return scrub_reply(_reply(response, request.tool.name), self._key)
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.optimize.executors import parse_dask_address
 from vantageadapt.optimize.samplers import SAMPLERS
 from vantageadapt.optimize.scoring import SCORES
 from vantageadapt.optimize.space import ParamSpec, parse_spec
+
+# The named choices a setting must be one of.
+_CHOICES: dict[str | None, tuple[str, ...]] = {"sampler": tuple(SAMPLERS), "score": tuple(SCORES)}
 
 
 class OptimizeSettings(BaseModel):
@@ -38,18 +48,14 @@ class OptimizeSettings(BaseModel):
     space_file: Path | None = None
     overrides: dict[str, ParamSpec] = Field(default_factory=dict)
 
-    @field_validator("sampler")
+    @field_validator("sampler", "score")
     @classmethod
-    def _sampler(cls, value: str) -> str:
-        if value not in SAMPLERS:
-            raise ConfigError(f"unknown sampler {value!r}; choose one of {', '.join(SAMPLERS)}")
-        return value
-
-    @field_validator("score")
-    @classmethod
-    def _score(cls, value: str) -> str:
-        if value not in SCORES:
-            raise ConfigError(f"unknown score {value!r}; choose one of {', '.join(SCORES)}")
+    def _known_name(cls, value: str, info: ValidationInfo) -> str:
+        names = _CHOICES[info.field_name]
+        if value not in names:
+            raise ConfigError(
+                f"unknown {info.field_name} {value!r}; choose one of {', '.join(names)}"
+            )
         return value
 
     @field_validator("executor")
