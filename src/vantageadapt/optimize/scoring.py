@@ -39,22 +39,38 @@ def seed_score(
     )
 
 
-def _quality(metrics: Mapping[str, float]) -> float:
+def quality(
+    metrics: Mapping[str, float],
+    *,
+    drawdown_floor: float = DRAWDOWN_FLOOR,
+    min_trades_per_asset: float = MIN_TRADES_PER_ASSET,
+    trade_penalty: float = TRADE_PENALTY,
+    drawdown_penalty: float = DRAWDOWN_PENALTY,
+) -> float:
     """Log growth per unit of drawdown, shrunk when trades are few, less trade and drawdown costs.
 
-    Growth is log(1 + total_return) and risk the max drawdown (at least DRAWDOWN_FLOOR, so a
+    Growth is log(1 + total_return) and risk the max drawdown (at least `drawdown_floor`, so a
     smooth lucky run cannot divide by almost nothing): a log-return Calmar ratio. Nothing is
-    capped, so a strategy that makes more for the same pain always ranks higher.
+    capped, so a strategy that makes more for the same pain always ranks higher. The workspace's
+    scoring.py calls it with its own weights.
     """
     growth = math.log(max(1.0 + float(metrics["total_return"]), 1e-9))
     drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
-    edge = growth / max(drawdown, DRAWDOWN_FLOOR)
+    edge = growth / max(drawdown, drawdown_floor)
     assets = max(1.0, float(metrics.get("n_assets", 1.0)))
-    trade_share = min(1.0, float(metrics["total_trades"]) / (MIN_TRADES_PER_ASSET * assets))
+    trade_share = min(1.0, float(metrics["total_trades"]) / (min_trades_per_asset * assets))
     # A good ratio over too few trades is mostly luck: shrink it toward zero as well.
     if edge > 0:
         edge *= trade_share
-    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
+    return edge - trade_penalty * (1.0 - trade_share) - drawdown_penalty * drawdown
+
+
+def with_holdout(q_in: float, q_out: float | None, decay_penalty: float = DECAY_PENALTY) -> float:
+    """The mean quality of both windows less `decay_penalty` times the quality lost between
+    them; `q_in` alone without a holdout."""
+    if q_out is None:
+        return q_in
+    return 0.5 * (q_in + q_out) - decay_penalty * max(0.0, q_in - q_out)
 
 
 def default_score(
@@ -65,11 +81,7 @@ def default_score(
     With a holdout the score is the mean quality of both windows less half the quality lost
     from in-sample to holdout, so a set that only fits the in-sample rows ranks low.
     """
-    q_in = _quality(in_sample)
-    if holdout is None:
-        return q_in
-    q_out = _quality(holdout)
-    return 0.5 * (q_in + q_out) - DECAY_PENALTY * max(0.0, q_in - q_out)
+    return with_holdout(quality(in_sample), None if holdout is None else quality(holdout))
 
 
 SCORES: dict[str, ScoreFn] = {"default": default_score, "seed": seed_score}
@@ -101,7 +113,7 @@ def get_score(name: str) -> ScoreFn:
 
 def validation_score(out_of_sample: AggregateMetrics, in_sample: AggregateMetrics) -> float:
     """The fixed evaluator for the agent's acceptance: out-of-sample quality less decay."""
-    q_out = _quality(out_of_sample.model_dump())
-    q_in = _quality(in_sample.model_dump())
+    q_out = quality(out_of_sample.model_dump())
+    q_in = quality(in_sample.model_dump())
     value = q_out - DECAY_PENALTY * max(0.0, q_in - q_out)
     return value if math.isfinite(value) else -math.inf

@@ -6,8 +6,10 @@ validation score on data the search never saw, so this score cannot grade itself
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
+
+from vantageadapt.optimize.scoring import quality as log_calmar
+from vantageadapt.optimize.scoring import with_holdout
 
 DRAWDOWN_FLOOR = 0.02
 MIN_TRADES_PER_ASSET = 10.0
@@ -18,25 +20,22 @@ DECAY_PENALTY = 0.5
 
 def quality(metrics: Mapping[str, float]) -> float:
     """Log growth per unit of drawdown (never capped), shrunk when trades are few, less
-    penalties for too few trades and for deep drawdowns.
+    penalties for too few trades and for deep drawdowns, with the weights above.
 
     Drawdowns below DRAWDOWN_FLOOR count as the floor, so a smooth lucky run cannot divide
-    by almost nothing.
+    by almost nothing. The formula is the package's `vantageadapt.optimize.scoring.quality`;
+    replace this body to score differently.
     """
-    growth = math.log(max(1.0 + float(metrics["total_return"]), 1e-9))
-    drawdown = min(1.0, abs(float(metrics["max_drawdown"])))
-    edge = growth / max(drawdown, DRAWDOWN_FLOOR)
-    assets = max(1.0, float(metrics.get("n_assets", 1.0)))
-    trade_share = min(1.0, float(metrics["total_trades"]) / (MIN_TRADES_PER_ASSET * assets))
-    if edge > 0:
-        edge *= trade_share
-    return edge - TRADE_PENALTY * (1.0 - trade_share) - DRAWDOWN_PENALTY * drawdown
+    return log_calmar(
+        metrics,
+        drawdown_floor=DRAWDOWN_FLOOR,
+        min_trades_per_asset=MIN_TRADES_PER_ASSET,
+        trade_penalty=TRADE_PENALTY,
+        drawdown_penalty=DRAWDOWN_PENALTY,
+    )
 
 
 def score(in_sample: Mapping[str, float], holdout: Mapping[str, float] | None, rows: int) -> float:
     """Mean quality of the in-sample and holdout windows less the quality lost between them."""
-    q_in = quality(in_sample)
-    if holdout is None:
-        return q_in
-    q_out = quality(holdout)
-    return 0.5 * (q_in + q_out) - DECAY_PENALTY * max(0.0, q_in - q_out)
+    q_out = None if holdout is None else quality(holdout)
+    return with_holdout(quality(in_sample), q_out, DECAY_PENALTY)
