@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +11,13 @@ from vantageadapt.commands.shared import (
     DbOption,
     JsonOption,
     OutOption,
+    command_group,
     emit,
     query_store,
+    show_records,
     store_location,
 )
 from vantageadapt.errors import ConfigError
-from vantageadapt.outputs import check_output_path
 
 # Where each kind of workspace file lives in a source checkout of VantageAdapt.
 _CODE_HOME = "src/vantageadapt/agent/workspace_template"
@@ -133,8 +133,7 @@ def export_text(run_id: str, patches: list[Any]) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the `patches` commands to the root app."""
-    group = typer.Typer(help="Browse the agent's code and prompt patches.", no_args_is_help=True)
-    app.add_typer(group, name="patches")
+    group = command_group(app, "patches", "Browse the agent's code and prompt patches.")
 
     @group.command("list")
     def list_(
@@ -147,10 +146,7 @@ def register(app: typer.Typer) -> None:
         if status not in (None, "kept", "rejected"):
             raise ConfigError(f"--status {status!r}: use kept or rejected")
         items = query_store(db, "list_patches", run_id=run_id, status=status)
-        if as_json:
-            typer.echo(json.dumps({"patches": [p.model_dump(mode="json") for p in items]}))
-        else:
-            _print_list(items)
+        show_records(items, as_json, _print_list, key="patches")
 
     @group.command("show")
     def show(
@@ -160,11 +156,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """Show one patch: target, operation, status, scores, reason, parent (and diff)."""
-        item = _patch(db, patch_id)
-        if as_json:
-            typer.echo(json.dumps(item.model_dump(mode="json")))
-        else:
-            _print_patch(item, diff=diff)
+        show_records(_patch(db, patch_id), as_json, lambda item: _print_patch(item, diff=diff))
 
     @group.command("export")
     def export(
@@ -173,8 +165,6 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """Write the run's kept patches as one file you can review and `git apply` by hand."""
-        if out is not None:
-            check_output_path(out)
         if query_store(db, "get_run", run_id) is None:
             raise ConfigError(
                 f"run {run_id!r} not found in {store_location(db)}; see `vantage patches list`"

@@ -1,14 +1,19 @@
-"""What several commands share: their common options, one store query, and --out or stdout."""
+"""What several commands share: common options, command groups, one store query, output."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vantageadapt.outputs import write_output
+from vantageadapt.outputs import check_output_path, write_output
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 DbOption = Annotated[
@@ -18,7 +23,17 @@ DbOption = Annotated[
         help="Database URL (default: VANTAGE_DATABASE_URL, then sqlite+aiosqlite:///vantage.db).",
     ),
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file, not stdout.")]
+
+
+def _writable(path: Path | None) -> Path | None:
+    return None if path is None else check_output_path(path)
+
+
+# Checked when the flags are read, so a path that cannot be written fails before any work.
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Write to this file, not stdout.", callback=_writable),
+]
 # The loop's inputs, for the commands that run it (`run`, `calibrate`).
 ThemeOption = Annotated[
     str | None, typer.Option("--theme", help="Strategy theme, e.g. 'breakout trading'.")
@@ -50,8 +65,31 @@ def store_location(url: str | None) -> str:
 
 
 def emit(text: str, out: Path | None) -> None:
-    """`text` to the --out file (checked before any work was done), else to stdout as is."""
+    """`text` to the --out file (OutOption checked it), else to stdout as is."""
     if out is None:
         typer.echo(text, nl=False)
     else:
         write_output(out, text)
+
+
+def command_group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
+    """A `vantage NAME ...` group of subcommands, added to the root app."""
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+def show_records(
+    records: BaseModel | Sequence[BaseModel],
+    as_json: bool,
+    print_tables: Callable[[Any], None],
+    *,
+    key: str = "",
+) -> None:
+    """With --json one JSON object on stdout (a list under `key`), else `print_tables(records)`."""
+    if not as_json:
+        print_tables(records)
+    elif isinstance(records, Sequence):
+        typer.echo(json.dumps({key: [r.model_dump(mode="json") for r in records]}))
+    else:
+        typer.echo(json.dumps(records.model_dump(mode="json")))

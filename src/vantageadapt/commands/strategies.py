@@ -11,12 +11,13 @@ from vantageadapt.commands.shared import (
     DbOption,
     JsonOption,
     OutOption,
+    command_group,
     emit,
     query_store,
+    show_records,
     store_location,
 )
 from vantageadapt.errors import ConfigError
-from vantageadapt.outputs import check_output_path
 
 
 def _regime_name(value: str | None) -> str | None:
@@ -108,8 +109,7 @@ def _print_strategy(item: Any) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the `strategies` commands to the root app."""
-    group = typer.Typer(help="List, show and export stored strategies.", no_args_is_help=True)
-    app.add_typer(group, name="strategies")
+    group = command_group(app, "strategies", "List, show and export stored strategies.")
 
     @group.command("list")
     def list_(
@@ -125,10 +125,7 @@ def register(app: typer.Typer) -> None:
         """List stored strategies, best validation sortino first (rules: `show ID`)."""
         wanted = {"theme": theme, "regime": _regime_name(regime), "min_sortino": min_sortino}
         items = query_store(db, "list_strategies", **wanted, limit=limit)
-        if as_json:
-            typer.echo(json.dumps({"strategies": [s.model_dump(mode="json") for s in items]}))
-        else:
-            _print_list(items)
+        show_records(items, as_json, _print_list, key="strategies")
 
     @group.command("show")
     def show(
@@ -137,11 +134,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """Show one strategy: rules, parameters, insight and every performance row."""
-        item = _strategy(db, strategy_id)
-        if as_json:
-            typer.echo(json.dumps(item.model_dump(mode="json")))
-        else:
-            _print_strategy(item)
+        show_records(_strategy(db, strategy_id), as_json, _print_strategy)
 
     @group.command("export")
     def export(
@@ -150,7 +143,5 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
     ) -> None:
         """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
-        if out is not None:
-            check_output_path(out)
         text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)
         emit(text + "\n", out)

@@ -124,6 +124,7 @@ class _Style:
     """
 
     windows: tuple[int, ...]
+    exits: tuple[float, float]  # base take profit, stop loss before regime and volatility
     entry: tuple[str, ...]
     exit: tuple[str, ...]
     params: Callable[[int, MarketRegime], dict[str, float]]
@@ -163,6 +164,7 @@ def _oversold(level: float) -> dict[str, float]:
 _STYLES: dict[str, _Style] = {
     "breakout": _Style(
         windows=(20, 30, 40),
+        exits=(0.12, 0.05),
         entry=("price > high_{breakout_window}",),
         exit=("price < low_{exit_window}", "drawdown > max_drawdown"),
         params=_breakout_windows,
@@ -182,6 +184,7 @@ _STYLES: dict[str, _Style] = {
     ),
     "mean_reversion": _Style(
         windows=(20, 30),
+        exits=(0.06, 0.04),
         entry=("price < bb_lower_{bb_window}", "rsi_{rsi_window} < rsi_oversold"),
         exit=("price > ma_{bb_window}", "rsi_{rsi_window} > rsi_overbought"),
         params=lambda w, _: {"bb_window": w, "rsi_window": 14},
@@ -204,6 +207,7 @@ _STYLES: dict[str, _Style] = {
     ),
     "trend_following": _Style(
         windows=(10, 12, 15),
+        exits=(0.15, 0.06),
         entry=("ema_{fast_window} > ema_{slow_window}", "price > ma_{trend_window}"),
         exit=("ema_{fast_window} crosses_below ema_{slow_window}", "drawdown > max_drawdown"),
         params=lambda w, _: {"fast_window": w, "slow_window": w * 4, "trend_window": 100},
@@ -219,6 +223,7 @@ _STYLES: dict[str, _Style] = {
     ),
     "momentum": _Style(
         windows=(10, 20, 30),
+        exits=(0.10, 0.05),
         entry=("returns_{momentum_window} > momentum_threshold", "macd > macd_signal"),
         exit=("macd crosses_below macd_signal", "drawdown > max_drawdown"),
         params=lambda w, _: {"momentum_window": w, "momentum_threshold": 0.005},
@@ -234,6 +239,7 @@ _STYLES: dict[str, _Style] = {
     ),
     "volatility": _Style(
         windows=(20, 30),
+        exits=(0.10, 0.05),
         entry=("price > bb_upper_{bb_window}", "volume > volume_ma_{volume_window}"),
         exit=("price < ma_{bb_window}", "bars_held > max_bars"),
         params=lambda w, _: {"bb_window": w, "volume_window": 20, "max_bars": 100},
@@ -249,6 +255,7 @@ _STYLES: dict[str, _Style] = {
     ),
     "volume": _Style(
         windows=(20, 30, 50),
+        exits=(0.08, 0.04),
         entry=("volume > volume_ma_{volume_window} * volume_mult", "returns_{return_window} > 0"),
         exit=("price < ema_{exit_window}", "bars_held > max_bars"),
         params=lambda w, _: {
@@ -260,17 +267,6 @@ _STYLES: dict[str, _Style] = {
         },
         filters=(_Filter((_R.RANGING_HIGH_VOL, _R.TRENDING_BEARISH), {"volume_mult": 3.0}),),
     ),
-}
-
-
-# Base take profit / stop loss per style before regime and volatility scaling.
-_BASE_EXITS: dict[str, tuple[float, float]] = {
-    "breakout": (0.12, 0.05),
-    "mean_reversion": (0.06, 0.04),
-    "trend_following": (0.15, 0.06),
-    "momentum": (0.10, 0.05),
-    "volatility": (0.10, 0.05),
-    "volume": (0.08, 0.04),
 }
 
 
@@ -311,7 +307,7 @@ def compose_rules(
     sl_mult = rule.stop_loss_mult if rule else 1.0
     tp_mult = rule.take_profit_mult if rule else 1.0
     size_mult = rule.position_size_mult if rule else 1.0
-    base_tp, base_sl = _BASE_EXITS[style]
+    base_tp, base_sl = _STYLES[style].exits
     vol_scale = 0.75 + context.volatility_level  # wider exits in wilder markets
     max_orders = {"low": 3, "medium": 2, "high": 1}[context.risk_level]
     params |= {
