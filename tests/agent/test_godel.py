@@ -26,31 +26,22 @@ def _indicator_patch() -> CodePatch:
     return propose_patch_offline(ctx, seed=0)
 
 
-def _noop_patch() -> CodePatch:
-    """A patch that changes nothing: rejected before the sandbox, so other tests stay fast."""
+def _penalty_patch(value: float = 2.0, reason: str = "no-op") -> CodePatch:
+    """scoring.py's TRADE_PENALTY set to `value`; the default, its shipped value, changes
+    nothing: rejected before the sandbox, so other tests stay fast."""
     return CodePatch(
         target="scoring.py",
         op=PatchOp.modify_code,
         name="TRADE_PENALTY",
-        code="TRADE_PENALTY = 2.0",
-        reason="no-op",
-    )
-
-
-def _weight_patch() -> CodePatch:
-    return CodePatch(
-        target="scoring.py",
-        op=PatchOp.modify_code,
-        name="TRADE_PENALTY",
-        code="TRADE_PENALTY = 3.0",
-        reason="weight tweak",
+        code=f"TRADE_PENALTY = {value!r}",
+        reason=reason,
     )
 
 
 async def test_helpful_patch_is_kept_and_used_next_iteration(workspace, agents):
     helpful = _indicator_patch()
     assert helpful.target == "indicators.py" and helpful.op is PatchOp.insert_code
-    strategist = ScriptedStrategist([helpful, _weight_patch()])
+    strategist = ScriptedStrategist([helpful, _penalty_patch(3.0, "weight tweak")])
     agent = agents(0.5, 5, workspace=workspace, llm=strategist)
     with package_untouched():
         [kept] = await agent.improve(make_context(iteration=1), _count_indicators)
@@ -88,7 +79,7 @@ def test_threshold_is_absolute_gain_and_ties_never_pass():
 
 
 async def test_failing_evaluation_is_a_rejection_not_a_crash(workspace, agents):
-    strategist = ScriptedStrategist([_weight_patch()])
+    strategist = ScriptedStrategist([_penalty_patch(3.0, "weight tweak")])
     agent = agents(workspace=workspace, llm=strategist)
     calls = []
 
@@ -119,7 +110,7 @@ async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(worksp
     idle = PromptChange(name=name, template=template + "\nBe brief.\n", reason="style")
     broken = PromptChange(name=name, template="no placeholders at all", reason="broken")
     strategist = ScriptedStrategist(
-        [_noop_patch(), _noop_patch(), _noop_patch()], [good, idle, broken]
+        [_penalty_patch(), _penalty_patch(), _penalty_patch()], [good, idle, broken]
     )
     agent = agents(workspace=workspace, llm=strategist, prompts=prompts)
 
@@ -144,7 +135,9 @@ async def test_prompt_change_kept_when_it_helps_and_rolled_back_otherwise(worksp
 
 
 async def test_tracks_best_and_last_per_regime_and_stops_after_max_rounds(workspace, agents):
-    agent = agents(max_iterations=1, workspace=workspace, llm=ScriptedStrategist([_noop_patch()]))
+    agent = agents(
+        max_iterations=1, workspace=workspace, llm=ScriptedStrategist([_penalty_patch()])
+    )
     agent.track_performance({"sortino_ratio": 1.0}, {"take_profit": 0.1}, "BREAKOUT")
     agent.track_performance({"sortino_ratio": 0.5}, {"take_profit": 0.2}, MarketRegime.BREAKOUT)
     agent.track_performance({"sortino_ratio": 3.0}, {}, "RANGING_LOW_VOL")
@@ -171,7 +164,7 @@ async def test_prompt_change_can_be_judged_by_its_own_evaluator(workspace, agent
     template, _ = prompts.get(name)
     change = PromptChange(name=name, template=template + "\nTrade often.\n", reason="more trades")
     agent = agents(
-        workspace=workspace, llm=ScriptedStrategist([_noop_patch()], [change]), prompts=prompts
+        workspace=workspace, llm=ScriptedStrategist([_penalty_patch()], [change]), prompts=prompts
     )
     seen = []
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers.records import patch_record
 from vantageadapt.report import figures
 from vantageadapt.report.page import lineage, metrics_table, render_page
 from vantageadapt.results import IterationResult, PatchRecord, RunResult
@@ -83,18 +84,9 @@ def _iteration(index: int, patches: list[PatchRecord]) -> IterationResult:
 
 
 def test_lineage_nests_children_and_escapes_diffs():
-    parent = PatchRecord(
-        id="p1",
-        target="scoring.py",
-        op="modify_code",
-        status="kept",
-        reason="reward trades",
-        diff="-a\n+b <script>",
-    )
-    child = PatchRecord(
-        id="p2",
-        target="scoring.py",
-        op="modify_code",
+    parent = patch_record("p1", reason="reward trades", diff="-a\n+b <script>")
+    child = patch_record(
+        "p2",
         status="rejected",
         reason="too strict",
         parent_id="p1",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from helpers.records import patch_record
 from vantageadapt.models import LLMCall, MarketContext, StrategyInsight
 from vantageadapt.store import (
     IterationRecord,
-    PatchRecord,
     PerformanceRecord,
     PromptVersionRecord,
     RunRecord,
@@ -110,17 +110,7 @@ def iteration_record(
         unmet=["sortino_ratio 0.5 < 2.0"],
         optimization={"trials": 20, "deflated_sharpe": 0.4, "parameters_at_edge": {}},
         patches=[
-            PatchRecord(
-                id=pid,
-                target="scoring.py",
-                op="modify_code",
-                status="kept",
-                reason="punish few trades",
-                diff="-a\n+b",
-                score_before=0.1,
-                score_after=0.3,
-            )
-            for pid in patch_ids
+            patch_record(pid, diff="-a\n+b", score_before=0.1, score_after=0.3) for pid in patch_ids
         ],
         prompt_versions=[
             PromptVersionRecord(name="rules/generate", version=1, template="Make rules for {theme}")

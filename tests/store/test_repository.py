@@ -6,10 +6,11 @@ from datetime import UTC
 
 import pytest
 
+from helpers.records import patch_record
 from helpers.store_db import DatabaseForTests
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics, LLMCall, MarketRegime
-from vantageadapt.store import DatabaseConnection, PatchRecord, PromptVersionRecord
+from vantageadapt.store import DatabaseConnection, PromptVersionRecord
 
 from .builders import iteration_record, run_record
 
@@ -151,13 +152,8 @@ async def test_single_saves_and_patch_queries(db_url):
         iteration_id = await db.save_iteration(run.id, iteration_record(1, patch_ids=("k1",)))
         await db.save_patch(
             run.id,
-            PatchRecord(
-                id="r1",
-                target="scoring.py",
-                op="insert_code",
-                status="rejected",
-                reason="no gain",
-                parent_id="k1",
+            patch_record(
+                "r1", op="insert_code", status="rejected", reason="no gain", parent_id="k1"
             ),
             iteration_id=iteration_id,
         )
