@@ -1,7 +1,104 @@
-"""The practical ceiling both speed benchmarks compare against: a minimal numba loop."""
+"""What the speed benchmarks share: the minimal numba loops they compare against, the
+best-of-N timer and the throughput / ceiling / vectorbt figures they print."""
+
+import argparse
+import resource
+import time
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit, prange
+
+REPEATS = 3
+
+
+def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
+    """The fastest of `repeats` timed calls of `run` (warm-ups are the caller's, untimed)."""
+    best = float("inf")
+    for _ in range(max(repeats, 1)):
+        began = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+class SpeedClock:
+    """Times ours, the ceiling and vectorbt the same way, then prints their figures.
+
+    Every side is the best of `repeats` runs after its JIT warm-up (the caller's, untimed), so
+    a slow run on a shared machine hurts no side's figure more than another's. Peak memory is
+    read right after ours, before the others run.
+    """
+
+    def __init__(self, repeats: int = REPEATS) -> None:
+        self.repeats = repeats
+        self.seconds: dict[str, float] = {}
+        self.jit_seconds = 0.0
+        self.peak_mb = 0.0
+        self.vectorbt_sets = 0
+        self.vectorbt_bar_sets = 0.0
+
+    def warm(self, run: Callable[[], object]) -> None:
+        """Our JIT warm-up (its seconds are reported, not counted)."""
+        began = time.perf_counter()
+        run()
+        self.jit_seconds = time.perf_counter() - began
+
+    def ours(self, run: Callable[[], object]) -> None:
+        """Time our run; read the peak memory."""
+        self.seconds["ours"] = best_seconds(run, self.repeats)
+        self.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def ceiling(self, run: Callable[[], object]) -> None:
+        """Time the minimal loop on the same bar-sets as ours."""
+        self.seconds["ceiling"] = best_seconds(run, self.repeats)
+
+    def vectorbt(self, run: Callable[[], object], sets: int, bar_sets: float) -> None:
+        """Time vectorbt on `sets` of the sets, `bar_sets` in all."""
+        self.seconds["vectorbt"] = best_seconds(run, self.repeats)
+        self.vectorbt_sets, self.vectorbt_bar_sets = sets, bar_sets
+
+    def figures(self, bar_sets: float) -> dict[str, float]:
+        """Throughputs (bar-sets per second) of ours and of the ceiling on our `bar_sets`,
+        vectorbt's on its own, `ceiling_ratio` and `ratio` (vectorbt) of ours over each."""
+        throughput = bar_sets / self.seconds["ours"]
+        ceiling = bar_sets / self.seconds["ceiling"]
+        vectorbt = self.vectorbt_bar_sets / self.seconds["vectorbt"]
+        return {
+            "bar_sets": bar_sets,
+            "repeats": self.repeats,
+            "seconds": round(self.seconds["ours"], 3),
+            "throughput": round(throughput),
+            "ceiling_throughput": round(ceiling),
+            "ceiling_ratio": round(throughput / ceiling, 3),
+            "vectorbt_sets": self.vectorbt_sets,
+            "vectorbt_throughput": round(vectorbt),
+            "ratio": round(throughput / vectorbt, 2),
+            "jit_seconds": round(self.jit_seconds, 2),
+            "peak_rss_mb": round(self.peak_mb, 1),
+        }
+
+
+def speed_arguments(doc: str, quick: str, vectorbt_sets: int) -> argparse.Namespace:
+    """The speed benchmarks' command line: --quick, --vectorbt-sets, --repeats."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--vectorbt-sets", type=int, default=vectorbt_sets)
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="timed runs per side")
+    return parser.parse_args()
+
+
+def vectorbt_from_signals(close, entries, exits, *, ratios: bool, **settings) -> None:
+    """vectorbt's simulation of these signal frames, reading its total return and trade count
+    (and, with `ratios`, the Sortino ratio and max drawdown the search's score reads)."""
+    import vectorbt as vbt
+
+    portfolio = vbt.Portfolio.from_signals(close, entries=entries, exits=exits, **settings)
+    portfolio.total_return()
+    portfolio.trades.count()
+    if ratios:
+        portfolio.sortino_ratio()
+        portfolio.max_drawdown()
 
 
 @njit(cache=True, nogil=True, parallel=True)

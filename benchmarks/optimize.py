@@ -8,24 +8,26 @@ check windows of every set, the best set's train and validation rows), so `ceili
 compares like with like. `engine_throughput` is plain `evaluate_grid` over every asset's full
 history for the same sets (so `engine_ratio` shows the optimizer's own overhead);
 `vectorbt_throughput` is vectorbt's from_signals on the first sets, per bar-set.
+
+Each side is timed as the best of `--repeats` runs (3) after its JIT warm-up; the search and
+the engine start each run with an empty indicator store, as the ceiling computes its moving
+averages in each run.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import time
 
+import ceiling
 import numpy as np
 import pandas as pd
-from ceiling import ceiling_nb
 
 from vantageadapt.backtest import EngineConfig, evaluate_grid
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings, ParamSpec, SearchSpace
 from vantageadapt.optimize import run_parameter_optimization as optimize
 from vantageadapt.optimize.splits import inner_holdout, validation_starts
+from vantageadapt.rules.indicator_store import IndicatorStore
 from vantageadapt.rules.indicators import rolling_mean
 
 WINDOWS = tuple(float(10 * (i + 1)) for i in range(10))
@@ -91,8 +93,8 @@ def run_windows(frames, settings) -> tuple[dict[str, list[tuple[int, int]]], dic
     return search, finals
 
 
-def ceiling_seconds(frames, windows, finals, sets, best) -> float:
-    """Seconds for the minimal loop over the same windows and sets (indicators included)."""
+def ceiling_run(frames, windows, finals, sets, best):
+    """The minimal loop over the same windows and sets, indicators included, as a timed call."""
 
     def arrays(table: list[dict[str, float]]) -> tuple[np.ndarray, ...]:
         widx = np.array([WINDOWS.index(s["w"]) for s in table], dtype=np.int64)
@@ -101,25 +103,26 @@ def ceiling_seconds(frames, windows, finals, sets, best) -> float:
 
     every, chosen = arrays(sets), arrays([best])
     tiny = np.ones((len(WINDOWS), 20))
-    ceiling_nb(np.ones(10), np.ones(10), tiny[:, 5:15], tiny[:, 5:15], *every, FEES, 1e4)
-    began = time.perf_counter()
-    for sym, frame in frames.items():
-        price = np.array(frame["price"], dtype=np.float64)
-        volume = np.array(frame["volume"], dtype=np.float64)
-        mas = np.stack([rolling_mean(price, int(w)) for w in WINDOWS])
-        vmas = np.stack([rolling_mean(volume, int(w)) for w in WINDOWS])
-        jobs = [(w, every) for w in windows[sym]] + [(w, chosen) for w in finals[sym]]
-        for (start, stop), (widx, tps, sls) in jobs:
-            cut = slice(start, stop)
-            ceiling_nb(price[cut], volume[cut], mas[:, cut], vmas[:, cut], widx, tps, sls, FEES,
-                       1e4)  # fmt: skip
-    return time.perf_counter() - began
+    ceiling.ceiling_nb(np.ones(10), np.ones(10), tiny[:, 5:15], tiny[:, 5:15], *every, FEES, 1e4)
+
+    def run() -> None:
+        for sym, frame in frames.items():
+            price = np.array(frame["price"], dtype=np.float64)
+            volume = np.array(frame["volume"], dtype=np.float64)
+            mas = np.stack([rolling_mean(price, int(w)) for w in WINDOWS])
+            vmas = np.stack([rolling_mean(volume, int(w)) for w in WINDOWS])
+            jobs = [(w, every) for w in windows[sym]] + [(w, chosen) for w in finals[sym]]
+            for (start, stop), (widx, tps, sls) in jobs:
+                cut = slice(start, stop)
+                ceiling.ceiling_nb(price[cut], volume[cut], mas[:, cut], vmas[:, cut], widx,
+                                   tps, sls, FEES, 1e4)  # fmt: skip
+
+    return run
 
 
-def vectorbt_seconds(frame: pd.DataFrame, n_sets: int) -> float:
-    """Seconds for vectorbt's from_signals on the first window's tp x sl sets (one asset)."""
-    import vectorbt as vbt
-
+def vectorbt_run(frame: pd.DataFrame, n_sets: int):
+    """vectorbt's from_signals on the first window's tp x sl sets (one asset), as a timed
+    call (its JIT warmed on a short run)."""
     price, volume = frame["price"], frame["volume"]
     w = int(WINDOWS[0])
     ma, vma = price.rolling(w).mean(), volume.rolling(w).mean()
@@ -132,29 +135,24 @@ def vectorbt_seconds(frame: pd.DataFrame, n_sets: int) -> float:
         def wide(values: np.ndarray) -> pd.DataFrame:
             return pd.DataFrame(np.repeat(values[:rows, None], n_sets, 1), index=price.index[:rows])
 
-        portfolio = vbt.Portfolio.from_signals(
-            wide(price.to_numpy()),
-            entries=wide(entries),
-            exits=wide(exits),
-            sl_stop=sl,
-            tp_stop=tp,
-            fees=FEES,
-            init_cash=10_000.0,
-            freq="1min",
-        )
-        portfolio.total_return()
-        portfolio.sortino_ratio()
-        portfolio.max_drawdown()
-        portfolio.trades.count()
+        ceiling.vectorbt_from_signals(
+            wide(price.to_numpy()), wide(entries), wide(exits), ratios=True,
+            sl_stop=sl, tp_stop=tp, fees=FEES, init_cash=10_000.0, freq="1min",
+        )  # fmt: skip
 
     run(500)  # compile vectorbt's kernels outside the timing, as ours are
-    began = time.perf_counter()
-    run(len(price))
-    return time.perf_counter() - began
+    return lambda: run(len(price))
 
 
-def measure(assets: int, rows: int, vectorbt_sets: int, grid: list | None = None) -> dict:
-    """Run the search, the engine, the ceiling and vectorbt on the same data; the figures.
+def measure(
+    assets: int,
+    rows: int,
+    vectorbt_sets: int,
+    grid: list | None = None,
+    repeats: int = ceiling.REPEATS,
+) -> dict:
+    """Run the search, the engine, the ceiling and vectorbt on the same data, each timed as
+    the best of `repeats` runs after its JIT warm-up; the figures as a dict.
 
     `grid` replaces the 1,000 parameter sets (tests use a few)."""
     frames = make_frames(assets, rows)
@@ -170,43 +168,40 @@ def measure(assets: int, rows: int, vectorbt_sets: int, grid: list | None = None
             )
         )
 
-    began = time.perf_counter()
-    evaluate_grid(make_frames(1, 2_000)["A00"], RULES.conditions, sets[:2], config)
-    jit_seconds = time.perf_counter() - began
+    clock = ceiling.SpeedClock(repeats)
+    tiny = make_frames(1, 2_000)["A00"]
+    clock.warm(lambda: evaluate_grid(tiny, RULES.conditions, sets[:2], config))
+    results = []
 
-    began = time.perf_counter()
-    result = optimize(frames, RULES, settings=settings, config=config, space=space)
-    seconds = time.perf_counter() - began
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def search() -> None:  # a cold indicator store each run: the ceiling computes its own too
+        store = IndicatorStore()
+        results[:] = [optimize(frames, RULES, settings=settings, config=config, space=space,
+                               store=store)]  # fmt: skip
+
+    clock.ours(search)
+    result = results[0]
     windows, finals = run_windows(frames, settings)
     searched = sum(stop - start for w in windows.values() for start, stop in w)
     bar_sets = searched * result.trials + sum(b - a for w in finals.values() for a, b in w)
-    throughput = bar_sets / seconds
 
-    began = time.perf_counter()
-    for frame in frames.values():
-        evaluate_grid(frame, RULES.conditions, sets, config)
-    engine = assets * rows * len(sets) / (time.perf_counter() - began)
+    def engine_run() -> None:
+        store = IndicatorStore()
+        for frame in frames.values():
+            evaluate_grid(frame, RULES.conditions, sets, config, store=store)
+
+    engine = assets * rows * len(sets) / ceiling.best_seconds(engine_run, repeats)
     best = {name: result.best_parameters[name] for name in ("w", "take_profit", "stop_loss")}
-    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best)
+    clock.ceiling(ceiling_run(frames, windows, finals, sets, best))
     n_vbt = min(vectorbt_sets, len(sets))
-    vectorbt_throughput = rows * n_vbt / vectorbt_seconds(next(iter(frames.values())), n_vbt)
+    clock.vectorbt(vectorbt_run(next(iter(frames.values())), n_vbt), n_vbt, rows * n_vbt)
+    figures = clock.figures(bar_sets)
     return {
         "assets": assets,
         "rows": rows,
         "sets": result.trials,
-        "bar_sets": bar_sets,
-        "seconds": round(seconds, 3),
-        "throughput": round(throughput),
-        "vectorbt_sets": n_vbt,
-        "vectorbt_throughput": round(vectorbt_throughput),
-        "ratio": round(throughput / vectorbt_throughput, 2),
-        "ceiling_throughput": round(ceiling),
-        "ceiling_ratio": round(throughput / ceiling, 3),
+        **figures,
         "engine_throughput": round(engine),
-        "engine_ratio": round(throughput / engine, 3),
-        "jit_seconds": round(jit_seconds, 2),
-        "peak_rss_mb": round(peak_rss_mb, 1),
+        "engine_ratio": round(figures["throughput"] / engine, 3),
         "best_parameters": result.best_parameters,
         "out_of_sample_trades": result.out_of_sample.total_trades,
     }
@@ -214,11 +209,9 @@ def measure(assets: int, rows: int, vectorbt_sets: int, grid: list | None = None
 
 def main() -> None:
     """Measure and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="20,000 rows instead of 200,000")
-    parser.add_argument("--vectorbt-sets", type=int, default=100)
-    args = parser.parse_args()
-    print(json.dumps(measure(10, 20_000 if args.quick else 200_000, args.vectorbt_sets)))
+    args = ceiling.speed_arguments(__doc__, "20,000 rows instead of 200,000", vectorbt_sets=100)
+    rows = 20_000 if args.quick else 200_000
+    print(json.dumps(measure(10, rows, args.vectorbt_sets, repeats=args.repeats)))
 
 
 if __name__ == "__main__":

@@ -12,20 +12,21 @@ indicators, the score's metrics read back) on the same windows for the first set
 The search runs with the engine settings the run would settle on this data (`engine`: AMM
 fills on the sample's pool reserves, 10 units of quote cash); the ceiling and vectorbt fill at
 the price with the same cash and fees (fills are a small share of the rows either way).
+
+Each side is timed as the best of `--repeats` runs (3) after its JIT warm-up; every run of the
+search starts with an empty indicator store and every run of the ceiling computes its
+indicators again.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
 import tempfile
-import time
 from pathlib import Path
 
+import ceiling
 import numpy as np
 import pandas as pd
-from ceiling import breakout_ceiling_nb
 
 from vantageadapt.backtest import EngineConfig
 from vantageadapt.data import load_trade_data, write_sample_data
@@ -74,32 +75,34 @@ def search_windows(frames, validation_start, settings) -> dict[str, list[tuple[i
     return out
 
 
-def ceiling_seconds(frames, windows, finals, sets, best, fees, init_cash) -> float:
-    """Seconds for the minimal loop on the same windows and sets (indicators included)."""
+def ceiling_run(frames, windows, finals, sets, best, fees, init_cash):
+    """The minimal loop on the same windows and sets, indicators included, as a timed call."""
     tiny = np.ones((1, 10))
-    breakout_ceiling_nb(np.ones(10), np.ones(10), tiny, tiny, tiny, np.zeros((1, 7)), fees,
+    ceiling.breakout_ceiling_nb(np.ones(10), np.ones(10), tiny, tiny, tiny, np.zeros((1, 7)), fees,
                         init_cash, 0, 10)  # fmt: skip
-    began = time.perf_counter()
-    for sym, frame in frames.items():
-        jobs = [(w, sets) for w in windows.get(sym, [])] + [(w, best) for w in finals[sym]]
-        price = np.array(frame["price"], dtype=np.float64)  # a writable copy, as numba likes
-        volume = np.array(frame["volume"], dtype=np.float64)
-        keys = [np.unique(np.concatenate([sets[:, i], best[:, i]])) for i in range(3)]
-        highs = np.stack([previous_max(price, int(w)) for w in keys[0]])
-        vmas = np.stack([rolling_mean(volume, int(w)) for w in keys[1]])
-        lows = np.stack([previous_min(price, int(w)) for w in keys[2]])
-        for (start, stop), table in jobs:
-            rows = table.copy()
-            for i in range(3):
-                rows[:, i] = np.searchsorted(keys[i], table[:, i])
-            breakout_ceiling_nb(price, volume, highs, lows, vmas, rows, fees, init_cash,
-                                start, stop)  # fmt: skip
-    return time.perf_counter() - began
+
+    def run() -> None:
+        for sym, frame in frames.items():
+            jobs = [(w, sets) for w in windows.get(sym, [])] + [(w, best) for w in finals[sym]]
+            price = np.array(frame["price"], dtype=np.float64)  # a writable copy, as numba likes
+            volume = np.array(frame["volume"], dtype=np.float64)
+            keys = [np.unique(np.concatenate([sets[:, i], best[:, i]])) for i in range(3)]
+            highs = np.stack([previous_max(price, int(w)) for w in keys[0]])
+            vmas = np.stack([rolling_mean(volume, int(w)) for w in keys[1]])
+            lows = np.stack([previous_min(price, int(w)) for w in keys[2]])
+            for (start, stop), table in jobs:
+                rows = table.copy()
+                for i in range(3):
+                    rows[:, i] = np.searchsorted(keys[i], table[:, i])
+                ceiling.breakout_ceiling_nb(price, volume, highs, lows, vmas, rows, fees, init_cash,
+                                    start, stop)  # fmt: skip
+
+    return run
 
 
-def vectorbt_seconds(frames, windows, sets: np.ndarray, fees: float, init_cash: float) -> float:
-    """Seconds for vectorbt's from_signals on the same windows for these sets."""
-    import vectorbt as vbt
+def vectorbt_run(frames, windows, sets: np.ndarray, fees: float, init_cash: float):
+    """vectorbt's from_signals on the same windows for these sets, as a timed call (its JIT
+    warmed on a short run)."""
 
     def run(frame: pd.DataFrame, start: int, stop: int) -> None:
         price, volume = frame["price"], frame["volume"]
@@ -117,30 +120,20 @@ def vectorbt_seconds(frames, windows, sets: np.ndarray, fees: float, init_cash: 
             exits[i] = (price < low).to_numpy()[start:stop]
         index = price.index[start:stop]
         close = pd.DataFrame({i: price.to_numpy()[start:stop] for i in entries}, index=index)
-        portfolio = vbt.Portfolio.from_signals(
-            close,
-            entries=pd.DataFrame(entries, index=index),
-            exits=pd.DataFrame(exits, index=index),
-            sl_stop=sets[:, 4],
-            tp_stop=sets[:, 3],
-            size=sets[:, 5],
-            size_type="percent",
-            fees=fees,
-            init_cash=init_cash,
-            freq="1s",
-        )
-        portfolio.total_return()
-        portfolio.sortino_ratio()
-        portfolio.max_drawdown()
-        portfolio.trades.count()
+        ceiling.vectorbt_from_signals(
+            close, pd.DataFrame(entries, index=index), pd.DataFrame(exits, index=index),
+            ratios=True, sl_stop=sets[:, 4], tp_stop=sets[:, 3], size=sets[:, 5],
+            size_type="percent", fees=fees, init_cash=init_cash, freq="1s",
+        )  # fmt: skip
 
-    first = next(iter(frames.values()))
-    run(first, 0, 500)  # compile vectorbt's kernels outside the timing, as ours are
-    began = time.perf_counter()
-    for sym, frame in frames.items():
-        for start, stop in windows.get(sym, []):
-            run(frame, start, stop)
-    return time.perf_counter() - began
+    run(next(iter(frames.values())), 0, 500)  # compile vectorbt's kernels, untimed as ours are
+
+    def every() -> None:
+        for sym, frame in frames.items():
+            for start, stop in windows.get(sym, []):
+                run(frame, start, stop)
+
+    return every
 
 
 def search_config(frames, settings) -> EngineConfig:
@@ -152,23 +145,33 @@ def search_config(frames, settings) -> EngineConfig:
     return resolve_engine(EngineConfig(), frames, starts, folds)
 
 
-def measure(assets: int, rows: int, vectorbt_sets: int, trials: int | None = None) -> dict:
-    """Run the search, the ceiling and vectorbt on the same data; the figures as a dict.
+def measure(
+    assets: int,
+    rows: int,
+    vectorbt_sets: int,
+    trials: int | None = None,
+    repeats: int = ceiling.REPEATS,
+) -> dict:
+    """Run the search, the ceiling and vectorbt on the same data, each timed as the best of
+    `repeats` runs after its JIT warm-up; the figures as a dict.
 
     `trials` replaces the default budget (tests use a tiny one)."""
     frames = load_frames(assets, rows)
     settings = OptimizeSettings() if trials is None else OptimizeSettings(trials=trials)
     config = search_config(frames, settings)
 
-    began = time.perf_counter()
+    clock = ceiling.SpeedClock(repeats)
     small = load_frames(2, 3_000, seed=1)
-    optimize(small, RULES, settings=OptimizeSettings(trials=4), store=IndicatorStore())
-    jit_seconds = time.perf_counter() - began
+    tiny = OptimizeSettings(trials=4)
+    clock.warm(lambda: optimize(small, RULES, settings=tiny, store=IndicatorStore()))
+    results = []
 
-    began = time.perf_counter()
-    result = optimize(frames, RULES, settings=settings, config=config, store=IndicatorStore())
-    seconds = time.perf_counter() - began
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    def search() -> None:  # a cold indicator store each run, by design
+        store = IndicatorStore()
+        results[:] = [optimize(frames, RULES, settings=settings, config=config, store=store)]
+
+    clock.ours(search)
+    result = results[0]
 
     counts = {sym: len(frame) for sym, frame in frames.items()}
     validation_start = validation_starts(counts, settings.validation_fraction)
@@ -177,42 +180,31 @@ def measure(assets: int, rows: int, vectorbt_sets: int, trials: int | None = Non
     names = [*WINDOWS, "take_profit", "stop_loss", "order_size", "max_orders"]
     sets = result.landscape[names].to_numpy(dtype=np.float64)
     best = np.array([[result.best_parameters[n] for n in names]])
-    bar_sets = sum(stop - start for w in windows.values() for start, stop in w) * len(sets)
-    bar_sets += sum(stop - start for w in finals.values() for start, stop in w)
-    throughput = bar_sets / seconds
+    searched = sum(stop - start for w in windows.values() for start, stop in w)
+    finished = sum(stop - start for w in finals.values() for start, stop in w)
+    bar_sets = searched * len(sets) + finished
 
     cash = float(config.init_cash)
-    ceiling = bar_sets / ceiling_seconds(frames, windows, finals, sets, best, config.fees, cash)
+    clock.ceiling(ceiling_run(frames, windows, finals, sets, best, config.fees, cash))
     n_vbt = min(vectorbt_sets, len(sets))
-    vbt_rows = sum(stop - start for w in windows.values() for start, stop in w) * n_vbt
-    vectorbt = vbt_rows / vectorbt_seconds(frames, windows, sets[:n_vbt], config.fees, cash)
+    clock.vectorbt(vectorbt_run(frames, windows, sets[:n_vbt], config.fees, cash), n_vbt,
+                   searched * n_vbt)  # fmt: skip
     return {
         "assets": assets,
         "rows": rows,
         "trials": len(sets),
-        "bar_sets": bar_sets,
-        "seconds": round(seconds, 3),
-        "throughput": round(throughput),
-        "ceiling_throughput": round(ceiling),
-        "ceiling_ratio": round(throughput / ceiling, 3),
-        "vectorbt_sets": n_vbt,
-        "vectorbt_throughput": round(vectorbt),
-        "ratio": round(throughput / vectorbt, 2),
+        **clock.figures(bar_sets),
         "indicator_cache": result.indicator_cache,
         "engine": config.describe(),
-        "jit_seconds": round(jit_seconds, 2),
-        "peak_rss_mb": round(peak_rss_mb, 1),
         "best_score": result.score,
     }
 
 
 def main() -> None:
     """Measure and print one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="5 x 60,000 rows (else 5 x 300,000)")
-    parser.add_argument("--vectorbt-sets", type=int, default=50)
-    args = parser.parse_args()
-    print(json.dumps(measure(5, 60_000 if args.quick else 300_000, args.vectorbt_sets)))
+    args = ceiling.speed_arguments(__doc__, "5 x 60,000 rows (else 5 x 300,000)", vectorbt_sets=50)
+    rows = 60_000 if args.quick else 300_000
+    print(json.dumps(measure(5, rows, args.vectorbt_sets, repeats=args.repeats)))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -38,7 +39,7 @@ def _sane(figures: dict, *names: str) -> None:
 def test_engine_benchmark_runs():
     engine = _load("engine")
 
-    figures = engine.measure(3_000, 4, engine.grid()[:6])
+    figures = engine.measure(3_000, 4, engine.grid()[:6], repeats=1)
     _sane(figures, "throughput", "ceiling_ratio", "ratio")
     assert figures["sets"] == 6 and figures["mean_trades"] > 0
 
@@ -46,7 +47,7 @@ def test_engine_benchmark_runs():
 def test_optimize_benchmark_runs():
     optimize = _load("optimize")
 
-    figures = optimize.measure(2, 3_000, 4, optimize.grid_sets()[::125])
+    figures = optimize.measure(2, 3_000, 4, optimize.grid_sets()[::125], repeats=1)
     _sane(figures, "throughput", "ceiling_ratio", "engine_ratio", "ratio")
     assert figures["sets"] == 8
 
@@ -54,8 +55,49 @@ def test_optimize_benchmark_runs():
 def test_search_benchmark_runs_with_the_runs_engine_settings():
     search = _load("search")
 
-    figures = search.measure(5, 3_000, 4, trials=6)
+    figures = search.measure(5, 3_000, 4, trials=6, repeats=1)
     _sane(figures, "throughput", "ceiling_ratio", "ratio")
     # the sample carries pool reserves: the run's settings are AMM fills on 10 units of quote
     assert figures["engine"]["fill_model"] == "amm" and figures["engine"]["init_cash"] == 10.0
     assert figures["trials"] == 6
+
+
+def test_best_seconds_keeps_the_fastest_of_the_repeats():
+    ceiling = _load("ceiling")
+    waits = iter([0.03, 0.0, 0.02])
+    calls = []
+
+    def run() -> None:
+        calls.append(1)
+        time.sleep(next(waits))
+
+    assert ceiling.best_seconds(run, 3) < 0.015
+    assert len(calls) == 3
+
+
+def test_speed_clock_divides_our_bar_sets_by_each_sides_best_seconds():
+    ceiling = _load("ceiling")
+    clock = ceiling.SpeedClock(repeats=2)
+    clock.seconds = {"ours": 2.0, "ceiling": 1.0, "vectorbt": 4.0}
+    clock.vectorbt_sets, clock.vectorbt_bar_sets = 5, 100
+
+    figures = clock.figures(1_000)
+    assert figures["throughput"] == 500 and figures["ceiling_throughput"] == 1_000
+    assert figures["ceiling_ratio"] == 0.5 and figures["vectorbt_throughput"] == 25
+    assert figures["ratio"] == 20.0 and figures["seconds"] == 2.0
+    assert figures["repeats"] == 2 and figures["vectorbt_sets"] == 5
+
+
+def test_speed_clock_times_every_side_the_same_number_of_times():
+    ceiling = _load("ceiling")
+    clock = ceiling.SpeedClock(repeats=3)
+    calls = {"ours": 0, "ceiling": 0, "vectorbt": 0}
+
+    def counted(side: str):
+        return lambda: calls.__setitem__(side, calls[side] + 1)
+
+    clock.ours(counted("ours"))
+    clock.ceiling(counted("ceiling"))
+    clock.vectorbt(counted("vectorbt"), 1, 10)
+    assert calls == {"ours": 3, "ceiling": 3, "vectorbt": 3}
+    assert clock.peak_mb > 0
