@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vantageadapt.backtest import EngineConfig
 from vantageadapt.errors import ExecutorError
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
-from vantageadapt.optimize.cache import CachedRunner
+from vantageadapt.optimize.cache import CachedRunner, params_keys
 from vantageadapt.optimize.executors import DaskExecutor, Job, LocalExecutor
 
 
@@ -90,3 +92,24 @@ def test_optimizer_counts_distinct_sets_as_trials(planted_frames, spike_rules, p
     assert len(result.landscape) == 40
     assert result.trials <= 15  # only 5 x 3 distinct sets exist
     assert result.cache_hits > 0
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["a", "b", "w", "take_profit"]),
+            st.one_of(st.integers(-3, 3), st.sampled_from([0.5, 1.0, 2.5, -0.0])),
+            max_size=4,
+        ),
+        max_size=8,
+    )
+)
+def test_params_keys_match_iff_the_sets_are_equal_as_floats(sets):
+    keys = params_keys(sets)
+    # the slow reference: each set's (name, float value) pairs, names in any order
+    reference = [frozenset((k, float(v)) for k, v in p.items()) for p in sets]
+    for i in range(len(sets)):
+        reordered = dict(reversed(list(sets[i].items())))
+        assert params_keys([reordered]) == [keys[i]]
+        for j in range(len(sets)):
+            assert (keys[i] == keys[j]) == (reference[i] == reference[j])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from vantageadapt.errors import ConfigError, DataError
 from vantageadapt.models import Metrics, TradingRules
-from vantageadapt.optimize.cache import CachedRunner, params_key, rules_key
+from vantageadapt.optimize.cache import CachedRunner, params_keys, rules_key
 from vantageadapt.optimize.executors import Job, make_executor
 from vantageadapt.optimize.result import (
     OptimizationResult,
@@ -203,10 +203,10 @@ def _run_search(
 
             scores = search.evaluate(sets, on_asset)
             sampler.tell(sets, scores.tolist())
-            for params, score in zip(sets, scores, strict=True):
-                trace.keys.add(params_key(params))
-                trace.records.append({**params, "score": float(score)})
-                trace.scores.append(float(score))
+            trace.keys.update(params_keys(sets))
+            for params, score in zip(sets, scores.tolist(), strict=True):
+                trace.records.append({**params, "score": score})
+                trace.scores.append(score)
     except KeyboardInterrupt:
         if not trace.records:
             raise
