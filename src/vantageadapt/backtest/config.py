@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -255,14 +255,62 @@ def engine_record(config: EngineConfig, arrays: FrameArrays) -> np.void:
 
 def set_records(sets: list[SetParams], groups: np.ndarray) -> np.ndarray:
     """The kernel's SET_DTYPE array: each set's numbers and the signal group it reads."""
-    records = np.zeros(len(sets), dtype=SET_DTYPE)
-    records["take_profit"] = [p.take_profit for p in sets]
-    records["stop_loss"] = [p.stop_loss for p in sets]
-    records["order_size"] = [p.order_size for p in sets]
-    records["max_orders"] = [p.max_orders for p in sets]
-    records["target_vol"] = [p.target_vol for p in sets]
+    return _records(
+        [p.take_profit for p in sets],
+        [p.stop_loss for p in sets],
+        [p.order_size for p in sets],
+        [p.max_orders for p in sets],
+        [p.target_vol for p in sets],
+        groups,
+    )
+
+
+def _records(take_profit, stop_loss, order_size, max_orders, target_vol, groups) -> np.ndarray:
+    records = np.zeros(len(groups), dtype=SET_DTYPE)
+    records["take_profit"] = take_profit
+    records["stop_loss"] = stop_loss
+    records["order_size"] = order_size
+    records["max_orders"] = max_orders
+    records["target_vol"] = target_vol
     records["group"] = groups
     return records
+
+
+def set_table(
+    param_sets: Sequence[Mapping[str, float]], config: EngineConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """`set_params` of many sets at once, read column by column: their SET_DTYPE records
+    (group 0) and volatility windows. A bad set raises `set_params`' error for it."""
+    n = len(param_sets)
+
+    def column(name: str, default: float) -> np.ndarray:
+        return np.array([p.get(name, default) for p in param_sets], dtype=np.float64)
+
+    take_profit, stop_loss = column("take_profit", 0.0), column("stop_loss", 0.0)
+    order_size = column("order_size", DEFAULT_ORDER_SIZE)
+    max_orders = np.round(column("max_orders", 1))
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(take_profit) & np.isfinite(stop_loss) & (order_size > 0)
+        valid &= np.isfinite(order_size) & (max_orders >= 1) & (max_orders <= 1000)
+        target_vol, vol_window = np.zeros(n), np.full(n, float(DEFAULT_VOL_WINDOW))
+        if config.size_type == "volatility":
+            target_vol = column("target_vol", np.nan)  # missing: an error, as set_params says
+            vol_window = np.round(column("vol_window", DEFAULT_VOL_WINDOW))
+            valid &= np.isfinite(target_vol) & (target_vol > 0)
+            valid &= np.isfinite(vol_window) & (vol_window >= 2)
+    if not valid.all():
+        bad = int(np.argmin(valid))
+        set_params(param_sets[bad], config)  # raises what is wrong with this set
+        raise ConfigError(f"parameter set {bad} is invalid: {dict(param_sets[bad])}")
+    records = _records(
+        np.maximum(take_profit, 0.0),
+        np.maximum(stop_loss, 0.0),
+        order_size,
+        max_orders.astype(np.int64),
+        target_vol,
+        np.zeros(n, dtype=np.int64),
+    )
+    return records, vol_window.astype(np.int64)
 
 
 def market_arrays(arrays: FrameArrays) -> tuple[np.ndarray, ...]:

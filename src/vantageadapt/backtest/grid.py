@@ -10,12 +10,10 @@ from numba import set_parallel_chunksize
 
 from vantageadapt.backtest.config import (
     EngineConfig,
-    SetParams,
     engine_record,
     for_window,
     market_arrays,
-    set_params,
-    set_records,
+    set_table,
     stored_frame_arrays,
 )
 from vantageadapt.backtest.engine import check_window
@@ -142,9 +140,8 @@ class _Batch:
         self.plan = _Plan(conditions, cache, config.size_type == "volatility")
         # Structure once; each condition's values are checked as it resolves (on first use).
         check_rules(conditions.entry, conditions.exit, param_sets[0], custom=cache.custom)
-        self.set_list = [set_params(p, config) for p in param_sets]
-        for params, sp in zip(param_sets, self.set_list, strict=True):
-            self.plan.add(params, sp)
+        self.sets, vol_windows = set_table(param_sets, config)
+        self.plan.add(param_sets, vol_windows)
         # Periods per year count all the frame's rows, so every window of an asset shares them.
         arrays = stored_frame_arrays(frame, config, cache.key, store)
         self.engine = engine_record(config, arrays)
@@ -165,7 +162,8 @@ class _Batch:
                 members = np.flatnonzero(np.isin(set_group, chunk))
                 programs, local = _stack_programs([plan.programs[i] for i in chunk], chunk)
                 groups = np.array([local[int(k)] for k in set_group[members]], dtype=np.int64)
-                sets = set_records([self.set_list[s] for s in members], groups)
+                sets = self.sets[members]
+                sets["group"] = groups
                 yield members, (conds[0], conds[1][members], conds[2][members]), programs, sets
                 chunk, held = [], 0
 
@@ -192,11 +190,11 @@ class _Plan:
         self._conds: dict[tuple, int] = {}
         self._arrays: list[np.ndarray] = []
         self._groups: dict[tuple, int] = {}
-        self._signals: dict[tuple, tuple[list[int], list[int], int]] = {}
         self.programs: list[tuple[CompiledRules, np.ndarray]] = []
-        self.entry_rows: list[list[int]] = []
-        self.exit_rows: list[list[int]] = []
-        self.set_group_list: list[int] = []
+        # Per set: the condition rows its entry ANDs and its exit ORs, its program group.
+        self.entry_rows = np.zeros((0, len(self.static_entry)), dtype=np.int64)
+        self.exit_rows = np.zeros((0, len(self.static_exit)), dtype=np.int64)
+        self.set_group = np.zeros(0, dtype=np.int64)
 
     def _reads_of(self, params: Mapping[str, float]) -> dict[str, list[str]]:
         names = frozenset(params)
@@ -215,40 +213,46 @@ class _Plan:
             self._arrays.append(condition_array(condition, params, self.whole)[: self.cache.rows])
         return row
 
-    def add(self, params: Mapping[str, float], sp: SetParams) -> None:
-        """Register one set: its condition rows and its program group."""
-        reads = self._reads_of(params)
-        # Sets that agree on every number the signals read share one entry (most of a
-        # search's sets differ only in stops and sizes).
-        names = reads[_ALL]
-        signal = (id(names), *(float(params[n]) for n in names), sp.vol_window * self.vol)
-        found = self._signals.get(signal)
-        if found is None:
-            found = self._signals[signal] = self._signal(params, sp, reads)
-        entry, exit_, group = found
-        self.entry_rows.append(entry)
-        self.exit_rows.append(exit_)
-        self.set_group_list.append(group)
+    def add(self, param_sets: Sequence[Mapping[str, float]], vol_windows: np.ndarray) -> None:
+        """Register the batch's sets (once): their condition rows and program groups."""
+        # Sets that agree on every number the signals read share one signal (most of a
+        # search's sets differ only in stops and sizes): each distinct one is built once.
+        signals: dict[tuple, int] = {}
+        built: list[tuple[list[int], list[int], int]] = []
+        orders: dict[tuple[str, ...], dict[str, list[str]]] = {}
+        which: list[int] = []
+        for params, window in zip(param_sets, vol_windows.tolist(), strict=True):
+            names = tuple(params)
+            reads = orders.get(names)
+            if reads is None:
+                reads = orders[names] = self._reads_of(params)
+            read = reads[_ALL]
+            key = (id(read), *map(float, map(params.__getitem__, read)), window * self.vol)
+            signal = signals.get(key)
+            if signal is None:
+                signal = signals[key] = len(built)
+                built.append(self._signal(params, window, reads))
+            which.append(signal)
+        n = len(built)
+        entry = np.array([b[0] for b in built], np.int64).reshape(n, len(self.static_entry))
+        exit_ = np.array([b[1] for b in built], np.int64).reshape(n, len(self.static_exit))
+        self.entry_rows, self.exit_rows = entry[which], exit_[which]
+        self.set_group = np.array([b[2] for b in built], dtype=np.int64)[which]
 
-    def _signal(self, params, sp: SetParams, reads) -> tuple[list[int], list[int], int]:
+    def _signal(self, params, vol_window: int, reads) -> tuple[list[int], list[int], int]:
         entry = [self._row(c, params, reads[c]) for c in self.static_entry]
         exit_ = [self._row(c, params, reads[c]) for c in self.static_exit]
         positional = [*self.program_entry, *self.program_exit]
         key = tuple((c, *(float(params[n]) for n in reads[c])) for c in positional)
         if self.vol:
-            key = (*key, sp.vol_window)
+            key = (*key, vol_window)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = len(self.programs)
             compiled = compile_checked(self.program_entry, self.program_exit, params, self.cache)
-            size_vol = self.cache.get("volatility", sp.vol_window) if self.vol else np.empty(0)
+            size_vol = self.cache.get("volatility", vol_window) if self.vol else np.empty(0)
             self.programs.append((compiled, size_vol))
         return entry, exit_, group
-
-    @property
-    def set_group(self) -> np.ndarray:
-        """Program group of each set."""
-        return np.array(self.set_group_list, dtype=np.int64)
 
     def arrays(self) -> np.ndarray:
         """The distinct condition arrays, one row each."""
