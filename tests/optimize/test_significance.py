@@ -48,6 +48,12 @@ def test_period_returns_match_pandas_resample(rows, seed, period):
     fast = period_returns(equity.to_numpy(), period_ends(frame.index, period), 10_000.0)
     slow = _slow_period_returns(equity, period, 10_000.0)
     np.testing.assert_allclose(fast, slow.to_numpy(), rtol=1e-12)
+    # several curves at once: each row exactly as alone
+    curves = np.stack([equity.to_numpy(), equity.to_numpy()[::-1], np.full(rows, 9_000.0)])
+    ends = period_ends(frame.index, period)
+    many = period_returns(curves, ends, 10_000.0)
+    for row, curve in zip(many, curves, strict=True):
+        np.testing.assert_array_equal(row, period_returns(curve, ends, 10_000.0))
 
 
 def test_significance_is_measured_on_the_runs_metrics_period():
@@ -98,9 +104,9 @@ def test_the_optimizer_measures_its_pick_on_the_same_rows_as_its_trials(monkeypa
     seen = {}
     real = optimizer.rules_significance
 
-    def spy(frames_, windows, trials, n_trials, config, custom):
+    def spy(frames_, windows, trials, n_trials, config, custom, **shared):
         seen.update(windows=windows, trials=trials, n_trials=n_trials)
-        return real(frames_, windows, trials, n_trials, config, custom)
+        return real(frames_, windows, trials, n_trials, config, custom, **shared)
 
     monkeypatch.setattr(optimizer, "rules_significance", spy)
     starts = dict.fromkeys(frames, 1_500)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 import pandas as pd
 from numba import set_parallel_chunksize
@@ -206,7 +210,7 @@ class _Plan:
         return self._reads[names]
 
     def _row(self, condition: str, params: Mapping[str, float], reads: list[str]) -> int:
-        key = (condition, *(float(params[n]) for n in reads))
+        key = (condition, *map(float, map(params.__getitem__, reads)))
         row = self._conds.get(key)
         if row is None:
             row = self._conds[key] = len(self._arrays)
@@ -218,7 +222,7 @@ class _Plan:
         # Sets that agree on every number the signals read share one signal (most of a
         # search's sets differ only in stops and sizes): each distinct one is built once.
         signals: dict[tuple, int] = {}
-        built: list[tuple[list[int], list[int], int]] = []
+        firsts: list[tuple[Mapping[str, float], int, dict[str, list[str]]]] = []
         orders: dict[tuple[str, ...], dict[str, list[str]]] = {}
         which: list[int] = []
         for params, window in zip(param_sets, vol_windows.tolist(), strict=True):
@@ -230,14 +234,34 @@ class _Plan:
             key = (id(read), *map(float, map(params.__getitem__, read)), window * self.vol)
             signal = signals.get(key)
             if signal is None:
-                signal = signals[key] = len(built)
-                built.append(self._signal(params, window, reads))
+                signal = signals[key] = len(firsts)
+                firsts.append((params, window, reads))
             which.append(signal)
+        self._build_rows(firsts)
+        built = [self._signal(params, window, reads) for params, window, reads in firsts]
         n = len(built)
         entry = np.array([b[0] for b in built], np.int64).reshape(n, len(self.static_entry))
         exit_ = np.array([b[1] for b in built], np.int64).reshape(n, len(self.static_exit))
         self.entry_rows, self.exit_rows = entry[which], exit_[which]
         self.set_group = np.array([b[2] for b in built], dtype=np.int64)[which]
+
+    def _build_rows(self, firsts) -> None:
+        """Build the distinct static condition arrays the signals read side by side (their
+        indicator kernels and comparisons release the GIL), rows in the order `_row` gives."""
+        todo: dict[tuple, tuple[str, Mapping[str, float]]] = {}
+        for params, _, reads in firsts:
+            for condition in (*self.static_entry, *self.static_exit):
+                key = (condition, *map(float, map(params.__getitem__, reads[condition])))
+                if key not in self._conds:
+                    todo.setdefault(key, (condition, params))
+        if self.cache.custom or len(todo) < 2:  # custom (workspace) code: one call at a time
+            return
+        arrays = _builders(os.getpid()).map(
+            lambda job: condition_array(job[0], job[1], self.whole), todo.values()
+        )
+        for key, array in zip(todo, arrays, strict=True):
+            self._conds[key] = len(self._arrays)
+            self._arrays.append(array[: self.cache.rows])
 
     def _signal(self, params, vol_window: int, reads) -> tuple[list[int], list[int], int]:
         entry = [self._row(c, params, reads[c]) for c in self.static_entry]
@@ -259,6 +283,12 @@ class _Plan:
         if not self._arrays:
             return np.zeros((0, self.cache.rows), dtype=bool)
         return np.stack(self._arrays)
+
+
+@functools.cache
+def _builders(pid: int) -> ThreadPoolExecutor:
+    """This process's threads for building condition arrays (a forked child gets its own)."""
+    return ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, thread_name_prefix="signals")
 
 
 def _stack_programs(chosen: list[tuple[CompiledRules, np.ndarray]], ids: list[int]):

@@ -292,6 +292,8 @@ def run_parameter_optimization(
             trace.distinct + settings.prior_trials,
             config,
             custom_indicators,
+            store=store,
+            keys=keys,
         )
     edges = {name: e for name in space.names if (e := space.get(name).edge(best[name]))}
     return OptimizationResult(

@@ -20,6 +20,7 @@ import pandas as pd
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize.deflated import deflated_sharpe_ratio
 from vantageadapt.optimize.pbo import probability_of_backtest_overfitting
+from vantageadapt.rules.indicator_store import IndicatorStore, content_key
 
 MAX_COLUMNS = 32
 
@@ -43,9 +44,12 @@ def period_ends(index: pd.DatetimeIndex, period: str) -> np.ndarray:
 
 
 def period_returns(equity: np.ndarray, ends: np.ndarray, init_cash: float) -> np.ndarray:
-    """r_k = E_k / E_(k-1) - 1 over the last equity of each period (E_0 = init_cash)."""
-    values = np.concatenate(([init_cash], np.asarray(equity, dtype=np.float64)[ends]))
-    return values[1:] / values[:-1] - 1.0
+    """r_k = E_k / E_(k-1) - 1 over the last equity of each period (E_0 = init_cash), along
+    the last axis (one curve, or one row per curve)."""
+    values = np.asarray(equity, dtype=np.float64)[..., ends]
+    first = np.full((*values.shape[:-1], 1), float(init_cash))
+    values = np.concatenate((first, values), axis=-1)
+    return values[..., 1:] / values[..., :-1] - 1.0
 
 
 def trial_matrix(
@@ -55,15 +59,18 @@ def trial_matrix(
     config: Any,
     period: str,
     custom_indicators: Mapping[str, Callable] | None = None,
+    *,
+    store: IndicatorStore | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """(periods, trials) equal-weight portfolio period returns of each tuned rule set.
 
     Each asset trades rows [start, stop); its period returns are 0 in periods where it has no
     row (for 'row' periods, assets are lined up by position from the end). Trials with the
-    same conditions run in one batched engine call per asset.
+    same conditions run in one batched engine call per asset. Indicators come from `store`
+    (the process's shared one by default); `keys` are the frames' content keys when known.
     """
     from vantageadapt.backtest import equity_curves
-    from vantageadapt.rules.indicator_store import content_key
 
     if not config.resolved:
         config = config.resolve(frames[s] for s in windows)
@@ -74,15 +81,14 @@ def trial_matrix(
     matrix = np.zeros((len(grid), len(trials)))
     for sym, (start, stop) in windows.items():
         ends, where = slots[sym]
-        key = content_key(frames[sym])
+        key = keys[sym] if keys is not None else content_key(frames[sym])
         for members in groups.values():
             curves = equity_curves(
                 frames[sym], trials[members[0]].conditions,
                 [trials[j].parameters for j in members], config, start=start, stop=stop,
-                custom_indicators=custom_indicators, key=key,
+                custom_indicators=custom_indicators, store=store, key=key,
             )  # fmt: skip
-            for position, j in enumerate(members):
-                matrix[where, j] += period_returns(curves[position], ends, config.init_cash)
+            matrix[np.ix_(where, members)] += period_returns(curves, ends, config.init_cash).T
     return matrix / len(windows)
 
 
@@ -128,14 +134,21 @@ def rules_significance(
     n_trials: int,
     config: Any,
     custom_indicators: Mapping[str, Callable] | None = None,
+    *,
+    store: IndicatorStore | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> Significance:
-    """Significance of `trials[0]` (the pick) among `trials`, `n_trials` backtests counted."""
+    """Significance of `trials[0]` (the pick) among `trials`, `n_trials` backtests counted.
+
+    `store` and `keys` as for `trial_matrix`."""
     if not config.resolved:
         scored = [frames[s].index[a:b] for s, (a, b) in windows.items()]
         config = config.resolve((frames[s] for s in windows), scored)
     # The run's metrics period: the deflated Sharpe and PBO use the ratios' period returns.
     period = config.metrics_period
-    matrix = trial_matrix(frames, windows, trials, config, period, custom_indicators)
+    matrix = trial_matrix(
+        frames, windows, trials, config, period, custom_indicators, store=store, keys=keys
+    )
     if matrix.shape[0] < 2:
         return Significance(0.0, float("nan"), matrix.shape[0], period)
     dsr = matrix_deflated_sharpe(matrix, 0, n_trials)

@@ -49,12 +49,25 @@ class StoreStats:
         }
 
 
+class _Pending:
+    """A value one thread is computing for a key; others wait for it instead of repeating it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+
+
 class IndicatorStore:
-    """LRU by bytes: `get(key, compute)` returns the stored array or computes and keeps it."""
+    """LRU by bytes: `get(key, compute)` returns the stored array or computes and keeps it.
+
+    Safe to share between threads: a key asked for while another thread computes it waits
+    for that value (counted as a hit), so each key is computed once, as in serial use.
+    """
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._pending: dict[Hashable, _Pending] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self._hits = self._misses = self._evictions = 0
@@ -64,16 +77,37 @@ class IndicatorStore:
 
         Arrays are kept read-only, so no caller can change what another one reads.
         """
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self._hits += 1
-                return found
-            self._misses += 1
-        value = compute()
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
+        while True:
+            with self._lock:
+                found = self._items.get(key)
+                if found is not None:
+                    self._items.move_to_end(key)
+                    self._hits += 1
+                    return found
+                pending = self._pending.get(key)
+                if pending is None:
+                    self._misses += 1
+                    pending = self._pending[key] = _Pending()
+                    break
+            pending.done.wait()
+            if pending.value is not None:
+                with self._lock:
+                    self._hits += 1
+                return pending.value
+            # the computing thread failed: compute it here (and raise its error)
+        try:
+            value = compute()
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            pending.value = value
+            self._keep(key, value)
+        finally:
+            with self._lock:
+                del self._pending[key]
+            pending.done.set()
+        return value
+
+    def _keep(self, key: Hashable, value: Any) -> None:
         with self._lock:
             if key not in self._items and value.nbytes <= self.max_bytes:
                 self._items[key] = value
@@ -82,7 +116,6 @@ class IndicatorStore:
                     _, old = self._items.popitem(last=False)
                     self._bytes -= old.nbytes
                     self._evictions += 1
-        return value
 
     def stats(self) -> StoreStats:
         """Hits, misses, evictions so far and bytes held."""
