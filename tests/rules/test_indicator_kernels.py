@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,3 +131,46 @@ def test_std_after_an_outlier_leaves_the_window_is_exact():
     returns = values[1:] / values[:-1] - 1.0
     exact = np.std(returns[-2:], ddof=1)
     assert abs(indicators.volatility(values, 2)[-1] - exact) <= 1e-12 * exact
+
+
+def test_store_computes_a_key_once_when_threads_ask_together():
+    store = IndicatorStore()
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow() -> np.ndarray:
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return np.arange(10.0)
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(store.get, "k", slow)
+        started.wait(5)
+        others = [pool.submit(store.get, "k", slow) for _ in range(3)]
+        release.set()
+        values = [f.result(5) for f in [first, *others]]
+    assert calls == [1]
+    assert all(v is values[0] for v in values)
+    stats = store.stats()
+    assert (stats.hits, stats.misses) == (3, 1)  # as if the four had asked one by one
+
+
+def test_store_waiters_compute_again_when_the_first_computation_fails():
+    store = IndicatorStore()
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> np.ndarray:
+        started.set()
+        release.wait(5)
+        raise ValueError("boom")
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(store.get, "k", failing)
+        started.wait(5)
+        second = pool.submit(store.get, "k", lambda: np.ones(3))
+        release.set()
+        with pytest.raises(ValueError, match="boom"):
+            first.result(5)
+        np.testing.assert_array_equal(second.result(5), np.ones(3))
+    assert store.stats().misses == 2
