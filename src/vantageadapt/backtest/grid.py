@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 import pandas as pd
 from numba import set_parallel_chunksize
@@ -29,6 +25,7 @@ from vantageadapt.rules.checks import condition_parameters, has_position_terms
 from vantageadapt.rules.compiler import compile_checked, condition_array
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
+from vantageadapt.rules.threads import worker_threads
 
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
 # distinct windows a search tries.
@@ -256,7 +253,7 @@ class _Plan:
                     todo.setdefault(key, (condition, params))
         if self.cache.custom or len(todo) < 2:  # custom (workspace) code: one call at a time
             return
-        arrays = _builders(os.getpid()).map(
+        arrays = worker_threads().map(
             lambda job: condition_array(job[0], job[1], self.whole), todo.values()
         )
         for key, array in zip(todo, arrays, strict=True):
@@ -283,12 +280,6 @@ class _Plan:
         if not self._arrays:
             return np.zeros((0, self.cache.rows), dtype=bool)
         return np.stack(self._arrays)
-
-
-@functools.cache
-def _builders(pid: int) -> ThreadPoolExecutor:
-    """This process's threads for building condition arrays (a forked child gets its own)."""
-    return ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, thread_name_prefix="signals")
 
 
 def _stack_programs(chosen: list[tuple[CompiledRules, np.ndarray]], ids: list[int]):

@@ -41,6 +41,7 @@ from vantageadapt.optimize.space import (
 )
 from vantageadapt.optimize.splits import Fold, inner_holdout, validation_starts, walk_forward
 from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
+from vantageadapt.rules.threads import worker_threads
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +262,8 @@ def run_parameter_optimization(
     config = resolve_engine(config, frames, validation_start, folds)
     store = store if store is not None else default_store()
     before = store.stats()
-    keys = keys if keys is not None else {sym: content_key(f) for sym, f in frames.items()}
+    if keys is None:  # hashing releases the GIL: the frames side by side
+        keys = dict(zip(frames, worker_threads().map(content_key, frames.values()), strict=True))
     executor = make_executor(
         settings.executor, frames, rules.conditions, config, custom_indicators, store, keys
     )

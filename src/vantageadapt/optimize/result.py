@@ -33,7 +33,7 @@ def aggregate_rows(stack: np.ndarray) -> np.ndarray:
 
 def row_mapping(row: np.ndarray, n_assets: int) -> dict[str, float]:
     """An aggregated row as the mapping score functions take (with n_assets)."""
-    mapping = {name: float(row[i]) for name, i in _COL.items()}
+    mapping = dict(zip(METRIC_NAMES, np.asarray(row, dtype=np.float64).tolist(), strict=True))
     mapping["n_assets"] = float(n_assets)
     return mapping
 
