@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vantageadapt.backtest import evaluate_grid
@@ -55,6 +55,44 @@ def test_nan_inside_a_window_gives_nan_like_pandas():
     values[[4, 17]] = np.nan
     for name in ("rolling_mean", "rolling_std", "previous_max", "previous_min"):
         _close(getattr(indicators, name)(values, 5), slow.REFERENCES[name](values, 5))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.floats(-5.0, 5.0, allow_nan=False), max_size=90),
+        # ties of equal values with other bits (the later row's must win) and NaNs
+        st.lists(st.sampled_from([0.0, -0.0, -1.0, 1.0, np.nan]), max_size=40),
+    ),
+    st.lists(st.integers(-1, 100), min_size=1, max_size=8),
+    st.booleans(),
+)
+@example([-1.0, -0.0, -2.0, 0.0, -3.0, 0.0, -0.0, -1.0], [3, 4, 5, 6], True)
+@example([1.0, 0.0, 2.0, -0.0, 3.0, -0.0, 0.0, 1.0], [3, 4, 5, 6], False)
+def test_extremes_of_many_windows_equal_each_window_alone(values, windows, want_max):
+    values = np.asarray(values, dtype=np.float64)
+    many = indicators.previous_extremes(values, windows, want_max)
+    alone = indicators.previous_max if want_max else indicators.previous_min
+    assert many.shape == (len(windows), len(values))
+    for row, window in zip(many, windows, strict=True):
+        expected = alone(values, window)
+        # bit for bit: NaN where the deque gives NaN, and the same zero sign on ties
+        np.testing.assert_array_equal(row.view(np.int64), expected.view(np.int64))
+        if window >= 1:  # and the deque itself against pandas
+            _close(expected, slow.REFERENCES["previous_max" if want_max else "previous_min"](
+                values, window))  # fmt: skip
+
+
+def test_prefetched_extremes_are_the_ones_get_computes():
+    frame = pd.DataFrame({"price": 100 + np.cumsum(np.random.default_rng(3).normal(size=500))})
+    store = IndicatorStore()
+    cache = indicators.IndicatorCache(frame, store=store)
+    cache.prefetch([("high", 7), ("high", 30), ("low", 7), ("low", 12), ("ma", 5)])
+    assert store.stats().misses == 4  # the extremes, not the moving average
+    for name, window in (("high", 7), ("high", 30), ("low", 7), ("low", 12)):
+        fresh = indicators.IndicatorCache(frame, store=IndicatorStore())
+        np.testing.assert_array_equal(cache.get(name, window), fresh.get(name, window))
+    assert store.stats().hits == 4
 
 
 def test_long_series_do_not_drift():

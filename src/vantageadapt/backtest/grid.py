@@ -19,12 +19,15 @@ from vantageadapt.backtest.config import (
 from vantageadapt.backtest.engine import check_window
 from vantageadapt.backtest.kernels import curves_nb, grid_nb
 from vantageadapt.backtest.layout import N_METRICS
+from vantageadapt.errors import RuleError
 from vantageadapt.models import Conditions
 from vantageadapt.rules import CompiledRules, IndicatorCache, check_rules
 from vantageadapt.rules.checks import condition_parameters, has_position_terms
 from vantageadapt.rules.compiler import compile_checked, condition_array
 from vantageadapt.rules.indicator_store import IndicatorStore, default_store
 from vantageadapt.rules.indicators import CustomIndicator
+from vantageadapt.rules.parser import names_in, parse_condition
+from vantageadapt.rules.terms import find_term
 from vantageadapt.rules.threads import worker_threads
 
 # Signal arrays stacked at once per kernel call: memory stays O(rows + sets) however many
@@ -253,6 +256,7 @@ class _Plan:
                     todo.setdefault(key, (condition, params))
         if self.cache.custom or len(todo) < 2:  # custom (workspace) code: one call at a time
             return
+        self.whole.prefetch(pair for job in todo.values() for pair in _indicators(*job))
         arrays = worker_threads().map(
             lambda job: condition_array(job[0], job[1], self.whole), todo.values()
         )
@@ -280,6 +284,20 @@ class _Plan:
         if not self._arrays:
             return np.zeros((0, self.cache.rows), dtype=bool)
         return np.stack(self._arrays)
+
+
+def _indicators(condition: str, params: Mapping[str, float]) -> list[tuple[str, int]]:
+    """The (name, window) built-in indicators a condition reads with these parameters (a
+    term in error is left to the compiler, which reports it where it meets it)."""
+    found = []
+    for text in names_in(parse_condition(condition)):
+        try:
+            term = find_term(text, condition, params, set())
+        except RuleError:
+            continue
+        if term is not None and term.kind == "indicator":
+            found.append((term.name, term.window))
+    return found
 
 
 def _stack_programs(chosen: list[tuple[CompiledRules, np.ndarray]], ids: list[int]):

@@ -127,6 +127,38 @@ def previous_extreme_nb(values: np.ndarray, window: int, want_max: bool) -> np.n
 
 
 @njit(cache=True, nogil=True)
+def previous_extremes_nb(values: np.ndarray, windows: np.ndarray, want_max: bool) -> np.ndarray:
+    """`previous_extreme_nb` of each window, one row each, sharing the work between windows.
+
+    A table of block extremes is doubled in place (block length 1, 2, 4, ...: the windows in
+    ascending order each read the longest block that fits twice), so each window costs two
+    reads per row. Ties keep the later row's value, as the deque does; a window holding a NaN
+    is NaN, by a running count of NaNs.
+    """
+    n = values.shape[0]
+    out = np.full((windows.shape[0], n), np.nan)
+    nans = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        nans[i + 1] = nans[i] + (values[i] != values[i])
+    table = values.copy()  # table[i]: the extreme of rows i .. i + block - 1
+    block = 1
+    for j in np.argsort(windows, kind="mergesort"):
+        window = windows[j]
+        if window < 1:
+            continue
+        while block * 2 <= window:
+            for i in range(n - 2 * block + 1):
+                if _dominated(table[i], table[i + block], want_max):
+                    table[i] = table[i + block]
+            block *= 2
+        for t in range(window, n):
+            if nans[t] == nans[t - window]:
+                first, last = table[t - window], table[t - block]
+                out[j, t] = last if _dominated(first, last, want_max) else first
+    return out
+
+
+@njit(cache=True, nogil=True)
 def ema_nb(values: np.ndarray, window: int) -> np.ndarray:
     """pandas' ewm(span=window, adjust=False, min_periods=window).mean(), step for step."""
     n = values.shape[0]

@@ -107,6 +107,11 @@ class IndicatorStore:
             pending.done.set()
         return value
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether `key` is stored now (not counted as a hit or a miss)."""
+        with self._lock:
+            return key in self._items
+
     def _keep(self, key: Hashable, value: Any) -> None:
         with self._lock:
             if key not in self._items and value.nbytes <= self.max_bytes:

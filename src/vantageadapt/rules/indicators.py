@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ from vantageadapt.errors import RuleError
 from vantageadapt.rules.indicator_kernels import (
     ema_nb,
     previous_extreme_nb,
+    previous_extremes_nb,
     rolling_moments_nb,
     wilder_atr_nb,
     wilder_rsi_nb,
@@ -64,6 +65,11 @@ def previous_min(values: np.ndarray, window: int) -> np.ndarray:
     return previous_extreme_nb(_floats(values), window, False)
 
 
+def previous_extremes(values: np.ndarray, windows: Sequence[int], want_max: bool) -> np.ndarray:
+    """`previous_max` (or `previous_min`) of each window, one row each, in one pass."""
+    return previous_extremes_nb(_floats(values), np.asarray(windows, dtype=np.int64), want_max)
+
+
 def period_returns(price: np.ndarray, window: int) -> np.ndarray:
     """price[t] / price[t-window] - 1."""
     out = np.full(price.shape[0], np.nan)
@@ -103,6 +109,7 @@ WINDOWED: dict[str, int] = {
     "ma": 1,
 }
 MACD_TERMS = ("macd", "macd_signal", "macd_hist")
+PREFETCH_BYTES = 64 * 2**20  # rows computed at once by `IndicatorCache.prefetch`
 BB_WIDTH = 2.0
 
 
@@ -159,6 +166,25 @@ class IndicatorCache:
                 self._local[key] = self._custom(name, window)
             return self._local[key]
         return self._stored(name, window)[: self.rows]
+
+    def prefetch(self, wanted: Iterable[tuple[str, int]]) -> None:
+        """Store the rolling extremes (`high_N`, `low_N`) among `wanted` (name, window) pairs
+        not stored yet, every window of a kind in one pass; the rest are left to `get`."""
+        wanted = set(wanted)
+        for name, want_max in (("high", True), ("low", False)):
+            if name in self.custom:
+                continue
+            windows = sorted(
+                {w for n, w in wanted if n == name and (self.key, n, w) not in self.store}
+            )
+            if len(windows) < 2:
+                continue
+            step = max(2, PREFETCH_BYTES // (8 * max(len(self.frame), 1)))
+            for part in range(0, len(windows), step):
+                chosen = windows[part : part + step]
+                rows = previous_extremes(self._whole_price(), chosen, want_max)
+                for window, row in zip(chosen, rows, strict=True):
+                    self.store.get((self.key, name, window), row.copy)
 
     def macd(self, which: str, fast: int, slow: int, signal: int) -> np.ndarray:
         """macd / macd_signal / macd_hist for the given windows."""
