@@ -2,6 +2,7 @@
 best-of-N timer and the throughput / ceiling / vectorbt figures they print."""
 
 import argparse
+import json
 import resource
 import time
 from collections.abc import Callable
@@ -79,13 +80,20 @@ class SpeedClock:
         }
 
 
-def speed_arguments(doc: str, quick: str, vectorbt_sets: int) -> argparse.Namespace:
-    """The speed benchmarks' command line: --quick, --vectorbt-sets, --repeats."""
+def speed_main(
+    doc: str, measure: Callable[..., dict], rows: tuple[int, int], vectorbt_sets: int, *sizes: int
+) -> None:
+    """A speed benchmark's command line (--quick: rows[0] rows per asset, else rows[1];
+    --vectorbt-sets; --repeats): `measure(*sizes, rows, vectorbt_sets, repeats=...)` printed
+    as one JSON line."""
     parser = argparse.ArgumentParser(description=doc)
+    quick = f"{rows[0]:,} rows per asset instead of {rows[1]:,}"
     parser.add_argument("--quick", action="store_true", help=quick)
     parser.add_argument("--vectorbt-sets", type=int, default=vectorbt_sets)
     parser.add_argument("--repeats", type=int, default=REPEATS, help="timed runs per side")
-    return parser.parse_args()
+    args = parser.parse_args()
+    n = rows[0] if args.quick else rows[1]
+    print(json.dumps(measure(*sizes, n, args.vectorbt_sets, repeats=args.repeats)))
 
 
 def vectorbt_from_signals(close, entries, exits, *, ratios: bool, **settings) -> None:

@@ -6,8 +6,6 @@ JIT warm-up; ours and the ceiling both compute their moving averages inside each
 
 from __future__ import annotations
 
-import json
-
 import ceiling
 import numpy as np
 import pandas as pd
@@ -128,9 +126,7 @@ def measure(
 
 def main() -> None:
     """Measure and print one JSON line."""
-    args = ceiling.speed_arguments(__doc__, "100,000 rows instead of 1,000,000", vectorbt_sets=100)
-    rows = 100_000 if args.quick else 1_000_000
-    print(json.dumps(measure(rows, args.vectorbt_sets, repeats=args.repeats)))
+    ceiling.speed_main(__doc__, measure, (100_000, 1_000_000), 100)
 
 
 if __name__ == "__main__":

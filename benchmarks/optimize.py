@@ -16,8 +16,6 @@ averages in each run.
 
 from __future__ import annotations
 
-import json
-
 import ceiling
 import numpy as np
 import pandas as pd
@@ -209,9 +207,7 @@ def measure(
 
 def main() -> None:
     """Measure and print one JSON line."""
-    args = ceiling.speed_arguments(__doc__, "20,000 rows instead of 200,000", vectorbt_sets=100)
-    rows = 20_000 if args.quick else 200_000
-    print(json.dumps(measure(10, rows, args.vectorbt_sets, repeats=args.repeats)))
+    ceiling.speed_main(__doc__, measure, (20_000, 200_000), 100, 10)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ indicators again.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -202,9 +201,7 @@ def measure(
 
 def main() -> None:
     """Measure and print one JSON line."""
-    args = ceiling.speed_arguments(__doc__, "5 x 60,000 rows (else 5 x 300,000)", vectorbt_sets=50)
-    rows = 60_000 if args.quick else 300_000
-    print(json.dumps(measure(5, rows, args.vectorbt_sets, repeats=args.repeats)))
+    ceiling.speed_main(__doc__, measure, (60_000, 300_000), 50, 5)
 
 
 if __name__ == "__main__":
