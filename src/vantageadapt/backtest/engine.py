@@ -98,9 +98,9 @@ def run_backtest(
     equity = np.empty(rows - start)
     out = np.zeros(N_METRICS)
     signals = (
-        np.stack([compiled.entry, compiled.exit]), np.array([0]), np.array([1]), compiled.leaves,
-        compiled.entry_program.ops, compiled.entry_program.args, compiled.exit_program.ops,
-        compiled.exit_program.args, size_vol,
+        compiled.entry, compiled.exit, compiled.leaves, compiled.entry_program.ops,
+        compiled.entry_program.args, compiled.exit_program.ops, compiled.exit_program.args,
+        size_vol,
     )  # fmt: skip
     record = set_records([params], np.zeros(1, dtype=np.int64))[0]
     engine = engine_record(config, arrays)

@@ -152,10 +152,9 @@ class _Batch:
         self.market = tuple(a[:horizon] if a.shape[0] else a for a in market_arrays(arrays))
 
     def chunks(self):
-        """(set positions, condition rows, programs, set records) per kernel call."""
+        """(set positions, signals, programs, set records) per kernel call."""
         plan = self.plan
-        rows_of = (np.array(plan.entry_rows, np.int64), np.array(plan.exit_rows, np.int64))
-        conds = tuple(np.ascontiguousarray(a) for a in (plan.arrays(), *rows_of))
+        arrays = plan.arrays()
         set_group = plan.set_group
         chunk: list[int] = []
         held = 0
@@ -168,7 +167,8 @@ class _Batch:
                 groups = np.array([local[int(k)] for k in set_group[members]], dtype=np.int64)
                 sets = self.sets[members]
                 sets["group"] = groups
-                yield members, (conds[0], conds[1][members], conds[2][members]), programs, sets
+                rows = np.concatenate([plan.entry_rows[members], plan.exit_rows[members]], 1)
+                yield members, _combine(arrays, rows, plan.entry_rows.shape[1]), programs, sets
                 chunk, held = [], 0
 
 
@@ -298,6 +298,24 @@ def _indicators(condition: str, params: Mapping[str, float]) -> list[tuple[str, 
         if term is not None and term.kind == "indicator":
             found.append((term.name, term.window))
     return found
+
+
+def _combine(arrays: np.ndarray, rows: np.ndarray, n_entry: int):
+    """The kernel's signals tuple: (entries, exits, signal of each set).
+
+    rows[s] holds set s's entry rows of `arrays` (the first n_entry columns), then its exit
+    rows. Each distinct row is combined once: the AND of its entry rows (all true for none)
+    and the OR of its exit rows (all false for none)."""
+    distinct, signal = np.unique(rows, axis=0, return_inverse=True)
+    entries = np.ones((len(distinct), arrays.shape[1]), dtype=bool)
+    exits = np.zeros((len(distinct), arrays.shape[1]), dtype=bool)
+    for g, row in enumerate(distinct):
+        entry, exit_ = row[:n_entry], row[n_entry:]
+        if entry.size:
+            np.logical_and.reduce(arrays[entry], axis=0, out=entries[g])
+        if exit_.size:
+            np.logical_or.reduce(arrays[exit_], axis=0, out=exits[g])
+    return entries, exits, signal.ravel().astype(np.int64)
 
 
 def _stack_programs(chosen: list[tuple[CompiledRules, np.ndarray]], ids: list[int]):

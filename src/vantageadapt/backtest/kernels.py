@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from vantageadapt.backtest.conditions import all_rows_nb, any_rows_nb, run_program_nb
+from vantageadapt.backtest.conditions import run_program_nb
 from vantageadapt.backtest.layout import (
     LOT_COLUMNS,
     LOT_COST,
@@ -39,16 +39,16 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     """Simulate one parameter set on rows window = (start, stop); metrics into `out`.
 
     market = (price, high, low, x_pool, y_pool, period: each row's non-empty metrics period
-    numbered 0, 1, ...); signals = (conds, entry rows, exit rows,
-    leaves, entry ops, entry args, exit ops, exit args, volatility for sizing): the static
-    entry signal is the AND of conds[entry rows], the exit one the OR of conds[exit rows];
+    numbered 0, 1, ...); signals = (entry, exit, leaves, entry ops, entry args, exit ops,
+    exit args, volatility for sizing): entry is the AND of the static entry conditions (all
+    true for none), exit the OR of the static exit ones (all false for none);
     engine: an ENGINE_DTYPE record;
     params: a SET_DTYPE record. Trade records are written when `trades` is not empty (it
     must hold every lot then), the equity curve when `equity_out` is not. Returns the number
     of trade records (closed lots, then open).
     """
     price, high, low, x_pool, y_pool, period = market
-    conds, e_idx, x_idx, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
+    entry, exit_, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
     start, stop = window
     tp, sl, order_size, target_vol = (
         params.take_profit,
@@ -60,11 +60,6 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     stop_level, amm, pool_fee = engine.stop_level, engine.amm, engine.pool_fee
     record = equity_out.shape[0] > 0
     keep = trades.shape[0] > 0
-    # the first entry / exit condition as a plain array: most rules have one or two
-    n_e, n_x = e_idx.shape[0], x_idx.shape[0]
-    none = np.zeros(0, dtype=np.bool_)
-    e0 = conds[e_idx[0]] if n_e > 0 else none
-    x0 = conds[x_idx[0]] if n_x > 0 else none
     m = max(int(params.max_orders), 1)
     lots = np.zeros((m, LOT_COLUMNS))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
@@ -89,17 +84,44 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     # equity over the previous one's (E_0 = init_cash).
     cur_period = period[start] if stop > start else 0
     period_eq = engine.init_cash
+    # Rows where nothing but the price moves are run in two tight loops (flat: a scan for
+    # the next entry; holding: the levels, the exit, the equity); every other row in full.
+    hold = not has_x_prog
     t = start - 1
     while t < stop - 1:
         t += 1
         if n_open == 0:
-            # flat: nothing changes until the next entry signal (a tight scan)
             flat_from = t
-            if n_e > 0:
-                while t < stop and not (e0[t] and (n_e == 1 or all_rows_nb(conds, e_idx, t))):
-                    t += 1
+            while t < stop and not entry[t]:
+                t += 1
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
+            if t == stop:
+                break
+        elif hold:
+            hold_from = t
+            can_open = n_open < m
+            while t < stop:
+                p = price[t]
+                if stop_level:
+                    touched = low[t] <= top_sl or high[t] >= low_tp
+                else:
+                    touched = p <= top_sl or p >= low_tp
+                if touched or exit_[t] or (can_open and entry[t]) or period[t] != cur_period:
+                    break
+                eq = cash + units_open * p
+                peak_eq = max(peak_eq, eq)
+                if peak_eq - eq > mdd * peak_eq:
+                    mdd = (peak_eq - eq) / peak_eq
+                prev_eq = eq
+                if record:
+                    equity_out[t - start] = eq
+                t += 1
+            exposed += t - hold_from
+            if track_peak and t > hold_from:
+                top = price[hold_from:t].max()
+                for i in range(n_open):
+                    lots[i, LOT_PEAK] = max(lots[i, LOT_PEAK], top)
             if t == stop:
                 break
         p = price[t]
@@ -140,7 +162,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                 changed = True
             # step 2: any exit condition closes every open lot
             if n_open > 0:
-                signal = n_x > 0 and (x0[t] or (n_x > 1 and any_rows_nb(conds, x_idx, t)))
+                signal = exit_[t]
                 if not signal and has_x_prog:
                     dd, held, pnl = position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
@@ -161,7 +183,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
                     low_tp = min(low_tp, lots[i, LOT_TP])
                     top_sl = max(top_sl, lots[i, LOT_SL])
         # step 3: at most one new lot per row
-        if n_open < m and (n_e == 0 or (e0[t] and (n_e == 1 or all_rows_nb(conds, e_idx, t)))):
+        if n_open < m and entry[t]:
             go = True
             if has_e_prog:
                 dd, held, pnl = position_terms_nb(lots, n_open, p, t)
@@ -246,17 +268,15 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def grid_nb(market, conds, programs, engines, sets, windows):
+def grid_nb(market, signals, programs, engines, sets, windows):
     """Metrics (n_windows, n_sets, N_METRICS): every set on every window, in parallel.
 
-    conds: (n_conditions, rows) bool, the distinct static condition arrays; sets["entry"] /
-    sets["exit"] of set s (rows of `entry_rows` / `exit_rows`) name the ones it ANDs / ORs.
+    signals = (entries, exits, signal of each set): set s reads entries[signal[s]] (the AND
+    of its static entry conditions) and exits[signal[s]] (the OR of its static exit ones).
     programs = (leaves, entry ops, entry args, entry lengths, exit ops, exit args, exit
     lengths, sizing volatilities), one row per program group; set s reads sets[s].group.
     Window w = (start, stop) is run with engines[w].
     """
-    entry_rows, exit_rows = conds[1], conds[2]
-    leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = programs
     n_sets = sets.shape[0]
     n_windows = windows.shape[0]
     out = np.zeros((n_windows, n_sets, N_METRICS))
@@ -265,33 +285,40 @@ def grid_nb(market, conds, programs, engines, sets, windows):
     for job in prange(n_sets * n_windows):
         s = job // n_windows
         w = job % n_windows
-        k = sets[s].group
-        signals = (
-            conds[0], entry_rows[s], exit_rows[s], leaves[k], e_ops[k, : e_len[k]],
-            e_args[k, : e_len[k]], x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
-        )  # fmt: skip
         window = (windows[w, 0], windows[w, 1])
-        simulate_nb(market, signals, engines[w], sets[s], window, no_trades, no_equity, out[w, s])
+        simulate_nb(
+            market, _signals_nb(signals, programs, sets, s), engines[w], sets[s], window,
+            no_trades, no_equity, out[w, s],
+        )  # fmt: skip
     return out
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def curves_nb(market, conds, programs, engines, sets, start, stop):
+def curves_nb(market, signals, programs, engines, sets, start, stop):
     """Equity curves (n_sets, stop - start): every set on rows [start, stop), in parallel.
 
     Arguments as for `grid_nb`, with one window and engines[0] its engine record.
     """
-    entry_rows, exit_rows = conds[1], conds[2]
-    leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = programs
     n_sets = sets.shape[0]
     curves = np.zeros((n_sets, stop - start))
     no_trades = np.empty(0, dtype=TRADE_DTYPE)
     for s in prange(n_sets):
-        k = sets[s].group
-        signals = (
-            conds[0], entry_rows[s], exit_rows[s], leaves[k], e_ops[k, : e_len[k]],
-            e_args[k, : e_len[k]], x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
-        )  # fmt: skip
         out = np.zeros(N_METRICS)
-        simulate_nb(market, signals, engines[0], sets[s], (start, stop), no_trades, curves[s], out)
+        simulate_nb(
+            market, _signals_nb(signals, programs, sets, s), engines[0], sets[s], (start, stop),
+            no_trades, curves[s], out,
+        )  # fmt: skip
     return curves
+
+
+@njit(cache=True, nogil=True)
+def _signals_nb(signals, programs, sets, s):
+    """Set s's signals tuple for `simulate_nb`."""
+    entries, exits, signal = signals
+    leaves, e_ops, e_args, e_len, x_ops, x_args, x_len, size_vols = programs
+    k = sets[s].group
+    g = signal[s]
+    return (
+        entries[g], exits[g], leaves[k], e_ops[k, : e_len[k]], e_args[k, : e_len[k]],
+        x_ops[k, : x_len[k]], x_args[k, : x_len[k]], size_vols[k],
+    )  # fmt: skip
