@@ -51,6 +51,13 @@ def stretched_frame(segments, seed, ohlc, pools):
     return frame_from(price, rng.lognormal(0.0, 0.5, price.shape[0]), **extra)
 
 
+def _same_run(result, ref):
+    _close(result.equity.to_numpy(), ref.equity)
+    _close(
+        [getattr(result.metrics, n) for n in METRIC_NAMES], [ref.metrics[n] for n in METRIC_NAMES]
+    )
+
+
 @st.composite
 def cases(draw):
     segments = draw(
@@ -127,8 +134,7 @@ def test_long_hold_exits_at_exactly_the_stop_level_across_periods():
     assert trade.exit_reason == "stop_loss" and trade.exit_price == 75.0
     assert trade.exit_time == frame.index[301]
     ref = reference_backtest(frame, r, config)
-    _close(result.equity.to_numpy(), ref.equity)
-    _close([getattr(result.metrics, n) for n in METRIC_NAMES], [ref.metrics[n] for n in METRIC_NAMES])
+    _same_run(result, ref)
 
 
 def test_lots_open_during_a_hold_and_flat_rows_jump_to_the_next_entry():
@@ -143,5 +149,4 @@ def test_lots_open_during_a_hold_and_flat_rows_jump_to_the_next_entry():
     result = run_backtest(frame, r, config, start=10)
     assert list(result.trades.entry_time) == list(frame.index[200:400:50])
     ref = reference_backtest(frame, r, config, start=10)
-    _close(result.equity.to_numpy(), ref.equity)
-    _close([getattr(result.metrics, n) for n in METRIC_NAMES], [ref.metrics[n] for n in METRIC_NAMES])
+    _same_run(result, ref)

@@ -20,6 +20,7 @@ from vantageadapt.backtest.config import (
 from vantageadapt.backtest.kernels import simulate_nb
 from vantageadapt.backtest.layout import N_METRICS, REASONS, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
+from vantageadapt.backtest.streaming import period_starts_nb
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics, Metrics, TradingRules
 from vantageadapt.rules import IndicatorCache, compile_rules
@@ -105,7 +106,9 @@ def run_backtest(
     record = set_records([params], np.zeros(1, dtype=np.int64))[0]
     engine = engine_record(config, arrays)
     window = (start, rows)
-    n_rec = simulate_nb(market_arrays(arrays), signals, engine, record, window, trades, equity, out)
+    market = market_arrays(arrays)
+    starts = period_starts_nb(arrays.period)
+    n_rec = simulate_nb(market, starts, signals, engine, record, window, trades, equity, out)
     return BacktestResult(
         metrics=metrics_from_row(out),
         equity=pd.Series(equity, index=frame.index[start:], name="equity"),

@@ -31,17 +31,18 @@ from vantageadapt.backtest.layout import (
     TRADE_DTYPE,
 )
 from vantageadapt.backtest.lots import close_lot_nb, position_terms_nb, record_nb, sale_nb
-from vantageadapt.backtest.streaming import finish_metrics_nb
+from vantageadapt.backtest.streaming import add_period_nb, finish_metrics_nb, period_starts_nb
 
 
 @njit(cache=True, nogil=True)
-def simulate_nb(market, signals, engine, params, window, trades, equity_out, out):
+def simulate_nb(market, starts, signals, engine, params, window, trades, equity_out, out):
     """Simulate one parameter set on rows window = (start, stop); metrics into `out`.
 
     market = (price, high, low, x_pool, y_pool, period: each row's non-empty metrics period
-    numbered 0, 1, ...); signals = (entry, exit, leaves, entry ops, entry args, exit ops,
-    exit args, volatility for sizing): entry is the AND of the static entry conditions (all
-    true for none), exit the OR of the static exit ones (all false for none);
+    numbered 0, 1, ...); starts = `period_starts_nb(period)`; signals = (entry, exit,
+    leaves, entry ops, entry args, exit ops, exit args, volatility for sizing): entry is the
+    AND of the static entry conditions (all true for none), exit the OR of the static exit
+    ones (all false for none);
     engine: an ENGINE_DTYPE record;
     params: a SET_DTYPE record. Trade records are written when `trades` is not empty (it
     must hold every lot then), the equity curve when `equity_out` is not. Returns the number
@@ -74,9 +75,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     prev_eq = cash
     peak_eq = cash
     mdd = 0.0
-    sum_r = 0.0
-    sum_r2 = 0.0
-    sum_d2 = 0.0
+    sums = np.zeros(3)  # sums of period returns, their squares, squared downsides
     exposed = 0
     stats = np.zeros(5)  # closed lots, wins, gross win, gross loss, sum of returns
     n_rec = 0 if keep else -1  # -1: no records
@@ -84,16 +83,23 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
     # equity over the previous one's (E_0 = init_cash).
     cur_period = period[start] if stop > start else 0
     period_eq = engine.init_cash
-    # Rows where nothing but the price moves are run in two tight loops (flat: a scan for
-    # the next entry; holding: the levels, the exit, the equity); every other row in full.
+    # Rows where nothing but the price moves run in two tight loops, every other row in
+    # full: flat, a scan for the next entry; holding (unless an exit program must run each
+    # row), the nearest levels, the exit, an entry if a lot may open, the equity, and the
+    # period ends (found from `starts`). Unsigned row numbers: no negative-index checks.
     hold = not has_x_prog
+    lows, highs = (low, high) if stop_level else (price, price)
+    u_stop = np.uint64(stop)
+    one = np.uint64(1)
     t = start - 1
     while t < stop - 1:
         t += 1
         if n_open == 0:
             flat_from = t
-            while t < stop and not entry[t]:
-                t += 1
+            u = np.uint64(t)
+            while u < u_stop and not entry[u]:
+                u += one
+            t = np.int64(u)
             if record:
                 equity_out[flat_from - start : t - start] = prev_eq
             if t == stop:
@@ -101,22 +107,29 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         elif hold:
             hold_from = t
             can_open = n_open < m
-            while t < stop:
-                p = price[t]
-                if stop_level:
-                    touched = low[t] <= top_sl or high[t] >= low_tp
-                else:
-                    touched = p <= top_sl or p >= low_tp
-                if touched or exit_[t] or (can_open and entry[t]) or period[t] != cur_period:
+            while True:
+                if period[t] != cur_period:  # a period ends before row t (its events)
+                    add_period_nb(sums, prev_eq, period_eq)
+                    period_eq = prev_eq
+                    cur_period = period[t]
+                end = min(stop, starts[cur_period + 1])
+                u = np.uint64(t)
+                u_end = np.uint64(end)
+                while u < u_end:
+                    touched = lows[u] <= top_sl or highs[u] >= low_tp
+                    if touched or exit_[u] or (can_open and entry[u]):
+                        break
+                    eq = cash + units_open * price[u]
+                    peak_eq = max(peak_eq, eq)
+                    if peak_eq - eq > mdd * peak_eq:
+                        mdd = (peak_eq - eq) / peak_eq
+                    prev_eq = eq
+                    if record:
+                        equity_out[np.int64(u) - start] = eq
+                    u += one
+                t = np.int64(u)
+                if t < end or t == stop:
                     break
-                eq = cash + units_open * p
-                peak_eq = max(peak_eq, eq)
-                if peak_eq - eq > mdd * peak_eq:
-                    mdd = (peak_eq - eq) / peak_eq
-                prev_eq = eq
-                if record:
-                    equity_out[t - start] = eq
-                t += 1
             exposed += t - hold_from
             if track_peak and t > hold_from:
                 top = price[hold_from:t].max()
@@ -233,11 +246,7 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
         if period[t] != cur_period:
             # the previous period ended at the last row before t (skipped rows were flat);
             # periods skipped whole returned 0 and add nothing to the sums
-            r = prev_eq / period_eq - 1.0 if period_eq > 0.0 else 0.0
-            sum_r += r
-            sum_r2 += r * r
-            d = min(r, 0.0)
-            sum_d2 += d * d
+            add_period_nb(sums, prev_eq, period_eq)
             period_eq = prev_eq
             cur_period = period[t]
         peak_eq = max(peak_eq, eq)
@@ -254,12 +263,8 @@ def simulate_nb(market, signals, engine, params, window, trades, equity_out, out
             n_rec += 1
     n_periods = 0
     if stop > start:
-        r = prev_eq / period_eq - 1.0 if period_eq > 0.0 else 0.0
-        sum_r += r
-        sum_r2 += r * r
-        sum_d2 += min(r, 0.0) ** 2
+        add_period_nb(sums, prev_eq, period_eq)
         n_periods = period[stop - 1] - period[start] + 1
-    sums = np.array([sum_r, sum_r2, sum_d2])
     finish_metrics_nb(
         out, stop - start, n_periods, prev_eq, engine.init_cash, sums, mdd, exposed, stats,
         engine.ann,
@@ -282,12 +287,13 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     out = np.zeros((n_windows, n_sets, N_METRICS))
     no_trades = np.empty(0, dtype=TRADE_DTYPE)
     no_equity = np.empty(0)
+    starts = period_starts_nb(market[5])
     for job in prange(n_sets * n_windows):
         s = job // n_windows
         w = job % n_windows
         window = (windows[w, 0], windows[w, 1])
         simulate_nb(
-            market, _signals_nb(signals, programs, sets, s), engines[w], sets[s], window,
+            market, starts, _signals_nb(signals, programs, sets, s), engines[w], sets[s], window,
             no_trades, no_equity, out[w, s],
         )  # fmt: skip
     return out
@@ -302,10 +308,12 @@ def curves_nb(market, signals, programs, engines, sets, start, stop):
     n_sets = sets.shape[0]
     curves = np.zeros((n_sets, stop - start))
     no_trades = np.empty(0, dtype=TRADE_DTYPE)
+    starts = period_starts_nb(market[5])
     for s in prange(n_sets):
         out = np.zeros(N_METRICS)
         simulate_nb(
-            market, _signals_nb(signals, programs, sets, s), engines[0], sets[s], (start, stop),
+            market, starts, _signals_nb(signals, programs, sets, s), engines[0], sets[s],
+            (start, stop),
             no_trades, curves[s], out,
         )  # fmt: skip
     return curves

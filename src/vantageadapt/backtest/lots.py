@@ -30,7 +30,7 @@ def record_nb(rec, lots, i, exit_row, exit_price, fees_paid, pnl, reason):
     rec["reason"] = reason
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def sale_nb(units, level, x, y, engine):
     """Quote received (before fees) for `units` sold at `level`, and the pool reserves after.
 
@@ -41,7 +41,7 @@ def sale_nb(units, level, x, y, engine):
     return units * level * (1.0 - engine.slippage), x, y
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec):
     """Book the sale of lot i (gross quote before fees), remove it; returns the cash it adds.
 

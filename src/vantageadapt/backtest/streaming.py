@@ -52,3 +52,21 @@ def finish_metrics_nb(
     for i in range(out.shape[0]):
         if not np.isfinite(out[i]):
             out[i] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def period_starts_nb(period):
+    """starts[k]: the first row whose period is >= k, for k up to the last period + 1."""
+    n = period.shape[0]
+    last = period[n - 1] if n > 0 else -1
+    return np.searchsorted(period, np.arange(last + 2), side="left")
+
+
+@njit(cache=True, nogil=True, inline="always")
+def add_period_nb(sums, eq, period_eq):
+    """Add the period return ending at equity eq (begun at period_eq) to sums (r, r^2, d^2)."""
+    r = eq / period_eq - 1.0 if period_eq > 0.0 else 0.0
+    sums[0] += r
+    sums[1] += r * r
+    d = min(r, 0.0)
+    sums[2] += d * d
