@@ -9,27 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from vantageadapt.backtest import layout as lay
 from vantageadapt.backtest.conditions import run_program_nb
-from vantageadapt.backtest.layout import (
-    LOT_COLUMNS,
-    LOT_COST,
-    LOT_FEE,
-    LOT_FILL,
-    LOT_NOTIONAL,
-    LOT_PEAK,
-    LOT_ROW,
-    LOT_SL,
-    LOT_TP,
-    LOT_UNITS,
-    N_METRICS,
-    OPEN,
-    SIGNAL,
-    SIZE_AMOUNT,
-    SIZE_VOLATILITY,
-    STOP_LOSS,
-    TAKE_PROFIT,
-    TRADE_DTYPE,
-)
 from vantageadapt.backtest.lots import close_lot_nb, position_terms_nb, record_nb, sale_nb
 from vantageadapt.backtest.streaming import add_period_nb, finish_metrics_nb, period_starts_nb
 
@@ -62,7 +43,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
     record = equity_out.shape[0] > 0
     keep = trades.shape[0] > 0
     m = max(int(params.max_orders), 1)
-    lots = np.zeros((m, LOT_COLUMNS))
+    lots = np.zeros((m, lay.LOT_COLUMNS))
     stack = np.empty(max(e_ops.shape[0], x_ops.shape[0], 1))
     has_e_prog = e_ops.shape[0] > 0
     has_x_prog = x_ops.shape[0] > 0
@@ -134,7 +115,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
             if track_peak and t > hold_from:
                 top = price[hold_from:t].max()
                 for i in range(n_open):
-                    lots[i, LOT_PEAK] = max(lots[i, LOT_PEAK], top)
+                    lots[i, lay.LOT_PEAK] = max(lots[i, lay.LOT_PEAK], top)
             if t == stop:
                 break
         p = price[t]
@@ -144,7 +125,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
         if n_open > 0:
             if track_peak:
                 for i in range(n_open):
-                    lots[i, LOT_PEAK] = max(lots[i, LOT_PEAK], p)
+                    lots[i, lay.LOT_PEAK] = max(lots[i, lay.LOT_PEAK], p)
             # step 1: per-lot take-profit / stop-loss (the nearest levels rule out most rows)
             if stop_level:
                 touched = low[t] <= top_sl or high[t] >= low_tp
@@ -155,20 +136,20 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                 reason = 0
                 level = p
                 if stop_level:
-                    if low[t] <= lots[i, LOT_SL]:
-                        reason = STOP_LOSS
-                        level = lots[i, LOT_SL]
-                    elif high[t] >= lots[i, LOT_TP]:
-                        reason = TAKE_PROFIT
-                        level = lots[i, LOT_TP]
-                elif p >= lots[i, LOT_TP]:
-                    reason = TAKE_PROFIT
-                elif p <= lots[i, LOT_SL]:
-                    reason = STOP_LOSS
+                    if low[t] <= lots[i, lay.LOT_SL]:
+                        reason = lay.STOP_LOSS
+                        level = lots[i, lay.LOT_SL]
+                    elif high[t] >= lots[i, lay.LOT_TP]:
+                        reason = lay.TAKE_PROFIT
+                        level = lots[i, lay.LOT_TP]
+                elif p >= lots[i, lay.LOT_TP]:
+                    reason = lay.TAKE_PROFIT
+                elif p <= lots[i, lay.LOT_SL]:
+                    reason = lay.STOP_LOSS
                 if reason == 0:
                     i += 1
                     continue
-                gross, x, y = sale_nb(lots[i, LOT_UNITS], level, x, y, engine)
+                gross, x, y = sale_nb(lots[i, lay.LOT_UNITS], level, x, y, engine)
                 cash += close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec)
                 n_rec += keep
                 n_open -= 1
@@ -180,9 +161,9 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                     dd, held, pnl = position_terms_nb(lots, n_open, p, t)
                     signal = run_program_nb(x_ops, x_args, leaves, t, dd, held, pnl, stack)
                 while signal and n_open > 0:
-                    gross, x, y = sale_nb(lots[0, LOT_UNITS], p, x, y, engine)
+                    gross, x, y = sale_nb(lots[0, lay.LOT_UNITS], p, x, y, engine)
                     cash += close_lot_nb(
-                        lots, 0, n_open, gross, SIGNAL, t, fees, stats, trades, n_rec
+                        lots, 0, n_open, gross, lay.SIGNAL, t, fees, stats, trades, n_rec
                     )
                     n_rec += keep
                     n_open -= 1
@@ -192,9 +173,9 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                 low_tp = np.inf
                 top_sl = -np.inf
                 for i in range(n_open):
-                    units_open += lots[i, LOT_UNITS]
-                    low_tp = min(low_tp, lots[i, LOT_TP])
-                    top_sl = max(top_sl, lots[i, LOT_SL])
+                    units_open += lots[i, lay.LOT_UNITS]
+                    low_tp = min(low_tp, lots[i, lay.LOT_TP])
+                    top_sl = max(top_sl, lots[i, lay.LOT_SL])
         # step 3: at most one new lot per row
         if n_open < m and entry[t]:
             go = True
@@ -203,7 +184,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                 go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
             if go:
                 fill = p * (1.0 + slippage)
-                if size_type == SIZE_AMOUNT:
+                if size_type == lay.SIZE_AMOUNT:
                     if amm:
                         want = order_size * (1.0 + slippage)
                         notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
@@ -211,7 +192,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                         notional = order_size * fill
                 else:
                     frac = order_size
-                    if size_type == SIZE_VOLATILITY:
+                    if size_type == lay.SIZE_VOLATILITY:
                         vol = size_vol[t]
                         if vol > target_vol and target_vol > 0.0:
                             frac = order_size * target_vol / vol
@@ -228,19 +209,19 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                     fee = notional * fees
                     # a lot capped by cash spends all of it: no rounding dust for a next lot
                     cash = 0.0 if spend_all else max(cash - (notional + fee), 0.0)
-                    lots[n_open, LOT_UNITS] = units
-                    lots[n_open, LOT_COST] = notional + fee
-                    lots[n_open, LOT_NOTIONAL] = notional
-                    lots[n_open, LOT_FEE] = fee
-                    lots[n_open, LOT_FILL] = fill
-                    lots[n_open, LOT_ROW] = t
-                    lots[n_open, LOT_PEAK] = p
-                    lots[n_open, LOT_TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
-                    lots[n_open, LOT_SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
+                    lots[n_open, lay.LOT_UNITS] = units
+                    lots[n_open, lay.LOT_COST] = notional + fee
+                    lots[n_open, lay.LOT_NOTIONAL] = notional
+                    lots[n_open, lay.LOT_FEE] = fee
+                    lots[n_open, lay.LOT_FILL] = fill
+                    lots[n_open, lay.LOT_ROW] = t
+                    lots[n_open, lay.LOT_PEAK] = p
+                    lots[n_open, lay.LOT_TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
+                    lots[n_open, lay.LOT_SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
                     n_open += 1
                     units_open += units
-                    low_tp = min(low_tp, lots[n_open - 1, LOT_TP])
-                    top_sl = max(top_sl, lots[n_open - 1, LOT_SL])
+                    low_tp = min(low_tp, lots[n_open - 1, lay.LOT_TP])
+                    top_sl = max(top_sl, lots[n_open - 1, lay.LOT_SL])
         eq = cash + units_open * p
         exposed += n_open > 0
         if period[t] != cur_period:
@@ -258,8 +239,8 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
     if keep and stop > start:
         last = price[stop - 1]
         for i in range(n_open):
-            pnl = lots[i, LOT_UNITS] * last - lots[i, LOT_COST]
-            record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, LOT_FEE], pnl, OPEN)
+            pnl = lots[i, lay.LOT_UNITS] * last - lots[i, lay.LOT_COST]
+            record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, lay.LOT_FEE], pnl, lay.OPEN)
             n_rec += 1
     n_periods = 0
     if stop > start:
@@ -274,7 +255,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
 
 @njit(cache=True, nogil=True, parallel=True)
 def grid_nb(market, signals, programs, engines, sets, windows):
-    """Metrics (n_windows, n_sets, N_METRICS): every set on every window, in parallel.
+    """Metrics (n_windows, n_sets, lay.N_METRICS): every set on every window, in parallel.
 
     signals = (entries, exits, signal of each set): set s reads entries[signal[s]] (the AND
     of its static entry conditions) and exits[signal[s]] (the OR of its static exit ones).
@@ -284,8 +265,8 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     """
     n_sets = sets.shape[0]
     n_windows = windows.shape[0]
-    out = np.zeros((n_windows, n_sets, N_METRICS))
-    no_trades = np.empty(0, dtype=TRADE_DTYPE)
+    out = np.zeros((n_windows, n_sets, lay.N_METRICS))
+    no_trades = np.empty(0, dtype=lay.TRADE_DTYPE)
     no_equity = np.empty(0)
     starts = period_starts_nb(market[5])
     for job in prange(n_sets * n_windows):
@@ -307,10 +288,10 @@ def curves_nb(market, signals, programs, engines, sets, start, stop):
     """
     n_sets = sets.shape[0]
     curves = np.zeros((n_sets, stop - start))
-    no_trades = np.empty(0, dtype=TRADE_DTYPE)
+    no_trades = np.empty(0, dtype=lay.TRADE_DTYPE)
     starts = period_starts_nb(market[5])
     for s in prange(n_sets):
-        out = np.zeros(N_METRICS)
+        out = np.zeros(lay.N_METRICS)
         simulate_nb(
             market, starts, _signals_nb(signals, programs, sets, s), engines[0], sets[s],
             (start, stop),

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from numba import njit
 
-from vantageadapt.backtest.layout import (
-    LOT_COST,
-    LOT_FEE,
-    LOT_FILL,
-    LOT_NOTIONAL,
-    LOT_PEAK,
-    LOT_ROW,
-    LOT_UNITS,
-)
+from vantageadapt.backtest import layout as lay
 
 
 @njit(cache=True, nogil=True)
 def record_nb(rec, lots, i, exit_row, exit_price, fees_paid, pnl, reason):
     """Write lot i's trade record."""
-    rec["entry_row"] = int(lots[i, LOT_ROW])
+    rec["entry_row"] = int(lots[i, lay.LOT_ROW])
     rec["exit_row"] = exit_row
-    rec["entry_price"] = lots[i, LOT_FILL]
+    rec["entry_price"] = lots[i, lay.LOT_FILL]
     rec["exit_price"] = exit_price
-    rec["units"] = lots[i, LOT_UNITS]
-    rec["notional"] = lots[i, LOT_NOTIONAL]
+    rec["units"] = lots[i, lay.LOT_UNITS]
+    rec["notional"] = lots[i, lay.LOT_NOTIONAL]
     rec["fees"] = fees_paid
     rec["pnl"] = pnl
-    rec["return"] = pnl / lots[i, LOT_COST]
+    rec["return"] = pnl / lots[i, lay.LOT_COST]
     rec["reason"] = reason
 
 
@@ -49,7 +41,7 @@ def close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec):
     written at trades[n_rec] unless n_rec < 0."""
     exit_fee = gross * fees
     proceeds = gross - exit_fee
-    cost = lots[i, LOT_COST]
+    cost = lots[i, lay.LOT_COST]
     pnl = proceeds - cost
     stats[0] += 1.0
     if pnl > 0.0:
@@ -59,8 +51,8 @@ def close_lot_nb(lots, i, n_open, gross, reason, t, fees, stats, trades, n_rec):
         stats[3] -= pnl
     stats[4] += pnl / cost
     if n_rec >= 0:
-        fill = gross / lots[i, LOT_UNITS]
-        record_nb(trades[n_rec], lots, i, t, fill, lots[i, LOT_FEE] + exit_fee, pnl, reason)
+        fill = gross / lots[i, lay.LOT_UNITS]
+        record_nb(trades[n_rec], lots, i, t, fill, lots[i, lay.LOT_FEE] + exit_fee, pnl, reason)
     for j in range(i, n_open - 1):
         lots[j, :] = lots[j + 1, :]
     return proceeds
@@ -71,10 +63,10 @@ def position_terms_nb(lots, n_open, p, t):
     """drawdown from the oldest lot's peak, bars held by it, and the open lots' return."""
     if n_open == 0:
         return 0.0, 0.0, 0.0
-    peak = lots[0, LOT_PEAK]
+    peak = lots[0, lay.LOT_PEAK]
     value = 0.0
     cost = 0.0
     for i in range(n_open):
-        value += lots[i, LOT_UNITS] * p
-        cost += lots[i, LOT_COST]
-    return (peak - p) / peak, t - lots[0, LOT_ROW], (value - cost) / cost
+        value += lots[i, lay.LOT_UNITS] * p
+        cost += lots[i, lay.LOT_COST]
+    return (peak - p) / peak, t - lots[0, lay.LOT_ROW], (value - cost) / cost
