@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import logging
 import sys
 import tempfile
@@ -86,8 +87,18 @@ for module in (
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; one clear line and a mapped exit code for every expected failure."""
+    try:
+        _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        if argv is None:
+            # The process ends next: with the heap frozen, the interpreter's shutdown skips
+            # its repeated scans of every object (seconds once numba, pandas and scipy are
+            # loaded); modules are still torn down and at-exit handlers run.
+            gc.freeze()
+
+
+def _main(args: list[str]) -> None:
     command = typer.main.get_command(app)
-    args = sys.argv[1:] if argv is None else argv
     _state["debug"] = "--debug" in args
     try:
         result = command.main(args=args, prog_name="vantage", standalone_mode=False)
