@@ -55,6 +55,9 @@ class WorkspaceRunner:
         self._hooks: WorkspaceHooks | None = None
         self._warned = False
         self.started_workers = 0
+        # Whether taking a candidate's worker starts the next candidate's; the caller turns
+        # it off when no later round can come, so no worker is started only to be closed.
+        self.prestart = True
 
     @property
     def isolated(self) -> bool:
@@ -147,9 +150,9 @@ class WorkspaceRunner:
         sources = {name: (folder / name).read_text(encoding="utf-8") for name in MODULE_FILES}
         hooks = self._take(sources, deadline=time.monotonic() + self.limits.timeout_s)
         # The next candidate's worker starts (and warms up) while this one is evaluated, which
-        # takes longer than a start-up; the round's own start() then finds it ready. At most
-        # one spare is left idle at the end of a run (closed with the run).
-        self.start()
+        # takes longer than a start-up; the round's own start() then finds it ready.
+        if self.prestart:
+            self.start()
         return hooks
 
     def adopt(self, candidate: WorkspaceHooks) -> None:

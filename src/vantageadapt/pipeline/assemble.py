@@ -17,6 +17,7 @@ from vantageadapt.backtest import EngineConfig
 from vantageadapt.data import DataSplit, data_fingerprint
 from vantageadapt.llm import Budget, LLMInterface, RetryPolicy
 from vantageadapt.pipeline import persist
+from vantageadapt.pipeline.improve import may_improve
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.rewind import rewind
 from vantageadapt.pipeline.stages import RunParts, load_split, run_dir_for, run_engine
@@ -89,7 +90,8 @@ async def assemble(
     run_dir = run_dir_for(run_id)
     workspace = Workspace.create(run_dir)
     runner = stack.enter_context(WorkspaceRunner(workspace, limits=sandbox_limits(settings)))
-    runner.start()  # the worker's start-up overlaps the strategist's first questions
+    if runner.runs_kept_code() or may_improve(settings, len(done) + 1, 0):
+        runner.start()  # the worker's start-up overlaps the strategist's first questions
     prompts = PromptManager(workspace.prompts_dir)
     llm = _strategist(settings, prompts, usage)
     if state is None:

@@ -21,6 +21,16 @@ class Plan:
     proposed: TradingRules
 
 
+def may_improve(settings: Any, index: int, rounds: int) -> bool:
+    """Whether iteration `index` may run a Gödel round, `rounds` rounds run before it:
+    improving is on, a round is left, and it is not the last iteration."""
+    return (
+        settings.agent.enabled
+        and rounds < settings.agent.max_iterations
+        and index < settings.iterations
+    )
+
+
 def _prompt_state(prompts: Any) -> dict[str, int]:
     return {name: prompts.get(name)[1] for name in prompts.names()}
 

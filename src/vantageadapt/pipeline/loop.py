@@ -14,7 +14,7 @@ from vantageadapt.optimize import validation_score
 from vantageadapt.pipeline import breadth, persist
 from vantageadapt.pipeline.assemble import assemble, load
 from vantageadapt.pipeline.finish import wrap_up
-from vantageadapt.pipeline.improve import Plan, improve
+from vantageadapt.pipeline.improve import Plan, improve, may_improve
 from vantageadapt.pipeline.progress import Progress
 from vantageadapt.pipeline.recover import recovering
 from vantageadapt.pipeline.stages import (
@@ -63,6 +63,8 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
     last = index >= settings.iterations
     if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
         with progress.stage("self-improve"):
+            # The next candidate's worker is started only if a later iteration may need it.
+            parts.runner.prestart = may_improve(settings, index + 1, parts.agent.rounds + 1)
             plan = Plan(context, insight, proposed)
             patches = await improve(parts, index, history, plan, result, unmet)
     iteration = IterationResult(
