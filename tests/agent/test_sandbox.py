@@ -181,3 +181,15 @@ def test_dask_with_a_sandboxed_custom_indicator_is_one_clear_config_error():
     # Rules that use none of them: nothing sandboxed is sent, so no error.
     plain = Conditions(entry=["price > 0"], exit=["price < 0"])
     assert _for_dask(plain, worker_side) is None
+
+
+def test_a_candidate_starts_the_next_ones_worker_only_while_more_may_come(workspace):
+    with WorkspaceRunner(workspace, limits=FAST) as runner:
+        first = runner.candidate(workspace.modules_dir)
+        # Taking a candidate's worker starts the next candidate's, so its start-up overlaps.
+        assert runner.started_workers == 2
+        first.close()
+        runner.prestart = False  # no later round: nothing is started only to be closed
+        last = runner.candidate(workspace.modules_dir)
+        assert runner.started_workers == 2 and last.worker.isolated
+        last.close()
