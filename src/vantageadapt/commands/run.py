@@ -101,14 +101,16 @@ def run(
     """Run the loop: read the market, make rules, tune, validate, self-improve, test, report."""
     # Importing the run's libraries makes hundreds of thousands of objects and no garbage,
     # and they live as long as the process: the collector scans them neither while they are
-    # imported nor in every full collection of the run after.
+    # imported nor in every full collection of the run after. Frozen once per process, so a
+    # later run in the same process (tests) never freezes an earlier one's garbage.
     gc.disable()
     try:
         from vantageadapt.pipeline import RichProgress, run_pipeline
         from vantageadapt.results import RunFailed
         from vantageadapt.settings import load_dotenv_into_environ, load_settings, parse_thresholds
     finally:
-        gc.freeze()
+        if not gc.get_freeze_count():
+            gc.freeze()
         gc.enable()
 
     if verbose:
