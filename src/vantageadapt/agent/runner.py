@@ -3,8 +3,9 @@
 A worker binds an empty *slot* folder read-only when it starts, imports the trusted package
 code, and waits; the modules are copied into its slot only when it is taken (for the kept
 modules or a candidate). So a spare can start while the run does other work (the run starts
-one as it begins, the agent one as each round begins, before it re-scores the parent): the
-run waits for a worker's start-up about once.
+one as it begins when a round may come, the agent one as each round begins, before it
+re-scores the parent, each candidate the next one's while a later round may come): the run
+waits for a worker's start-up about once, and starts none only to close it.
 
 While the workspace holds exactly the package's own shipped template, its hooks run in this
 process (`TemplateHooks`: the same code as the package's, trusted like it), so a run whose
