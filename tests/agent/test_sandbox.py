@@ -170,12 +170,12 @@ def test_dask_with_a_sandboxed_custom_indicator_is_one_clear_config_error():
     from vantageadapt.agent.hooks import CustomIndicator
     from vantageadapt.errors import ConfigError
     from vantageadapt.models import Conditions
-    from vantageadapt.optimize.executors import _for_dask, make_executor
+    from vantageadapt.optimize.executors import SearchInputs, _for_dask, make_executor
 
     worker_side = {"spread_z": CustomIndicator(None, "spread_z"), "unused": lambda f, w: None}
     rules = Conditions(entry=["spread_z_20 > 1"], exit=["price < 0"])
     with pytest.raises(ConfigError) as caught:  # before any connection is tried
-        make_executor("dask://127.0.0.1:1", {}, rules, None, worker_side)
+        make_executor("dask://127.0.0.1:1", SearchInputs({}, rules, None, worker_side))
     assert "spread_z" in str(caught.value) and "--executor local" in str(caught.value)
     assert caught.value.exit_code == 2
     # Rules that use none of them: nothing sandboxed is sent, so no error.

@@ -11,7 +11,7 @@ from vantageadapt.backtest import EngineConfig
 from vantageadapt.errors import ExecutorError
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
 from vantageadapt.optimize.cache import CachedRunner, params_keys
-from vantageadapt.optimize.executors import DaskExecutor, Job, LocalExecutor
+from vantageadapt.optimize.executors import DaskExecutor, Job, LocalExecutor, SearchInputs
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +43,13 @@ def test_dask_matches_local(walks, ma_rules, cluster_address):
 def test_dask_chunks_stitch_in_order(walks, ma_rules, cluster_address):
     sets = tuple({**ma_rules.parameters, "ma_window": w} for w in range(5, 30))
     jobs = [Job("W0", 0, 2000, sets), Job("W1", 100, 3000, sets[:3])]
-    args = (walks, ma_rules.conditions, EngineConfig())
-    dask = DaskExecutor(cluster_address.replace("dask://", "tcp://"), *args)
+    inputs = SearchInputs(walks, ma_rules.conditions, EngineConfig())
+    dask = DaskExecutor(cluster_address.replace("dask://", "tcp://"), inputs)
     try:
         remote = dask.run(jobs)
     finally:
         dask.close()
-    local = LocalExecutor(*args).run(jobs)
+    local = LocalExecutor(inputs).run(jobs)
     for r, loc in zip(remote, local, strict=True):
         np.testing.assert_array_equal(r, loc)
 
@@ -73,7 +73,7 @@ class _Counting(LocalExecutor):
 
 
 def test_cache_answers_repeats_without_recomputing(walks, ma_rules):
-    executor = _Counting(walks, ma_rules.conditions, EngineConfig())
+    executor = _Counting(SearchInputs(walks, ma_rules.conditions, EngineConfig()))
     runner = CachedRunner(executor, {s: s for s in walks}, "rules")
     sets = tuple({**ma_rules.parameters, "ma_window": w} for w in (10, 20, 10, 30))
     first = runner.run([Job("W0", 0, 1000, sets)])[0]

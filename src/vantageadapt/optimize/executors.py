@@ -6,7 +6,7 @@ import math
 import re
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,6 +28,17 @@ class Job:
     start: int
     stop: int
     param_sets: tuple[Mapping[str, float], ...]
+
+
+@dataclass(frozen=True)
+class SearchInputs:
+    """What an executor evaluates jobs on: the frames by symbol, the rules' conditions, the
+    engine settings and the custom indicators the conditions may read."""
+
+    frames: Mapping[str, pd.DataFrame]
+    conditions: Conditions
+    config: Any
+    custom_indicators: Mapping[str, Callable] | None = None
 
 
 class Executor(Protocol):
@@ -69,16 +80,13 @@ class LocalExecutor:
 
     def __init__(
         self,
-        frames: Mapping[str, pd.DataFrame],
-        conditions: Conditions,
-        config: Any,
-        custom_indicators: Mapping[str, Callable] | None = None,
+        inputs: SearchInputs,
         store: IndicatorStore | None = None,
         keys: Mapping[str, str] | None = None,
     ) -> None:
-        self._frames = frames
-        self._args = (conditions, config)
-        self._custom = custom_indicators
+        frames = self._frames = inputs.frames
+        self._args = (inputs.conditions, inputs.config)
+        self._custom = inputs.custom_indicators
         self._store = store if store is not None else default_store()
         self._keys = keys if keys is not None else {s: content_key(f) for s, f in frames.items()}
 
@@ -141,10 +149,7 @@ class DaskExecutor:
     def __init__(
         self,
         address: str,
-        frames: Mapping[str, pd.DataFrame],
-        conditions: Conditions,
-        config: Any,
-        custom_indicators: Mapping[str, Callable] | None = None,
+        inputs: SearchInputs,
         *,
         timeout: float = CONNECT_TIMEOUT_S,
     ) -> None:
@@ -159,10 +164,9 @@ class DaskExecutor:
                 f"no Dask scheduler answered at {address} within {timeout:g}s "
                 f"({type(exc).__name__}); start one there or use --executor local"
             ) from None
-        self._frames = {
-            sym: self._client.scatter(frame, broadcast=False) for sym, frame in frames.items()
-        }
-        self._args = (conditions, config, custom_indicators)
+        frames = inputs.frames.items()
+        self._frames = {sym: self._client.scatter(f, broadcast=False) for sym, f in frames}
+        self._args = (inputs.conditions, inputs.config, inputs.custom_indicators)
 
     def _chunk_size(self, n_sets: int) -> int:
         threads = sum(self._client.nthreads().values()) or 1
@@ -211,22 +215,17 @@ class DaskExecutor:
 
 def make_executor(
     spec: str,
-    frames: Mapping[str, pd.DataFrame],
-    conditions: Conditions,
-    config: Any,
-    custom_indicators: Mapping[str, Callable] | None = None,
+    inputs: SearchInputs,
     store: IndicatorStore | None = None,
     keys: Mapping[str, str] | None = None,
 ) -> Executor:
     """`local` or `dask://HOST:PORT`; ExecutorError (exit 3) if the cluster cannot be reached.
 
-    `keys`: the frames' content keys, when the caller has them."""
+    `store` and `keys` (the frames' content keys, when the caller has them) serve `local`."""
     if spec == "local":
-        return LocalExecutor(frames, conditions, config, custom_indicators, store, keys)
-    address = parse_dask_address(spec)
-    return DaskExecutor(
-        address, frames, conditions, config, _for_dask(conditions, custom_indicators)
-    )
+        return LocalExecutor(inputs, store, keys)
+    custom = _for_dask(inputs.conditions, inputs.custom_indicators)
+    return DaskExecutor(parse_dask_address(spec), replace(inputs, custom_indicators=custom))
 
 
 def _for_dask(

@@ -14,7 +14,7 @@ import pandas as pd
 from vantageadapt.errors import ConfigError, DataError
 from vantageadapt.models import Metrics, TradingRules
 from vantageadapt.optimize.cache import CachedRunner, params_keys, rules_key
-from vantageadapt.optimize.executors import Job, make_executor
+from vantageadapt.optimize.executors import Job, SearchInputs, make_executor
 from vantageadapt.optimize.result import (
     OptimizationResult,
     aggregate_rows,
@@ -264,9 +264,8 @@ def run_parameter_optimization(
     before = store.stats()
     if keys is None:  # hashing releases the GIL: the frames side by side
         keys = dict(zip(frames, worker_threads().map(content_key, frames.values()), strict=True))
-    executor = make_executor(
-        settings.executor, frames, rules.conditions, config, custom_indicators, store, keys
-    )
+    inputs = SearchInputs(frames, rules.conditions, config, custom_indicators)
+    executor = make_executor(settings.executor, inputs, store, keys)
     runner = CachedRunner(executor, keys, rules_key(rules, fixed))
     search = _Search(runner, subset, folds, fixed, batch_score)
     sampler = make_sampler(settings.sampler, space, seed=settings.seed, budget=settings.trials)
