@@ -159,3 +159,38 @@ def test_saved_sources_touch_the_run_copy_only_to_undo_a_lost_patch(tmp_path: Pa
     wanted = {**workspace.sources(), "scoring.py": "SCORE = 1\n"}
     assert saved_sources(workspace, done, [lost]) == wanted
     assert saved_sources(workspace, done, []) == wanted  # compared even with nothing lost
+
+
+class _MarkPersist(Progress):
+    """Remembers the run's task as it enters the persist stage."""
+
+    task: asyncio.Task | None = None
+
+    @contextmanager
+    def stage(self, name: str, detail: str = "") -> Iterator[None]:
+        if name == "persist":
+            _MarkPersist.task = asyncio.current_task()
+        with super().stage(name, detail):
+            yield
+
+
+def test_a_ctrl_c_as_the_save_commits_reports_the_saved_iteration(
+    sample_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from vantageadapt.store import DatabaseConnection
+
+    commit = DatabaseConnection.save_iteration
+
+    async def commit_then_ctrl_c(self, run_id, item):
+        saved = await commit(self, run_id, item)
+        _MarkPersist.task.cancel()  # the Ctrl-C lands after the commit, before the loop goes on
+        await asyncio.sleep(0)
+        return saved
+
+    monkeypatch.setattr(DatabaseConnection, "save_iteration", commit_then_ctrl_c)
+    cut = run_pipeline(load_settings(fast_flags(sample_path, iterations=3), dotenv=None),
+                       progress=_MarkPersist())  # fmt: skip
+
+    assert cut.status == "interrupted"
+    assert [it.index for it in cut.iterations] == [1]
+    assert [it.index for it in _state(cut.run_id).iterations] == [1]  # saved == reported

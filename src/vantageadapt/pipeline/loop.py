@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
+from typing import Any
 
 from vantageadapt.errors import BudgetExceeded, VantageError
 from vantageadapt.llm import compute_market_stats
@@ -116,14 +118,34 @@ async def _loop(parts: RunParts, done: list[IterationResult], usage: dict[str, f
         versions = persist.prompt_versions(parts.prompts, iteration, first=index == 1)
         with parts.progress.stage("persist"):
             record = persist.iteration_record(iteration, calls, settings, versions)
-            iteration.iteration_id = await parts.db.save_iteration(parts.run_id, record)
+            saving = parts.db.save_iteration(parts.run_id, record)
+            iteration.iteration_id, cut = await _save_whole(saving)
         iteration.timings.update(parts.progress.take_timings())
         add_usage(usage, calls)
         done.append(iteration)
         parts.progress.iteration_done(iteration)
+        if cut:  # the save is reported with the others before the Ctrl-C takes effect
+            raise asyncio.CancelledError
         if not iteration.unmet:
             break
     return "finished", ""
+
+
+async def _save_whole(save: Coroutine[Any, Any, str]) -> tuple[str, bool]:
+    """Run one save (one transaction) to its end: (its result, whether a Ctrl-C came meanwhile).
+
+    A Ctrl-C that came before the save saves nothing; one that comes during it waits for it, so
+    what the database holds is what the run reports.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        save.close()
+        raise asyncio.CancelledError
+    saving = asyncio.ensure_future(save)
+    try:
+        return await asyncio.shield(saving), False
+    except asyncio.CancelledError:
+        return await saving, True
 
 
 async def _run(settings: RunSettings, progress: Progress, *, report: bool = True) -> RunResult:
