@@ -62,8 +62,7 @@ async def run_iteration(parts: RunParts, index: int, history: list[IterationResu
     fixed_score = float(validation_score(result.out_of_sample, result.in_sample))
     parts.agent.track_performance(out_of_sample, result.best_parameters, context.regime)
     patches: list[PatchRecord] = []
-    last = index >= settings.iterations
-    if unmet and settings.agent.enabled and not last and parts.agent.needs_improvement():
+    if unmet and may_improve(settings, index, parts.agent.rounds):
         with progress.stage("self-improve"):
             # The next candidate's worker is started only if a later iteration may need it.
             parts.runner.prestart = may_improve(settings, index + 1, parts.agent.rounds + 1)
