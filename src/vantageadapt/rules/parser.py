@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,28 +44,35 @@ class Name:
 
 
 @dataclass(frozen=True)
-class Neg:
-    """Unary minus."""
+class Unary:
+    """An operator over one operand (`Neg`, `Not`)."""
 
     operand: Node
 
 
+class Neg(Unary):
+    """Unary minus."""
+
+
+class Not(Unary):
+    """Boolean negation."""
+
+
 @dataclass(frozen=True)
-class Arith:
+class Binary:
+    """`left op right` (`Arith`, `Compare`)."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+class Arith(Binary):
     """`left op right` with op in + - * /."""
 
-    op: str
-    left: Node
-    right: Node
 
-
-@dataclass(frozen=True)
-class Compare:
+class Compare(Binary):
     """`left op right` with op in > < >= <= crosses_above crosses_below."""
-
-    op: str
-    left: Node
-    right: Node
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,6 @@ class BoolOp:
 
     op: str
     operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    """Boolean negation."""
-
-    operand: Node
 
 
 Node = Num | Name | Neg | Arith | Compare | BoolOp | Not
@@ -225,17 +226,17 @@ class _Parser:
         return left
 
     def _sum(self) -> Node:
-        node = self._product()
-        while self._peek()[0] == "op" and self._peek()[1] in "+-":
-            op = self._take()[1]
-            node = Arith(op, self._num(node, op), self._num(self._product(), op))
-        return node
+        return self._arithmetic("+-", self._product)
 
     def _product(self) -> Node:
-        node = self._unary()
-        while self._peek()[0] == "op" and self._peek()[1] in "*/":
+        return self._arithmetic("*/", self._unary)
+
+    def _arithmetic(self, ops: str, operand: Callable[[], Node]) -> Node:
+        """`operand (op operand)*` for the ops of one precedence, grouped from the left."""
+        node = operand()
+        while self._peek()[0] == "op" and self._peek()[1] in ops:
             op = self._take()[1]
-            node = Arith(op, self._num(node, op), self._num(self._unary(), op))
+            node = Arith(op, self._num(node, op), self._num(operand(), op))
         return node
 
     def _num(self, node: Node, op: str) -> Node:
@@ -298,9 +299,9 @@ def names_in(node: Node) -> list[str]:
             return [text]
         case Num():
             return []
-        case Neg(operand) | Not(operand):
+        case Unary(operand):
             return names_in(operand)
-        case Arith(_, left, right) | Compare(_, left, right):
+        case Binary(_, left, right):
             return names_in(left) + names_in(right)
         case BoolOp(_, operands):
             return [name for operand in operands for name in names_in(operand)]
