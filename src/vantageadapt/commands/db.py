@@ -38,6 +38,18 @@ def _status_line(url: str | None, revision: str | None) -> str:
     return f"{where}: at revision {revision}{mark}"
 
 
+def _migration(direction: str, default: str, target_help: str) -> Callable[..., None]:
+    """The body of `db upgrade` / `db downgrade`: migrate in `direction` to REVISION."""
+
+    def migrate(
+        revision: str = typer.Argument(default, help=target_help),
+        db: DbOption = None,
+    ) -> None:
+        typer.echo(asyncio.run(_migrate(db, direction, revision)))
+
+    return migrate
+
+
 def register(app: typer.Typer) -> None:
     """Add the `db` commands to the root app."""
     db_app = typer.Typer(
@@ -46,21 +58,13 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(db_app, name="db")
 
-    @db_app.command("upgrade")
-    def upgrade(
-        revision: str = typer.Argument("head", help="Target revision."),
-        db: DbOption = None,
-    ) -> None:
-        """Upgrade the schema to REVISION (default: the newest)."""
-        typer.echo(asyncio.run(_migrate(db, "upgrade", revision)))
-
-    @db_app.command("downgrade")
-    def downgrade(
-        revision: str = typer.Argument("-1", help="Target revision: an id, -1, or base."),
-        db: DbOption = None,
-    ) -> None:
-        """Downgrade the schema to REVISION (default: one step back; `base` empties it)."""
-        typer.echo(asyncio.run(_migrate(db, "downgrade", revision)))
+    db_app.command("upgrade", help="Upgrade the schema to REVISION (default: the newest).")(
+        _migration("upgrade", "head", "Target revision.")
+    )
+    db_app.command(
+        "downgrade",
+        help="Downgrade the schema to REVISION (default: one step back; `base` empties it).",
+    )(_migration("downgrade", "-1", "Target revision: an id, -1, or base."))
 
     @db_app.command("current")
     def current(db: DbOption = None) -> None:

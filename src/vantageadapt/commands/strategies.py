@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,8 @@ from vantageadapt.commands.shared import (
     store_location,
 )
 from vantageadapt.errors import ConfigError
+
+StrategyIdArgument = Annotated[int, typer.Argument(metavar="ID", help="Strategy id from `list`.")]
 
 
 def _regime_name(value: str | None) -> str | None:
@@ -129,7 +131,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(
-        strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
+        strategy_id: StrategyIdArgument,
         as_json: JsonOption = False,
         db: DbOption = None,
     ) -> None:
@@ -138,7 +140,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("export")
     def export(
-        strategy_id: int = typer.Argument(..., metavar="ID", help="Strategy id from `list`."),
+        strategy_id: StrategyIdArgument,
         out: OutOption = None,
         db: DbOption = None,
     ) -> None:
