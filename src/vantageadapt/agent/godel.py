@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
-
-from pydantic import BaseModel
 
 from vantageadapt.agent.code_round import code_round
 from vantageadapt.agent.lineage import Lineage, standing
@@ -16,7 +14,7 @@ from vantageadapt.agent.rollback import roll_back
 from vantageadapt.agent.rounds import Evaluate
 from vantageadapt.agent.runner import WorkspaceRunner
 from vantageadapt.agent.sandbox import SandboxLimits
-from vantageadapt.agent.tracking import PerformanceTracker
+from vantageadapt.agent.tracking import PerformanceTracking
 from vantageadapt.agent.workspace import Workspace
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.interface import LLMInterface
@@ -26,7 +24,7 @@ from vantageadapt.results import PatchRecord
 logger = logging.getLogger(__name__)
 
 
-class GodelAgent:
+class GodelAgent(PerformanceTracking):
     """Tracks performance per regime and improves the run's workspace code and prompts.
 
     Acceptance: a patch is kept only when the fixed evaluator's validation score rises by at
@@ -53,6 +51,7 @@ class GodelAgent:
                 "GodelAgent needs improvement_threshold >= 0 and max_iterations >= 1 "
                 f"(got {improvement_threshold}, {max_iterations})"
             )
+        super().__init__()
         self.improvement_threshold = improvement_threshold
         self.max_iterations = max_iterations
         self.workspace = workspace
@@ -63,30 +62,9 @@ class GodelAgent:
         self.limits = limits
         # Workspace code runs only in the runner's workers, never in this process.
         self.runner = runner if runner is not None else WorkspaceRunner(workspace, limits=limits)
-        self.performance = PerformanceTracker()
         self.rounds = 0
         self.lineage = Lineage(workspace.root)
         self.outcomes: list[PatchRecord] = self.lineage.read()
-
-    # performance (the seed's API) ---------------------------------------------------------
-    def track_performance(
-        self,
-        metrics: Mapping[str, float] | BaseModel,
-        parameters: Mapping[str, float],
-        market_regime: Any,
-    ) -> None:
-        """Keep the last and the best (by sortino, then return) metrics of each regime."""
-        self.performance.track(metrics, parameters, market_regime)
-
-    @property
-    def best(self) -> dict[Any, dict[str, Any]]:
-        """The best metrics and parameters seen per regime."""
-        return self.performance.best
-
-    @property
-    def last(self) -> dict[Any, dict[str, Any]]:
-        """The last metrics and parameters seen per regime."""
-        return self.performance.last
 
     def needs_improvement(self) -> bool:
         """Whether an improvement round is left (the pipeline asks only when thresholds miss)."""

@@ -14,14 +14,17 @@ def _key(metrics: Mapping[str, float]) -> tuple[float, float]:
     return float(metrics.get("sortino_ratio", 0.0)), float(metrics.get("total_return", 0.0))
 
 
-class PerformanceTracker:
-    """The last and the best (by sortino, then return) metrics and parameters of each regime."""
+class PerformanceTracking:
+    """The last and the best (by sortino, then return) metrics and parameters of each regime.
+
+    A base of `GodelAgent`, whose seed API `track_performance`, `best` and `last` are.
+    """
 
     def __init__(self) -> None:
         self.best: dict[MarketRegime, dict[str, Any]] = {}
         self.last: dict[MarketRegime, dict[str, Any]] = {}
 
-    def track(
+    def track_performance(
         self,
         metrics: Mapping[str, float] | BaseModel,
         parameters: Mapping[str, float],
