@@ -13,7 +13,8 @@ import vantageadapt.agent
 from helpers.market_frames import make_frames
 from vantageadapt.backtest import run_backtest
 from vantageadapt.llm import LLMInterface, compute_market_stats
-from vantageadapt.llm.offline import offline_insight, offline_market_context, offline_rules
+from vantageadapt.llm.offline import offline_insight, offline_market_context
+from vantageadapt.llm.offline_rules import offline_rules
 from vantageadapt.models import (
     CodePatch,
     ImprovementContext,

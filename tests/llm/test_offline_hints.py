@@ -9,8 +9,8 @@ import pytest
 from helpers.market_frames import make_frames
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm import LLMInterface, compute_market_stats
-from vantageadapt.llm.offline import offline_insight, offline_market_context, offline_rules
-from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
+from vantageadapt.llm.offline import offline_insight, offline_market_context
+from vantageadapt.llm.offline_rules import OfflineHints, offline_hints, offline_rules
 from vantageadapt.prompts import placeholders
 
 THEME = "breakout trading"

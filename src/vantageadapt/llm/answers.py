@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from vantageadapt.optimize.space import DEFAULT_WINDOW
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)  # a question's answer model (the strategists share it)
 
 _FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
 _BRACED_NUMBER = re.compile(r"_\{\s*(\d+)\s*\}")

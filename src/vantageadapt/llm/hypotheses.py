@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vantageadapt.llm.offline_rules import (
     STYLE_INDICATORS,
     OfflineHints,
-    compose_rules,
+    offline_rules,
     theme_style,
 )
 from vantageadapt.models import MarketContext, StrategyInsight, TradingRules
@@ -96,13 +96,12 @@ def offline_hypotheses(
     """K rule families for the theme in this market, ordered by the feedback."""
     items = []
     for family in family_order(theme, context, feedback)[: max(1, k)]:
-        rules = compose_rules(theme, insight, context, seed, hints, style=family)
         items.append(
             Hypothesis(
                 name=family,
                 rationale=f"{family.replace('_', ' ')} rules built on "
                 + ", ".join(STYLE_INDICATORS[family][0]),
-                rules=TradingRules.model_validate(rules),
+                rules=offline_rules(theme, insight, context, seed, hints, style=family),
             )
         )
     return Hypotheses(hypotheses=items)

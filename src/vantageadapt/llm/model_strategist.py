@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from vantageadapt.errors import ConfigError, PatchRejected, RuleError
-from vantageadapt.llm.answers import repair_rules, unwrap, validate_with_repairs
+from vantageadapt.llm.answers import M, repair_rules, unwrap, validate_with_repairs
 from vantageadapt.llm.base import Provider, ProviderReply, ToolSpec
 from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, hypotheses_request
 from vantageadapt.llm.ledger import Budget, ResponseCache
@@ -45,8 +45,6 @@ from vantageadapt.models import (
 from vantageadapt.rules.terms import known_terms
 
 logger = logging.getLogger(__name__)
-
-M = TypeVar("M", bound=BaseModel)
 
 MAX_ERROR_CHARS = 1500
 TEMPERATURE_STEP = 0.3  # each re-ask is warmer, so a model does not repeat its answer

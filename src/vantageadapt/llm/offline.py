@@ -7,7 +7,6 @@ import math
 from vantageadapt.llm.offline_rules import (
     STYLE_INDICATORS,
     OfflineHints,
-    compose_rules,
     theme_style,
 )
 from vantageadapt.llm.stats import MarketStats
@@ -20,7 +19,6 @@ from vantageadapt.models import (
     RegimeRule,
     RiskManagement,
     StrategyInsight,
-    TradingRules,
     VolatilityAdjustment,
 )
 
@@ -206,14 +204,3 @@ def offline_insight(
             f"scaled by risk and regime."
         ),
     )
-
-
-def offline_rules(
-    theme: str,
-    insight: StrategyInsight,
-    context: MarketContext,
-    seed: int = 0,
-    hints: OfflineHints | None = None,
-) -> TradingRules:
-    """TradingRules composed from the rule language for the theme, regime and prompt hints."""
-    return TradingRules.model_validate(compose_rules(theme, insight, context, seed, hints))

@@ -17,10 +17,9 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from vantageadapt.errors import ConfigError
-from vantageadapt.models import MarketContext, MarketRegime, StrategyInsight
+from vantageadapt.models import MarketContext, MarketRegime, StrategyInsight, TradingRules
 
 _HINT = re.compile(r"^\s*#\s*offline:\s*([a-z_]+)\s*=\s*(\S+)\s*$", re.MULTILINE)
 _PREFER_SCALE = {"more_trades": 0.5, "fewer_trades": 2.0}
@@ -161,6 +160,13 @@ def _oversold(level: float) -> dict[str, float]:
     return {"rsi_oversold": level, "rsi_overbought": 100.0 - level}
 
 
+def _above_trend(regimes: tuple[MarketRegime, ...], window: int, average: str = "ma") -> _Filter:
+    """In these regimes, enter only above the `window`-bar moving average (`ma` or `ema`)."""
+    return _Filter(
+        regimes, {"trend_window": window}, entry=(f"price > {average}_{{trend_window}}",)
+    )
+
+
 _STYLES: dict[str, _Style] = {
     "breakout": _Style(
         windows=(20, 30, 40),
@@ -175,11 +181,7 @@ _STYLES: dict[str, _Style] = {
                 {"volume_window": 20, "volume_mult": 1.5},
                 entry=("volume > volume_ma_{volume_window} * volume_mult",),
             ),
-            _Filter(
-                (_R.TRENDING_BULLISH, _R.TRENDING_BEARISH),
-                {"trend_window": 100},
-                entry=("price > ma_{trend_window}",),
-            ),
+            _above_trend((_R.TRENDING_BULLISH, _R.TRENDING_BEARISH), 100),
         ),
     ),
     "mean_reversion": _Style(
@@ -233,7 +235,7 @@ _STYLES: dict[str, _Style] = {
                 {"momentum_threshold": 0.02, "volume_window": 20},
                 entry=("volume > volume_ma_{volume_window}",),
             ),
-            _Filter(_BEARISH, {"trend_window": 50}, entry=("price > ema_{trend_window}",)),
+            _above_trend(_BEARISH, 50, average="ema"),
             _Filter((_R.RANGING_LOW_VOL,), {"rsi_window": 14}, entry=("rsi_{rsi_window} < 70",)),
         ),
     ),
@@ -250,7 +252,7 @@ _STYLES: dict[str, _Style] = {
                 {"squeeze_width": 0.02},
                 entry=("std_{bb_window} / price < squeeze_width",),
             ),
-            _Filter(_BEARISH, {"trend_window": 100}, entry=("price > ma_{trend_window}",)),
+            _above_trend(_BEARISH, 100),
         ),
     ),
     "volume": _Style(
@@ -287,15 +289,16 @@ def _apply_hints(
         params["max_bars"] = 3 * max(windows, default=50)
 
 
-def compose_rules(
+def offline_rules(
     theme: str,
     insight: StrategyInsight,
     context: MarketContext,
     seed: int = 0,
     hints: OfflineHints | None = None,
     style: str | None = None,
-) -> dict[str, Any]:
-    """The rules JSON (conditions, parameters) for a theme in a market; same inputs, same rules.
+) -> TradingRules:
+    """TradingRules composed from the rule language for the theme, regime and prompt hints;
+    same inputs, same rules.
 
     `style` picks the rule family (a key of STYLE_INDICATORS) instead of the theme's own.
     """
@@ -319,7 +322,9 @@ def compose_rules(
     }
     if not any("max_drawdown" in cond for cond in exit_):
         params.pop("max_drawdown")
-    return {
-        "conditions": {"entry": entry, "exit": exit_},
-        "parameters": {k: float(v) for k, v in params.items()},
-    }
+    return TradingRules.model_validate(
+        {
+            "conditions": {"entry": entry, "exit": exit_},
+            "parameters": {k: float(v) for k, v in params.items()},
+        }
+    )

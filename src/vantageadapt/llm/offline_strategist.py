@@ -7,21 +7,19 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
+from vantageadapt.llm.answers import M
 from vantageadapt.llm.hypotheses import Hypotheses, HypothesesAsk, offline_hypotheses
 from vantageadapt.llm.ledger import request_hash
 from vantageadapt.llm.offline import (
     OFFLINE_MODEL,
     offline_insight,
     offline_market_context,
-    offline_rules,
 )
 from vantageadapt.llm.offline_patches import propose_patch_offline
 from vantageadapt.llm.offline_prompt_changes import propose_prompt_change_offline
-from vantageadapt.llm.offline_rules import OfflineHints, offline_hints
+from vantageadapt.llm.offline_rules import OfflineHints, offline_hints, offline_rules
 from vantageadapt.llm.questions import dump_json
 from vantageadapt.llm.stats import MarketStats
 from vantageadapt.llm.strategist import Session
@@ -36,8 +34,6 @@ from vantageadapt.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def _rules_inputs(
