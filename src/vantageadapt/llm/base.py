@@ -8,7 +8,7 @@ import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
 from vantageadapt.errors import ProviderError
@@ -52,13 +52,8 @@ class ProviderReply:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON for the cache and the ledger."""
-        return {
-            "arguments": self.arguments,
-            "text": self.text,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-        }
+        """Plain JSON for the cache and the ledger: every field but the provider's `raw` answer."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw"}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ProviderReply:
