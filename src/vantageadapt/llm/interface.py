@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Generic, TypeVar
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.llm.base import Provider, RetryPolicy
@@ -26,6 +27,23 @@ from vantageadapt.prompts import PromptManager
 logger = logging.getLogger(__name__)
 
 PROVIDERS = ("offline", "openai", "anthropic", "local")
+T = TypeVar("T")
+
+
+class SessionField(Generic[T]):
+    """An LLMInterface attribute that is its session's attribute of the same name."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, llm: Any, owner: type | None = None) -> T:
+        return self if llm is None else getattr(llm.session, self.name)  # type: ignore[return-value]
+
+    def __set__(self, llm: Any, value: T) -> None:
+        setattr(llm.session, self.name, value)
 
 
 class LLMInterface:
@@ -112,33 +130,16 @@ class LLMInterface:
         """The model (the offline strategist's version for offline)."""
         return self.strategist.model
 
-    @property
-    def prompts(self) -> PromptManager:
-        """The prompt templates the strategist formats."""
-        return self.session.prompts
-
-    @property
-    def seed(self) -> int:
-        """The seed of the next answers (the pipeline sets one per iteration)."""
-        return self.session.seed
-
-    @seed.setter
-    def seed(self, value: int) -> None:
-        self.session.seed = value
-
-    @property
-    def indicators(self) -> tuple[str, ...]:
-        """Custom indicator names the run's workspace offers (rule terms; set per iteration)."""
-        return self.session.indicators
-
-    @indicators.setter
-    def indicators(self, value: tuple[str, ...]) -> None:
-        self.session.indicators = tuple(value)
-
-    @property
-    def ledger(self) -> list[LLMCall]:
-        """The calls since the last drain."""
-        return self.session.ledger
+    prompts: SessionField[PromptManager] = SessionField(
+        "The prompt templates the strategist formats."
+    )
+    seed: SessionField[int] = SessionField(
+        "The seed of the next answers (the pipeline sets one per iteration)."
+    )
+    indicators: SessionField[tuple[str, ...]] = SessionField(
+        "Custom indicator names the run's workspace offers (rule terms; set per iteration)."
+    )
+    ledger: SessionField[list[LLMCall]] = SessionField("The calls since the last drain.")
 
     def drain_ledger(self) -> list[LLMCall]:
         """The calls since the last drain (for the store), emptying the ledger."""
