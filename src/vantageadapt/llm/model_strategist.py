@@ -8,10 +8,11 @@ Only transport failures (ProviderError after the provider's retries) leave this 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 1500
 TEMPERATURE_STEP = 0.3  # each re-ask is warmer, so a model does not repeat its answer
 _INVALID = (ValidationError, RuleError, ConfigError, PatchRejected)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _Rejected(Exception):
@@ -58,6 +61,28 @@ class _Rejected(Exception):
 def _error_text(exc: Exception) -> str:
     text = str(exc)
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + " ..."
+
+
+class _NoValidAnswer(PatchRejected):
+    """The model's answers stayed invalid through every attempt."""
+
+
+def _falls_back(
+    question: Callable[Concatenate[ModelStrategist, P], Awaitable[R]],
+) -> Callable[Concatenate[ModelStrategist, P], Awaitable[R]]:
+    """The question, answered by the fallback strategist when the model's answers stay invalid."""
+
+    @functools.wraps(question)
+    async def ask(self: ModelStrategist, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await question(self, *args, **kwargs)
+        except _NoValidAnswer as exc:
+            logger.warning("%s; the offline strategist answers this question instead", exc)
+            answer = await getattr(self.fallback, question.__name__)(*args, **kwargs)
+            self._amend(fallback=True, error=str(exc))
+            return answer
+
+    return ask
 
 
 class ModelStrategist:
@@ -85,6 +110,7 @@ class ModelStrategist:
         self.max_attempts = max(1, max_attempts)
 
     # the questions -------------------------------------------------------------------------
+    @_falls_back
     async def analyze_market(self, stats: MarketStats) -> MarketContext:
         """Read the regime and context from anonymized statistics."""
         user = self.session.prompts.format_prompt(
@@ -94,14 +120,9 @@ class ModelStrategist:
             regimes=", ".join(r.value for r in MarketRegime),
             stats_json=dump_json(stats),
         )
-        return await self._ask(
-            "analyze_market",
-            MarketContext,
-            "analysis/market",
-            user,
-            fallback=lambda: self.fallback.analyze_market(stats),
-        )
+        return await self._ask("analyze_market", MarketContext, "analysis/market", user)
 
+    @_falls_back
     async def generate_strategy(self, theme: str, context: MarketContext) -> StrategyInsight:
         """Plan a strategy for the theme in this market."""
         user = self.session.prompts.format_prompt(
@@ -111,14 +132,9 @@ class ModelStrategist:
             regimes=", ".join(r.value for r in MarketRegime),
             indicators=INDICATORS,
         )
-        return await self._ask(
-            "generate_strategy",
-            StrategyInsight,
-            "strategy/insight",
-            user,
-            fallback=lambda: self.fallback.generate_strategy(theme, context),
-        )
+        return await self._ask("generate_strategy", StrategyInsight, "strategy/insight", user)
 
+    @_falls_back
     async def generate_trading_rules(
         self, insight: StrategyInsight, context: MarketContext, theme: str = ""
     ) -> TradingRules:
@@ -128,21 +144,15 @@ class ModelStrategist:
             TradingRules,
             "rules/generate",
             self._rules_prompt(insight, context, theme),
-            fallback=lambda: self.fallback.generate_trading_rules(insight, context, theme),
             repair=repair_rules,
         )
 
+    @_falls_back
     async def generate_hypotheses(self, ask: HypothesesAsk) -> Hypotheses:
         """K diverse candidate rule sets in one answer (the rules prompt plus the request)."""
         rules_prompt = self._rules_prompt(ask.insight, ask.context, ask.theme)
         user = rules_prompt + hypotheses_request(ask.k, ask.feedback)
-        return await self._ask(
-            "generate_hypotheses",
-            Hypotheses,
-            "rules/generate",
-            user,
-            fallback=lambda: self.fallback.generate_hypotheses(ask),
-        )
+        return await self._ask("generate_hypotheses", Hypotheses, "rules/generate", user)
 
     def _rules_prompt(self, insight: StrategyInsight, context: MarketContext, theme: str) -> str:
         """The rules prompt, listing the rule terms (the workspace's custom indicators too)."""
@@ -196,12 +206,11 @@ class ModelStrategist:
         prompt_name: str,
         user: str,
         *,
-        fallback: Callable[[], Awaitable[M]] | None = None,
         check: Callable[[M], None] | None = None,
         repair: Callable[[dict[str, Any]], tuple[dict[str, Any], list[str]]] | None = None,
         enums: dict[str, list[str]] | None = None,
     ) -> M:
-        """Ask for one tool call; repair, re-ask with the error, then fall back or reject."""
+        """Ask for one tool call; repair, re-ask with the error, then _NoValidAnswer."""
         tool = tool_for(purpose, enums=enums)
         prompts = self.session.prompts
         improving = prompt_name.startswith("improvement/")
@@ -242,16 +251,10 @@ class ModelStrategist:
                 for note in notes:
                     logger.warning("%s answer repaired: %s", purpose, note)
             return result
-        why = (
+        raise _NoValidAnswer(
             f"{self.name} model {self.model} gave no valid {purpose} answer in "
             f"{self.max_attempts} attempt(s); last error: {error[:300]}"
         )
-        if fallback is None:
-            raise PatchRejected(why)
-        logger.warning("%s; the offline strategist answers this question instead", why)
-        answer = await fallback()
-        self._amend(fallback=True, error=why)
-        return answer
 
     def _read(
         self,
