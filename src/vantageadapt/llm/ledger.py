@@ -9,35 +9,43 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vantageadapt.errors import BudgetExceeded
 from vantageadapt.home import vantage_home
 
 logger = logging.getLogger(__name__)
 
-# USD per million tokens (input, output), matched by model-name prefix, longest first.
-PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1": (2.00, 8.00),
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5": (1.25, 10.00),
-    "o4-mini": (1.10, 4.40),
-    "o3": (2.00, 8.00),
-    "claude-3-5-haiku": (0.80, 4.00),
-    "claude-haiku-4-5": (1.00, 5.00),
-    "claude-3-7-sonnet": (3.00, 15.00),
-    "claude-sonnet-4": (3.00, 15.00),
-    "claude-opus-4": (15.00, 75.00),
+
+class Price(NamedTuple):
+    """USD per million tokens a model charges: prompt (input) and answer (output) tokens."""
+
+    input: float
+    output: float
+
+
+# Matched by model-name prefix, longest first.
+PRICES: dict[str, Price] = {
+    "gpt-4o-mini": Price(0.15, 0.60),
+    "gpt-4o": Price(2.50, 10.00),
+    "gpt-4.1-nano": Price(0.10, 0.40),
+    "gpt-4.1-mini": Price(0.40, 1.60),
+    "gpt-4.1": Price(2.00, 8.00),
+    "gpt-5-nano": Price(0.05, 0.40),
+    "gpt-5-mini": Price(0.25, 2.00),
+    "gpt-5": Price(1.25, 10.00),
+    "o4-mini": Price(1.10, 4.40),
+    "o3": Price(2.00, 8.00),
+    "claude-3-5-haiku": Price(0.80, 4.00),
+    "claude-haiku-4-5": Price(1.00, 5.00),
+    "claude-3-7-sonnet": Price(3.00, 15.00),
+    "claude-sonnet-4": Price(3.00, 15.00),
+    "claude-opus-4": Price(15.00, 75.00),
 }
 
 
-def price_of(model: str) -> tuple[float, float] | None:
-    """(input, output) USD per million tokens for a known model, else None."""
+def price_of(model: str) -> Price | None:
+    """A known model's price (USD per million input and output tokens), else None."""
     name = model.lower().rsplit("/", 1)[-1]  # "openai/gpt-4o" on OpenRouter
     for prefix in sorted(PRICES, key=len, reverse=True):
         if name.startswith(prefix):
@@ -50,7 +58,7 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float | 
     price = price_of(model)
     if price is None:
         return None
-    return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1_000_000
+    return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
 
 
 def canonical_json(value: Any) -> str:
