@@ -9,7 +9,7 @@ import pytest
 from vantageadapt.errors import RuleError
 from vantageadapt.rules import check_rules, known_terms, parse_condition
 from vantageadapt.rules.checks import condition_parameters
-from vantageadapt.rules.parser import Arith, BoolOp, Compare, Name, Neg, Not, Num
+from vantageadapt.rules.parser import Arith, BoolOp, Compare, Name, Neg, Not, Num, names_in
 
 
 def test_precedence_and_shapes():
@@ -26,6 +26,21 @@ def test_precedence_and_shapes():
     )
     crosses = parse_condition("ema_{fast} crosses_above ema_{slow}")
     assert crosses == Compare("crosses_above", Name("ema_{fast}"), Name("ema_{slow}"))
+
+
+def test_nodes_sharing_a_shape_stay_distinct():
+    # Neg/Not share the one-operand base and Arith/Compare the binary one, never equality.
+    assert Neg(Name("a")) != Not(Name("a")) and Arith("<", Num(1.0), Num(2.0)) != Compare(
+        "<", Num(1.0), Num(2.0)
+    )
+    assert parse_condition("a - b * c / d - e > 1") == Compare(
+        ">",
+        Arith("-", Arith("-", Name("a"), Arith("/", Arith("*", Name("b"), Name("c")), Name("d"))),
+              Name("e")),
+        Num(1.0),
+    )  # fmt: skip
+    node = parse_condition("not -x < y and (z crosses_above w or v > 2)")
+    assert names_in(node) == ["x", "y", "z", "w", "v"]
 
 
 @pytest.mark.parametrize(
