@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import pickletools
+from collections.abc import Iterator
 
 from vantageadapt.errors import DataError
 
@@ -26,6 +27,9 @@ _MUTATORS = frozenset({"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "
 _GETS = frozenset({"GET", "BINGET", "LONG_BINGET"})
 _PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 _NO_STACK = frozenset({"PROTO", "FRAME"})
+_CODES = {op.code.encode("latin-1"): op for op in pickletools.opcodes}
+# Raw byte payloads and the size of their length prefix (unsigned, little-endian).
+_PAYLOADS = {"BINBYTES": 4, "BINBYTES8": 8, "BYTEARRAY8": 8}
 
 
 class _Node:
@@ -123,6 +127,35 @@ class _Machine:
             self.push(1 + max((node.depth for node in items), default=0))
 
 
+def opcodes(data: bytes) -> Iterator[tuple[pickletools.OpcodeInfo, object, int]]:
+    """`pickletools.genops(data)`, except that a bytes or bytearray payload (an array's data,
+    megabytes) is stepped over instead of copied twice: its argument is None."""
+    stream = io.BytesIO(data)
+    while True:
+        pos = stream.tell()
+        code = stream.read(1)
+        op = _CODES.get(code)
+        if op is None:
+            if not code:
+                raise ValueError("pickle exhausted before seeing STOP")
+            raise ValueError(f"at position {pos}, opcode {code!r} unknown")
+        if op.name in _PAYLOADS:
+            size = _PAYLOADS[op.name]
+            head = stream.read(size)
+            if len(head) != size:
+                raise ValueError(f"not enough data in stream to read {op.name}'s length")
+            n = int.from_bytes(head, "little")
+            if n > len(data) - stream.tell():
+                raise ValueError(f"expected {n} bytes in {op.name}, but fewer remain")
+            stream.seek(n, io.SEEK_CUR)
+            arg = None
+        else:
+            arg = None if op.arg is None else op.arg.reader(stream)
+        yield op, arg, pos
+        if op.name == "STOP":
+            return
+
+
 def scan_pickle(data: bytes, *, source: str) -> None:
     """Refuse a pickle that is malformed, nests too deep or makes too many objects.
 
@@ -133,7 +166,7 @@ def scan_pickle(data: bytes, *, source: str) -> None:
     count = 0
     stopped = False
     try:
-        for op, arg, _pos in pickletools.genops(io.BytesIO(data)):
+        for op, arg, _pos in opcodes(data):
             count += _WEIGHT.get(op.name, 1)
             if count > MAX_OBJECTS:
                 raise machine.fail(

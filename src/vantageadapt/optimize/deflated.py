@@ -31,6 +31,23 @@ _WEIGHTS = np.exp(-0.5 * _NODES**2)
 _WEIGHTS /= _WEIGHTS.sum()
 
 
+def sample_moments(values: np.ndarray) -> tuple[float, float]:
+    """Skew and (Pearson, non-excess) kurtosis of a sample, biased, NaN for a constant one:
+    the numbers of scipy.stats `skew(x)` and `kurtosis(x, fisher=False)`, same operations in
+    the same order, without importing scipy.stats (about half a second)."""
+    x = np.asarray(values, dtype=np.float64)
+    mean = np.mean(x, keepdims=True)
+    deviation = x - mean
+    squared = deviation**2
+    m2 = np.mean(squared)
+    m3 = np.mean(squared * deviation)
+    m4 = np.mean(squared**2)
+    with np.errstate(all="ignore"):
+        if m2 <= (np.finfo(np.float64).eps * mean[0]) ** 2:
+            return math.nan, math.nan
+        return float(m3 / m2**1.5), float(m4 / m2**2.0)
+
+
 def sharpe_z(sharpe: float, n_obs: int, *, skew: float = 0.0, kurtosis: float = 3.0) -> float:
     """The PSR statistic of a per-period Sharpe over n_obs returns against a zero benchmark."""
     denom = 1.0 - skew * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2

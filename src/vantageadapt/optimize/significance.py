@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vantageadapt.models import TradingRules
-from vantageadapt.optimize.deflated import deflated_sharpe_ratio
+from vantageadapt.optimize.deflated import deflated_sharpe_ratio, sample_moments
 from vantageadapt.optimize.pbo import probability_of_backtest_overfitting
 from vantageadapt.rules.indicator_store import IndicatorStore, content_key
 
@@ -112,18 +112,17 @@ def sharpe_per_period(matrix: np.ndarray) -> np.ndarray:
 
 def matrix_deflated_sharpe(matrix: np.ndarray, chosen: int, n_trials: int) -> float:
     """Deflated Sharpe of column `chosen` among the matrix's trials, `n_trials` counted."""
-    from scipy.stats import kurtosis, skew
-
     sharpes = sharpe_per_period(matrix)
     column = matrix[:, chosen]
     flat = column.std() <= 1e-15
+    skew, kurtosis = (0.0, 3.0) if flat else sample_moments(column)
     return deflated_sharpe_ratio(
         float(sharpes[chosen]),
         sharpes,
         len(column),
         trials=max(n_trials, matrix.shape[1]),
-        skew=0.0 if flat else float(skew(column)),
-        kurtosis=3.0 if flat else float(kurtosis(column, fisher=False)),
+        skew=skew,
+        kurtosis=kurtosis,
     )
 
 

@@ -126,6 +126,7 @@ async def search(parts: RunParts, found: list[tuple[str, TradingRules]], hooks: 
             parts.trials_so_far,
             parts.engine,
             hooks.custom_indicators,
+            keys=parts.dev_keys,
         )
     outcomes = [
         {

@@ -14,6 +14,7 @@ from vantageadapt.report import figures
 from vantageadapt.report.page import render_page
 from vantageadapt.report.significance import significance_facts
 from vantageadapt.results import RunResult, tuned_rules
+from vantageadapt.rules.threads import worker_threads
 
 
 def write_report(
@@ -36,9 +37,14 @@ def write_report(
     windows: dict[str, dict[str, float]] = {}
     if best is not None:
         rules = tuned_rules(best, tuple(custom_indicators or ()))
+        # The assets side by side (the kernel releases the GIL); workspace code one at a time.
+        each = map if custom_indicators else worker_threads().map
+        results = each(
+            lambda frame: run_backtest(frame, rules, config, custom_indicators=custom_indicators),
+            split.full.values(),
+        )
         equities, trades = {}, {}
-        for symbol, frame in split.full.items():
-            result = run_backtest(frame, rules, config, custom_indicators=custom_indicators)
+        for symbol, result in zip(split.full, results, strict=True):
             equities[symbol], trades[symbol] = result.equity, result.trades
         busiest = max(trades, key=lambda s: len(trades[s]))
         busiest_bounds = figures.boundaries_of(
