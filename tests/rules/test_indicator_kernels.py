@@ -155,6 +155,20 @@ def test_store_evicts_least_recently_used_by_bytes():
         store.get(2, lambda: arrays[2])[0] = 5.0  # stored arrays are read-only
 
 
+def test_store_stats_since_counts_the_difference_and_keeps_the_bytes_held():
+    store = IndicatorStore()
+    store.get("a", lambda: np.zeros(10))
+    before = store.stats()
+    store.get("a", lambda: pytest.fail("a is stored"))
+    store.get("b", lambda: np.zeros(20))
+    assert store.stats().since(before).to_dict() == {
+        "hits": 1,
+        "misses": 1,
+        "evictions": 0,
+        "bytes": 240,
+    }
+
+
 def test_content_key_follows_the_data():
     frame = _frame(50, 1)
     changed = frame.copy()

@@ -10,7 +10,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,21 +32,19 @@ class StoreStats:
 
     def since(self, before: StoreStats) -> StoreStats:
         """What happened after `before` was read (bytes held now)."""
-        return StoreStats(
-            self.hits - before.hits,
-            self.misses - before.misses,
-            self.evictions - before.evictions,
-            self.nbytes,
+        return replace(
+            self,
+            **{name: getattr(self, name) - getattr(before, name) for name in _COUNTERS},
         )
 
     def to_dict(self) -> dict[str, int]:
-        """JSON-ready counters."""
-        return {
-            "hits": self.hits,
-            "misses": self.misses,
-            "evictions": self.evictions,
-            "bytes": self.nbytes,
-        }
+        """JSON-ready counters (`nbytes` as "bytes")."""
+        fields = asdict(self)
+        fields["bytes"] = fields.pop("nbytes")
+        return fields
+
+
+_COUNTERS = ("hits", "misses", "evictions")  # StoreStats' fields that `since` subtracts
 
 
 class _Pending:
