@@ -17,7 +17,7 @@ from vantageadapt.backtest import (
     periods_per_year,
     run_backtest,
 )
-from vantageadapt.backtest.periods import count_periods, period_ids
+from vantageadapt.backtest.periods import count_periods, period_floor, period_ids
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import METRIC_NAMES
 
@@ -136,3 +136,34 @@ def test_engine_settings_resolve_auto_from_the_data():
     assert EngineConfig(init_cash=3.0).resolve([pools]).init_cash == 3.0
     with pytest.raises(ConfigError, match="fill_model 'pool' must be one of auto, close, amm"):
         EngineConfig(fill_model="pool")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seconds=st.lists(st.integers(-2_000_000_000, 4_000_000_000), min_size=1, max_size=300),
+    sub=st.integers(0, 999_999_999),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    tz=st.sampled_from([None, "UTC", "Europe/Berlin", "America/New_York"]),
+    period=st.sampled_from(["1D", "1h", "1min"]),
+)
+def test_period_floor_is_pandas_floor(seconds, sub, unit, tz, period):
+    """Integer flooring (UTC, naive) and pandas' own (other zones) give index.floor's
+    nanoseconds exactly, around midnights, hour and minute edges, before 1970 and after."""
+    ns = np.sort(np.asarray(seconds, dtype=np.int64)) * 1_000_000_000 + sub
+    index = pd.DatetimeIndex(pd.to_datetime(ns, unit="ns", utc=True)).as_unit(unit)
+    index = index.tz_convert(tz) if tz and tz != "UTC" else index
+    if tz is None:
+        index = index.tz_localize(None)
+    try:
+        slow = index.floor(period).as_unit("ns").asi8
+    except (ValueError, OverflowError):  # a local floor pandas itself cannot place (DST)
+        return
+    np.testing.assert_array_equal(period_floor(index, period), slow)
+    edges = pd.DatetimeIndex(["2024-03-31 23:59:59.999999999", "2024-04-01", "1969-12-31 23:59"])
+    np.testing.assert_array_equal(
+        period_floor(edges, period), edges.floor(period).as_unit("ns").asi8
+    )
+    starts = index.floor(period)
+    ids = np.concatenate(([0], np.cumsum(starts[1:] != starts[:-1])))
+    np.testing.assert_array_equal(period_ids(index, period), ids)
+    assert count_periods(index, period) == len(starts.unique())

@@ -13,6 +13,7 @@ from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
 from vantageadapt.optimize.significance import (
     period_ends,
+    TrialRows,
     period_returns,
     rules_significance,
     top_trials,
@@ -59,10 +60,10 @@ def test_period_returns_match_pandas_resample(rows, seed, period):
 def test_significance_is_measured_on_the_runs_metrics_period():
     frames = {"A": _walk(5_000, "60s", 1)}
     trials = [RULES, RULES]
-    sig = rules_significance(frames, {"A": (0, 5_000)}, trials, 2, EngineConfig())
+    sig = rules_significance(TrialRows(frames, {"A": (0, 5_000)}, EngineConfig()), trials, 2)
     assert sig.period == "1h"  # ~83 hours: the coarsest period with 30 in the window
-    pinned = EngineConfig(metrics_period="1min")
-    assert rules_significance(frames, {"A": (0, 5_000)}, trials, 2, pinned).period == "1min"
+    pinned = TrialRows(frames, {"A": (0, 5_000)}, EngineConfig(metrics_period="1min"))
+    assert rules_significance(pinned, trials, 2).period == "1min"
 
 
 RULES = TradingRules.model_validate(
@@ -80,7 +81,7 @@ def test_trial_matrix_matches_a_slow_portfolio_of_pandas_period_returns():
         TradingRules(conditions=RULES.conditions, parameters={**RULES.parameters, "w": w})
         for w in (5, 20, 60)
     ]
-    fast = trial_matrix(frames, windows, trials, EngineConfig(), "1min")
+    fast = trial_matrix(TrialRows(frames, windows, EngineConfig()), trials, "1min")
     for j, tuned in enumerate(trials):
         parts = []
         for sym, (start, stop) in windows.items():
@@ -104,9 +105,9 @@ def test_the_optimizer_measures_its_pick_on_the_same_rows_as_its_trials(monkeypa
     seen = {}
     real = optimizer.rules_significance
 
-    def spy(frames_, windows, trials, n_trials, config, custom, **shared):
-        seen.update(windows=windows, trials=trials, n_trials=n_trials)
-        return real(frames_, windows, trials, n_trials, config, custom, **shared)
+    def spy(rows, trials, n_trials):
+        seen.update(windows=rows.windows, trials=trials, n_trials=n_trials)
+        return real(rows, trials, n_trials)
 
     monkeypatch.setattr(optimizer, "rules_significance", spy)
     starts = dict.fromkeys(frames, 1_500)
@@ -139,7 +140,7 @@ def test_rules_significance_deflates_for_the_trials_counted(n_trials):
         TradingRules(conditions=RULES.conditions, parameters={**RULES.parameters, "w": w})
         for w in (10, 30, 50, 70)
     ]
-    sig = rules_significance(frames, {"A": (0, 3_000)}, trials, n_trials, EngineConfig())
+    sig = rules_significance(TrialRows(frames, {"A": (0, 3_000)}, EngineConfig()), trials, n_trials)
     assert sig.period == "1min" and sig.periods > 100
     if n_trials == 1_000:
         assert sig.deflated_sharpe < 0.5

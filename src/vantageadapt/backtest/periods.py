@@ -23,6 +23,22 @@ def check_metrics_period(period: str) -> str:
     return period
 
 
+def period_floor(index: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Each row's calendar period start in int64 nanoseconds: `index.floor(period)`.
+
+    UTC and naive times are floored as integers (what pandas does for them, without its
+    per-call cost); other time zones go through pandas, which floors local wall time.
+    """
+    step = pd.Timedelta(check_metrics_period(period))
+    utc = index.tz is None or str(index.tz) == "UTC"
+    if not utc or index.hasnans:
+        return index.floor(period).as_unit("ns").asi8
+    tick = pd.Timedelta(1, unit=index.unit)  # the index's own unit: no conversion of it
+    values = index.asi8
+    floors = values - values % (step // tick)
+    return floors * tick.value if tick.value != 1 else floors
+
+
 def period_ids(index: pd.Index, period: str) -> np.ndarray:
     """Per row, the number of its non-empty period (0, 1, 2, ...; non-decreasing in time).
 
@@ -31,7 +47,7 @@ def period_ids(index: pd.Index, period: str) -> np.ndarray:
     n = len(index)
     if period == "row" or not isinstance(index, pd.DatetimeIndex) or n == 0:
         return np.arange(n, dtype=np.int64)
-    starts = index.floor(check_metrics_period(period)).as_unit("ns").asi8
+    starts = period_floor(index, period)
     ids = np.zeros(n, dtype=np.int64)
     ids[1:] = np.cumsum(starts[1:] != starts[:-1])
     return ids
@@ -39,16 +55,19 @@ def period_ids(index: pd.Index, period: str) -> np.ndarray:
 
 def count_periods(index: pd.Index, period: str) -> int:
     """Non-empty periods among these rows."""
-    ids = period_ids(index, period)
-    return int(ids[-1] + 1) if ids.size else 0
+    if period == "row" or not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
+        return len(index)
+    starts = period_floor(index, period)
+    return int(np.count_nonzero(starts[1:] != starts[:-1])) + 1
 
 
 def periods_per_year(index: pd.Index, period: str = "row") -> float:
     """Non-empty periods over the span of the rows in years (1 when the span is empty)."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return 1.0
-    ns = index.as_unit("ns").asi8
-    years = float(ns[-1] - ns[0]) / 1e9 / _YEAR_SECONDS
+    ticks = index.asi8  # the span in ns, without converting every row
+    span_ns = int(ticks[-1] - ticks[0]) * pd.Timedelta(1, unit=index.unit).value
+    years = float(span_ns) / 1e9 / _YEAR_SECONDS
     if years <= 0:
         return 1.0
     return count_periods(index, period) / years

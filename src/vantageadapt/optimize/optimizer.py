@@ -31,6 +31,7 @@ from vantageadapt.optimize.settings import OptimizeSettings
 from vantageadapt.optimize.significance import (
     MAX_COLUMNS,
     Significance,
+    TrialRows,
     rules_significance,
     top_trials,
 )
@@ -281,9 +282,9 @@ def run_parameter_optimization(
     # Deflated Sharpe and PBO: the pick and the top trials on the same rows and periods.
     sig = Significance(0.0, float("nan"), 0, "")  # measured by the caller when switched off
     if settings.significance:
+        windows = {s: (0, validation_start[s]) for s in subset}
         sig = rules_significance(
-            frames,
-            {s: (0, validation_start[s]) for s in subset},
+            TrialRows(frames, windows, config, custom_indicators, store, keys),
             top_trials(
                 rules,
                 [{name: r[name] for name in space.names} for r in trace.records],
@@ -291,10 +292,6 @@ def run_parameter_optimization(
                 MAX_COLUMNS,
             ),
             trace.distinct + settings.prior_trials,
-            config,
-            custom_indicators,
-            store=store,
-            keys=keys,
         )
     edges = {name: e for name in space.names if (e := space.get(name).edge(best[name]))}
     return OptimizationResult(

@@ -11,12 +11,13 @@ periods; the whole matrix gives the probability of backtest overfitting (CSCV).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vantageadapt.backtest.periods import period_floor
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize.deflated import deflated_sharpe_ratio, sample_moments
 from vantageadapt.optimize.pbo import probability_of_backtest_overfitting
@@ -39,7 +40,7 @@ def period_ends(index: pd.DatetimeIndex, period: str) -> np.ndarray:
     """Positions of the last row of each non-empty period (every row for 'row')."""
     if period == "row":
         return np.arange(len(index))
-    keys = index.floor(period).asi8
+    keys = period_floor(index, period)
     return np.flatnonzero(np.append(keys[1:] != keys[:-1], True))
 
 
@@ -52,28 +53,40 @@ def period_returns(equity: np.ndarray, ends: np.ndarray, init_cash: float) -> np
     return values[..., 1:] / values[..., :-1] - 1.0
 
 
-def trial_matrix(
-    frames: Mapping[str, pd.DataFrame],
-    windows: Mapping[str, tuple[int, int]],
-    trials: Sequence[TradingRules],
-    config: Any,
-    period: str,
-    custom_indicators: Mapping[str, Callable] | None = None,
-    *,
-    store: IndicatorStore | None = None,
-    keys: Mapping[str, str] | None = None,
-) -> np.ndarray:
+@dataclass(frozen=True)
+class TrialRows:
+    """What trials are re-run on: the frames, each asset's rows [start, stop), the engine
+    settings, the custom indicators the rules may read, and the indicator store (the
+    process's shared one when None) with the frames' content keys when known."""
+
+    frames: Mapping[str, pd.DataFrame]
+    windows: Mapping[str, tuple[int, int]]
+    config: Any
+    custom_indicators: Mapping[str, Callable] | None = None
+    store: IndicatorStore | None = None
+    keys: Mapping[str, str] | None = None
+
+    def resolved(self) -> TrialRows:
+        """These rows with `auto` engine settings settled over the traded windows."""
+        if self.config.resolved:
+            return self
+        frames = self.frames
+        scored = [frames[s].index[a:b] for s, (a, b) in self.windows.items()]
+        config = self.config.resolve((frames[s] for s in self.windows), scored)
+        return replace(self, config=config)
+
+
+def trial_matrix(rows: TrialRows, trials: Sequence[TradingRules], period: str) -> np.ndarray:
     """(periods, trials) equal-weight portfolio period returns of each tuned rule set.
 
-    Each asset trades rows [start, stop); its period returns are 0 in periods where it has no
-    row (for 'row' periods, assets are lined up by position from the end). Trials with the
-    same conditions run in one batched engine call per asset. Indicators come from `store`
-    (the process's shared one by default); `keys` are the frames' content keys when known.
+    Each asset trades its rows; its period returns are 0 in periods where it has no row (for
+    'row' periods, assets are lined up by position from the end). Trials with the same
+    conditions run in one batched engine call per asset.
     """
     from vantageadapt.backtest import equity_curves
 
-    if not config.resolved:
-        config = config.resolve(frames[s] for s in windows)
+    rows = rows.resolved()
+    frames, windows, config = rows.frames, rows.windows, rows.config
     grid, slots = _period_grid(frames, windows, period)
     groups: dict[str, list[int]] = {}
     for j, tuned in enumerate(trials):
@@ -81,12 +94,12 @@ def trial_matrix(
     matrix = np.zeros((len(grid), len(trials)))
     for sym, (start, stop) in windows.items():
         ends, where = slots[sym]
-        key = keys[sym] if keys is not None else content_key(frames[sym])
+        key = rows.keys[sym] if rows.keys is not None else content_key(frames[sym])
         for members in groups.values():
             curves = equity_curves(
                 frames[sym], trials[members[0]].conditions,
                 [trials[j].parameters for j in members], config, start=start, stop=stop,
-                custom_indicators=custom_indicators, store=store, key=key,
+                custom_indicators=rows.custom_indicators, store=rows.store, key=key,
             )  # fmt: skip
             matrix[np.ix_(where, members)] += period_returns(curves, ends, config.init_cash).T
     return matrix / len(windows)
@@ -94,11 +107,15 @@ def trial_matrix(
 
 def _period_grid(frames, windows, period):
     """The union of the assets' periods, and per asset (its period ends, their grid slots)."""
-    ends = {s: period_ends(frames[s].index[a:b], period) for s, (a, b) in windows.items()}
     if period == "row":
+        ends = {s: np.arange(b - a) for s, (a, b) in windows.items()}
         n = min(len(e) for e in ends.values())
         return np.arange(n), {s: (e[-n:], np.arange(n)) for s, e in ends.items()}
-    keys = {s: frames[s].index[a:b].floor(period).asi8[ends[s]] for s, (a, b) in windows.items()}
+    ends, keys = {}, {}
+    for s, (a, b) in windows.items():
+        floors = period_floor(frames[s].index[a:b], period)
+        ends[s] = np.flatnonzero(np.append(floors[1:] != floors[:-1], True))
+        keys[s] = floors[ends[s]]
     grid = np.unique(np.concatenate(list(keys.values())))
     return grid, {s: (ends[s], np.searchsorted(grid, keys[s])) for s in windows}
 
@@ -127,27 +144,14 @@ def matrix_deflated_sharpe(matrix: np.ndarray, chosen: int, n_trials: int) -> fl
 
 
 def rules_significance(
-    frames: Mapping[str, pd.DataFrame],
-    windows: Mapping[str, tuple[int, int]],
-    trials: Sequence[TradingRules],
-    n_trials: int,
-    config: Any,
-    custom_indicators: Mapping[str, Callable] | None = None,
-    *,
-    store: IndicatorStore | None = None,
-    keys: Mapping[str, str] | None = None,
+    rows: TrialRows, trials: Sequence[TradingRules], n_trials: int
 ) -> Significance:
-    """Significance of `trials[0]` (the pick) among `trials`, `n_trials` backtests counted.
-
-    `store` and `keys` as for `trial_matrix`."""
-    if not config.resolved:
-        scored = [frames[s].index[a:b] for s, (a, b) in windows.items()]
-        config = config.resolve((frames[s] for s in windows), scored)
+    """Significance of `trials[0]` (the pick) among `trials` re-run on `rows`, `n_trials`
+    backtests counted."""
+    rows = rows.resolved()
     # The run's metrics period: the deflated Sharpe and PBO use the ratios' period returns.
-    period = config.metrics_period
-    matrix = trial_matrix(
-        frames, windows, trials, config, period, custom_indicators, store=store, keys=keys
-    )
+    period = rows.config.metrics_period
+    matrix = trial_matrix(rows, trials, period)
     if matrix.shape[0] < 2:
         return Significance(0.0, float("nan"), matrix.shape[0], period)
     dsr = matrix_deflated_sharpe(matrix, 0, n_trials)

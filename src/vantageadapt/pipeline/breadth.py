@@ -22,7 +22,12 @@ import pandas as pd
 
 from vantageadapt.llm.hypotheses import HypothesisOutcome
 from vantageadapt.models import TradingRules
-from vantageadapt.optimize.significance import MAX_COLUMNS, rules_significance, top_trials
+from vantageadapt.optimize.significance import (
+    MAX_COLUMNS,
+    TrialRows,
+    rules_significance,
+    top_trials,
+)
 from vantageadapt.pipeline.stages import RunParts, optimize
 from vantageadapt.results import IterationResult
 
@@ -119,15 +124,11 @@ async def search(parts: RunParts, found: list[tuple[str, TradingRules]], hooks: 
     _, rules, result, _ = searched[pick]
     split = parts.split
     with parts.progress.stage("significance"):
-        sig = rules_significance(
-            split.dev,
-            {s: (0, len(split.dev[s])) for s in result.subset},
-            columns,
-            parts.trials_so_far,
-            parts.engine,
-            hooks.custom_indicators,
-            keys=parts.dev_keys,
+        windows = {s: (0, len(split.dev[s])) for s in result.subset}
+        rows = TrialRows(
+            split.dev, windows, parts.engine, hooks.custom_indicators, keys=parts.dev_keys
         )
+        sig = rules_significance(rows, columns, parts.trials_so_far)
     outcomes = [
         {
             "name": name,
