@@ -12,8 +12,8 @@ from vantageadapt.backtest import EngineConfig, run_backtest
 from vantageadapt.models import TradingRules
 from vantageadapt.optimize import OptimizeSettings, run_parameter_optimization
 from vantageadapt.optimize.significance import (
-    period_ends,
     TrialRows,
+    period_ends,
     period_returns,
     rules_significance,
     top_trials,
