@@ -89,6 +89,18 @@ class LocalExecutor:
         self._custom = inputs.custom_indicators
         self._store = store if store is not None else default_store()
         self._keys = keys if keys is not None else {s: content_key(f) for s, f in frames.items()}
+        self._layout: tuple[tuple, Any] = ((), None)  # the last tuple of sets and its layout
+
+    def _layout_of(self, sets: tuple[Mapping[str, float], ...]) -> Any:
+        """Which signals the sets read: the same on every asset, so worked out once per tuple
+        (a search runs each of its batches' one tuple on every asset)."""
+        from vantageadapt.backtest.grid import set_layout
+
+        known, layout = self._layout
+        if known is not sets:
+            layout = set_layout(self._args[0], sets, self._args[1], self._custom)
+            self._layout = (sets, layout)
+        return layout
 
     def run(self, jobs: Sequence[Job]) -> list[np.ndarray]:
         """Jobs on one asset with one tuple of sets share signals and one kernel call."""
@@ -107,12 +119,13 @@ class LocalExecutor:
             metrics = evaluate_windows(
                 self._frames[symbol],
                 conditions,
-                list(sets),
+                sets,
                 config,
                 windows=[(jobs[i].start, jobs[i].stop) for i in members],
                 custom_indicators=self._custom,
                 store=self._store,
                 key=self._keys[symbol],
+                layout=self._layout_of(sets),
             )
             for position, i in enumerate(members):
                 out[i] = metrics[position]

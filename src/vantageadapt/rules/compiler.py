@@ -148,11 +148,14 @@ class _Compiler:
         elsewhere share it; conditions on custom (untrusted) indicators are never shared.
         """
         if any(self._is_custom(text) for text in names_in(node)):
-            return self._bool(self.static(node, condition))
+            return self.build(node, condition)
         names = condition_parameters([condition], self.parameters, custom=self.custom)
-        values = tuple((name, float(self.parameters[name])) for name in names)
-        key = (self.cache.key, "condition", condition, self.cache.rows, values)
-        return self.cache.store.get(key, lambda: self._bool(self.static(node, condition)))
+        key = condition_key(self.cache, condition, self.parameters, names)
+        return self.cache.store.get(key, lambda: self.build(node, condition))
+
+    def build(self, node: Node, condition: str) -> np.ndarray:
+        """One whole condition as a bool array, computed here (not looked up or stored)."""
+        return self._bool(self.static(node, condition))
 
     def _is_custom(self, text: str) -> bool:
         names = set(self.custom)
@@ -222,11 +225,28 @@ class _Compiler:
         args.append(0.0)
 
 
+def condition_key(
+    cache: IndicatorCache, condition: str, parameters: Mapping[str, float], names: list[str]
+) -> tuple:
+    """The store key of a condition's bool array on the cache's rows, given the parameter
+    names it reads (`condition_parameters`): sets that differ elsewhere share it."""
+    values = tuple((name, float(parameters[name])) for name in names)
+    return (cache.key, "condition", condition, cache.rows, values)
+
+
 def condition_array(
     condition: str, parameters: Mapping[str, float], cache: IndicatorCache
 ) -> np.ndarray:
     """One condition without position terms as a bool array (shared through the store)."""
     return _Compiler(cache, parameters).condition(parse_condition(condition), condition)
+
+
+def build_condition(
+    condition: str, parameters: Mapping[str, float], cache: IndicatorCache
+) -> np.ndarray:
+    """`condition_array` computed here, neither looked up nor stored (for a caller that
+    keeps it under `condition_key` itself)."""
+    return _Compiler(cache, parameters).build(parse_condition(condition), condition)
 
 
 def compile_conditions(
