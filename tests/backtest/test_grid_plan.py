@@ -53,3 +53,24 @@ def test_every_set_gets_its_own_signals_and_sizing(drawn, size_type):
     out = evaluate_windows(FRAME, CONDITIONS, sets, config, windows=windows)
     for row, params in zip(out[0], sets, strict=True):
         np.testing.assert_allclose(row, _single(params, config, 50, 400), rtol=1e-12, atol=0)
+
+
+def test_one_layout_serves_every_asset_as_its_own_would():
+    """A layout worked out once (as the search does for a tuple of sets) gives each asset,
+    whatever its rows, the metrics of a plan made for it alone, bit for bit."""
+    from vantageadapt.backtest.grid import set_layout
+
+    config = EngineConfig(size_type="volatility").resolve([FRAME])
+    sets = tuple(
+        {"w": w, "v": v, "hold": 5.0, "take_profit": 0.02, "stop_loss": 0.01, "target_vol": t}
+        for w in (3, 9)
+        for v in (4, 10)
+        for t in (0.005, 0.02)
+    )
+    layout = set_layout(CONDITIONS, sets, config)
+    for frame in (FRAME, random_frame(300, 5, pools=True)):
+        windows = [(20, 150), (150, len(frame))]
+        shared = evaluate_windows(frame, CONDITIONS, sets, config,
+                                  windows=windows, layout=layout)  # fmt: skip
+        alone = evaluate_windows(frame, CONDITIONS, list(sets), config, windows=windows)
+        np.testing.assert_array_equal(shared, alone)

@@ -113,3 +113,21 @@ def test_params_keys_match_iff_the_sets_are_equal_as_floats(sets):
         assert params_keys([reordered]) == [keys[i]]
         for j in range(len(sets)):
             assert (keys[i] == keys[j]) == (reference[i] == reference[j])
+
+
+def test_cache_answers_as_the_executor_whatever_was_seen_before(walks, ma_rules):
+    """One tuple run on asset after asset (its keys worked out once), sets seen before,
+    repeats inside a batch and two jobs with equal sets: every answer is the executor's own
+    evaluation of that job, bit for bit."""
+    inputs = SearchInputs(walks, ma_rules.conditions, EngineConfig())
+    runner = CachedRunner(LocalExecutor(inputs), {s: s for s in walks}, "rules")
+    fresh = LocalExecutor(inputs)
+    batch = tuple({**ma_rules.parameters, "ma_window": w} for w in (10, 20, 30))
+    again = (*batch[:2], {**ma_rules.parameters, "ma_window": 40}, batch[0])
+    rounds = [[Job(s, 0, 1000, batch), Job(s, 1000, 1500, batch)] for s in walks] + [
+        [Job("W0", 0, 1000, again), Job("W0", 0, 1500, (batch[1],)), Job("W1", 0, 800, (batch[1],))]
+    ]
+    for jobs in rounds:
+        got = runner.run(jobs)
+        for job, array in zip(jobs, got, strict=True):
+            np.testing.assert_array_equal(array, fresh.run([job])[0])
