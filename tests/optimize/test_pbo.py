@@ -87,3 +87,51 @@ def test_near_zero_for_a_dominant_true_signal():
 def test_too_small_matrices_have_no_pbo():
     assert np.isnan(probability_of_backtest_overfitting(np.zeros((3, 5))))
     assert np.isnan(probability_of_backtest_overfitting(np.zeros((100, 1))))
+
+
+def _vectorised_logits(matrix: np.ndarray, blocks: int) -> np.ndarray:
+    """The whole-array numpy version the per-split kernel replaced: its logits, bit for bit."""
+    from vantageadapt.optimize.pbo import FLAT, TIE, _splits, usable_blocks
+
+    def sharpe(total, squares, n, shift, scale):
+        mean = total / n
+        std = np.sqrt(np.maximum(squares - n * (mean - shift) ** 2, 0.0) / (n - 1))
+        flat = std <= FLAT * scale + 1e-300
+        return np.where(flat, 0.0, mean / np.where(flat, 1.0, std))
+
+    s = usable_blocks(matrix.shape[0], blocks)
+    size = matrix.shape[0] // s
+    m = np.nan_to_num(matrix[matrix.shape[0] - s * size :], nan=0.0)
+    parts = m.reshape(s, size, m.shape[1])
+    shift, scale = m.mean(axis=0), np.abs(m).max(axis=0)
+    sums, squares = parts.sum(axis=1), ((parts - shift) ** 2).sum(axis=1)
+    choose, half = _splits(s), size * s // 2
+    is_sharpe = sharpe(choose @ sums, choose @ squares, half, shift, scale)
+    oos_sum, oos_sq = sums.sum(axis=0) - choose @ sums, squares.sum(axis=0) - choose @ squares
+    oos_sharpe = sharpe(oos_sum, oos_sq, half, shift, scale)
+    top = is_sharpe.max(axis=1, keepdims=True)
+    best = np.argmax(is_sharpe >= top - TIE * np.maximum(1.0, np.abs(top)), axis=1)
+    chosen = oos_sharpe[np.arange(len(best)), best][:, None]
+    tol = TIE * np.maximum(1.0, np.abs(chosen))
+    below = (oos_sharpe < chosen - tol).sum(axis=1)
+    ties = (np.abs(oos_sharpe - chosen) <= tol).sum(axis=1)
+    w = (below + (ties + 1) / 2.0) / (m.shape[1] + 1)
+    return np.log(w / (1.0 - w))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(4, 300),
+    trials=st.integers(2, 40),
+    seed=st.integers(0, 10_000),
+    blocks=st.sampled_from([4, 8, 16]),
+    flat=st.integers(0, 3),
+)
+def test_per_split_kernel_is_the_vectorised_logits_bit_for_bit(rows, trials, seed, blocks, flat):
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, 0.01, (rows, trials)) * rng.choice([1e-9, 1.0, 30.0], trials)
+    matrix[:, :flat] = 0.0  # trials that never traded: flat columns, ties
+    matrix[:, -1] = matrix[:, 0]  # equal columns: ties in and out of sample
+    if rows > 10:
+        matrix[rng.integers(0, rows, 3), rng.integers(0, trials, 3)] = np.nan
+    np.testing.assert_array_equal(logits(matrix, blocks), _vectorised_logits(matrix, blocks))

@@ -16,6 +16,7 @@ from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
+from numba import njit
 
 DEFAULT_BLOCKS = 16
 FLAT = 1e-6  # a std below this share of the column's largest |return| counts as none
@@ -28,19 +29,69 @@ def usable_blocks(rows: int, blocks: int = DEFAULT_BLOCKS) -> int:
     return s - s % 2
 
 
-def _sharpe(
-    total: np.ndarray, squares: np.ndarray, n: int, shift: np.ndarray, scale: np.ndarray
-) -> np.ndarray:
-    """Per-column mean / std (ddof=1) from sums of x and of (x - shift)^2 over n rows.
+@njit(cache=True, nogil=True)
+def _sharpe_nb(total, squares, n, shift, scale):
+    """Mean / std (ddof=1) of n rows from their sum and their sum of (x - shift)^2.
 
-    A column whose std is below 1e-6 of its largest absolute value in the matrix (constant,
-    e.g. a trial that never traded) has no ratio: it is called 0.
-    """
+    A std below 1e-6 of the column's largest absolute value in the matrix (constant, e.g.
+    a trial that never traded) has no ratio: it is called 0."""
     mean = total / n
-    var = np.maximum(squares - n * (mean - shift) ** 2, 0.0) / (n - 1)
-    std = np.sqrt(var)
-    flat = std <= FLAT * scale + 1e-300
-    return np.where(flat, 0.0, mean / np.where(flat, 1.0, std))
+    d = mean - shift
+    var = squares - n * (d * d)
+    if var < 0.0:  # NaN stays NaN, as np.maximum keeps it
+        var = 0.0
+    std = np.sqrt(var / (n - 1))
+    if std <= FLAT * scale + 1e-300:
+        return 0.0
+    return mean / std
+
+
+@njit(cache=True, nogil=True)
+def _at_least_one(x):
+    """np.maximum(1.0, abs(x)) (NaN stays NaN)."""
+    a = abs(x)
+    if a != a or a > 1.0:
+        return a
+    return 1.0
+
+
+@njit(cache=True, nogil=True)
+def _ranks_nb(is_sums, is_squares, sums, squares, n, shift, scale):
+    """Per split (row of the in-sample sums), the in-sample winner's out-of-sample rank
+    w = rank / (N + 1): Sharpes within TIE of the best are ties (the first one wins), the
+    rank is the average among out-of-sample ties, 1 = worst."""
+    splits, trials = is_sums.shape
+    out = np.empty(splits)
+    is_sharpe = np.empty(trials)
+    oos_sharpe = np.empty(trials)
+    for i in range(splits):
+        top = -np.inf
+        for j in range(trials):
+            a = _sharpe_nb(is_sums[i, j], is_squares[i, j], n, shift[j], scale[j])
+            oos_sum, oos_sq = sums[j] - is_sums[i, j], squares[j] - is_squares[i, j]
+            oos_sharpe[j] = _sharpe_nb(oos_sum, oos_sq, n, shift[j], scale[j])
+            is_sharpe[j] = a
+            if a != a or top != top:
+                top = np.nan
+            elif a > top:
+                top = a
+        level = top - TIE * _at_least_one(top)
+        best = 0
+        for j in range(trials):
+            if is_sharpe[j] >= level:
+                best = j
+                break
+        chosen = oos_sharpe[best]
+        tol = TIE * _at_least_one(chosen)
+        below = 0
+        ties = 0
+        for j in range(trials):
+            if oos_sharpe[j] < chosen - tol:
+                below += 1
+            if abs(oos_sharpe[j] - chosen) <= tol:
+                ties += 1
+        out[i] = (below + (ties + 1) / 2.0) / (trials + 1)
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -69,18 +120,10 @@ def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     sums, squares = parts.sum(axis=1), ((parts - shift) ** 2).sum(axis=1)
     choose = _splits(s)
     half = size * s // 2
-    is_sharpe = _sharpe(choose @ sums, choose @ squares, half, shift, scale)
-    oos_sum, oos_sq = sums.sum(axis=0) - choose @ sums, squares.sum(axis=0) - choose @ squares
-    oos_sharpe = _sharpe(oos_sum, oos_sq, half, shift, scale)
-    # Sharpes equal to within TIE are ties (the first such trial wins in-sample).
-    top = is_sharpe.max(axis=1, keepdims=True)
-    best = np.argmax(is_sharpe >= top - TIE * np.maximum(1.0, np.abs(top)), axis=1)
-    chosen = oos_sharpe[np.arange(len(best)), best][:, None]
-    tol = TIE * np.maximum(1.0, np.abs(chosen))
-    below = (oos_sharpe < chosen - tol).sum(axis=1)
-    ties = (np.abs(oos_sharpe - chosen) <= tol).sum(axis=1)
-    rank = below + (ties + 1) / 2.0  # average rank, 1 = worst
-    w = rank / (m.shape[1] + 1)
+    # The in-sample sums by BLAS (as before: its sums are the figures'), the rest per split.
+    is_sums, is_squares = choose @ sums, choose @ squares
+    totals, total_squares = sums.sum(axis=0), squares.sum(axis=0)
+    w = _ranks_nb(is_sums, is_squares, totals, total_squares, half, shift, scale)
     return np.log(w / (1.0 - w))
 
 
