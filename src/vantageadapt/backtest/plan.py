@@ -153,9 +153,13 @@ class AssetSignals:
 
         built = {}
         if len(missing) > 1:
-            wanted = [pair for i in missing for pair in _indicators(*jobs[i][:2])]
-            whole.prefetch(wanted)
-            built = dict(zip(missing, worker_threads().map(one, missing), strict=True))
+            reads = {i: _indicators(*jobs[i][:2]) for i in missing}
+            whole.prefetch(pair for i in missing for pair in reads[i])
+            # Conditions on indicators still to compute go to the threads; the rest are
+            # comparisons of stored arrays, quicker here than handed out.
+            slow = [i for i in missing if not all(whole.stored(*pair) for pair in reads[i])]
+            if len(slow) > 1:
+                built = dict(zip(slow, worker_threads().map(one, slow), strict=True))
         out = np.empty((len(jobs), self.rows), dtype=bool)
         for i in range(len(jobs)):
             array = built[i] if i in built else one(i)
