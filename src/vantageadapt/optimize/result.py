@@ -33,9 +33,14 @@ def aggregate_rows(stack: np.ndarray) -> np.ndarray:
 
 def row_mapping(row: np.ndarray, n_assets: int) -> dict[str, float]:
     """An aggregated row as the mapping score functions take (with n_assets)."""
-    mapping = dict(zip(METRIC_NAMES, np.asarray(row, dtype=np.float64).tolist(), strict=True))
-    mapping["n_assets"] = float(n_assets)
-    return mapping
+    return row_mappings(np.asarray(row, dtype=np.float64)[None, :], n_assets)[0]
+
+
+def row_mappings(rows: np.ndarray, n_assets: int) -> list[dict[str, float]]:
+    """`row_mapping` of each aggregated row, the whole array read into floats at once."""
+    names = (*METRIC_NAMES, "n_assets")
+    assets = [float(n_assets)]
+    return [dict(zip(names, row + assets, strict=True)) for row in np.asarray(rows, dtype=np.float64).tolist()]
 
 
 @dataclass

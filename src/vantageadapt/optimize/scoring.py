@@ -9,7 +9,7 @@ import numpy as np
 
 from vantageadapt.errors import ConfigError
 from vantageadapt.models import AggregateMetrics
-from vantageadapt.optimize.result import row_mapping
+from vantageadapt.optimize.result import row_mappings
 
 ScoreFn = Callable[[Mapping[str, float], Mapping[str, float] | None, int], float]
 """(in-sample metrics, inner-holdout metrics or None, rows) -> score; higher is better."""
@@ -94,9 +94,10 @@ def batched(score_fn: ScoreFn) -> BatchScoreFn:
         in_sample: np.ndarray, holdout: np.ndarray | None, n_assets: int, rows: int
     ) -> np.ndarray:
         scores = np.empty(len(in_sample))
-        for j in range(len(in_sample)):
-            held = None if holdout is None else row_mapping(holdout[j], n_assets)
-            value = score_fn(row_mapping(in_sample[j], n_assets), held, rows)
+        fits = row_mappings(in_sample, n_assets)
+        helds = [None] * len(fits) if holdout is None else row_mappings(holdout, n_assets)
+        for j, (fit, held) in enumerate(zip(fits, helds, strict=True)):
+            value = score_fn(fit, held, rows)
             scores[j] = value if math.isfinite(value) else -math.inf
         return scores
 
