@@ -40,7 +40,8 @@ def row_mappings(rows: np.ndarray, n_assets: int) -> list[dict[str, float]]:
     """`row_mapping` of each aggregated row, the whole array read into floats at once."""
     names = (*METRIC_NAMES, "n_assets")
     assets = [float(n_assets)]
-    return [dict(zip(names, row + assets, strict=True)) for row in np.asarray(rows, dtype=np.float64).tolist()]
+    values = np.asarray(rows, dtype=np.float64).tolist()
+    return [dict(zip(names, row + assets, strict=True)) for row in values]
 
 
 @dataclass
