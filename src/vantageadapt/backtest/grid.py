@@ -111,18 +111,19 @@ def equity_curves(
     custom_indicators: Mapping[str, CustomIndicator] | None = None,
     store: IndicatorStore | None = None,
     key: str | None = None,
+    layout: SetLayout | None = None,
 ) -> np.ndarray:
     """Equity (n_sets, stop - start) of each set traded on rows [start, stop), in one call.
 
     Row i equals `run_backtest(frame.iloc[:stop], rules, config, start=start).equity`, for
     `config` resolved (an unresolved one is settled for these rows). `key`: the frame's
-    `content_key`, when the caller has it.
+    `content_key`, when the caller has it; `layout` as for `evaluate_windows`.
     """
     check_window(start, stop, len(frame))
     if not param_sets or stop == start:
         return np.zeros((len(param_sets), stop - start))
     config = for_window(config, frame.iloc[:stop], start, stop)
-    layout = set_layout(conditions, param_sets, config, custom_indicators)
+    layout = layout or set_layout(conditions, param_sets, config, custom_indicators)
     batch = _Batch(frame, layout, config, stop, custom_indicators, store, key)
     engines = np.stack([batch.engine])
     parts = [

@@ -48,6 +48,7 @@ class SetLayout:
         self.groups: list[tuple[Mapping[str, float], int]] = []
         self._job_ids: dict[tuple, int] = {}
         self._group_ids: dict[tuple, int] = {}
+        self._indicators: dict[int, list[tuple[str, int]]] = {}
         firsts, which = self._distinct_signals(param_sets, vol_windows)
         rows = [self._signal(params, window, reads) for params, window, reads in firsts]
         n = len(rows)
@@ -57,6 +58,13 @@ class SetLayout:
         self.set_group = np.array([r[2] for r in rows], dtype=np.int64)[which]
         self.signal_of = which  # each set's distinct signal (its first set's position)
         self.first_rows = np.concatenate([entry, exit_], axis=1)
+
+    def indicators(self, job: int) -> list[tuple[str, int]]:
+        """The (name, window) built-in indicators condition array `job` reads (worked out
+        on first use, for every asset)."""
+        if job not in self._indicators:
+            self._indicators[job] = _indicators(*self.jobs[job][:2])
+        return self._indicators[job]
 
     def _distinct_signals(self, param_sets, vol_windows):
         """Sets that agree on every number the signals read share one signal (most of a
@@ -153,7 +161,7 @@ class AssetSignals:
 
         built = {}
         if len(missing) > 1:
-            reads = {i: _indicators(*jobs[i][:2]) for i in missing}
+            reads = {i: self.layout.indicators(i) for i in missing}
             whole.prefetch(pair for i in missing for pair in reads[i])
             # Conditions on indicators still to compute go to the threads; the rest are
             # comparisons of stored arrays, quicker here than handed out.

@@ -84,6 +84,7 @@ def trial_matrix(rows: TrialRows, trials: Sequence[TradingRules], period: str) -
     conditions run in one batched engine call per asset.
     """
     from vantageadapt.backtest import equity_curves
+    from vantageadapt.backtest.grid import set_layout
 
     rows = rows.resolved()
     frames, windows, config = rows.frames, rows.windows, rows.config
@@ -91,15 +92,22 @@ def trial_matrix(rows: TrialRows, trials: Sequence[TradingRules], period: str) -
     groups: dict[str, list[int]] = {}
     for j, tuned in enumerate(trials):
         groups.setdefault(tuned.conditions.model_dump_json(), []).append(j)
+    # Which signals each group's sets read is the same on every asset: worked out once.
+    batches = []
+    for members in groups.values():
+        sets = [trials[j].parameters for j in members]
+        conditions = trials[members[0]].conditions
+        layout = set_layout(conditions, sets, config, rows.custom_indicators)
+        batches.append((members, conditions, sets, layout))
     matrix = np.zeros((len(grid), len(trials)))
     for sym, (start, stop) in windows.items():
         ends, where = slots[sym]
         key = rows.keys[sym] if rows.keys is not None else content_key(frames[sym])
-        for members in groups.values():
+        for members, conditions, sets, layout in batches:
             curves = equity_curves(
-                frames[sym], trials[members[0]].conditions,
-                [trials[j].parameters for j in members], config, start=start, stop=stop,
+                frames[sym], conditions, sets, config, start=start, stop=stop,
                 custom_indicators=rows.custom_indicators, store=rows.store, key=key,
+                layout=layout,
             )  # fmt: skip
             matrix[np.ix_(where, members)] += period_returns(curves, ends, config.init_cash).T
     return matrix / len(windows)
