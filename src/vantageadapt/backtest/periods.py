@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -14,6 +15,7 @@ CALENDAR_PERIODS = ("1D", "1h", "1min")
 METRICS_PERIODS = ("auto", *CALENDAR_PERIODS, "row")
 MIN_PERIODS = 30
 _YEAR_SECONDS = 365.25 * 86_400.0
+_NAT = np.iinfo(np.int64).min  # NaT's int64
 
 
 def check_metrics_period(period: str) -> str:
@@ -29,14 +31,37 @@ def period_floor(index: pd.DatetimeIndex, period: str) -> np.ndarray:
     UTC and naive times are floored as integers (what pandas does for them, without its
     per-call cost); other time zones go through pandas, which floors local wall time.
     """
-    step = pd.Timedelta(check_metrics_period(period))
     utc = index.tz is None or str(index.tz) == "UTC"
     if not utc or index.hasnans:
-        return index.floor(period).as_unit("ns").asi8
-    tick = pd.Timedelta(1, unit=index.unit)  # the index's own unit: no conversion of it
+        return index.floor(check_metrics_period(period)).as_unit("ns").asi8
+    values = index.asi8  # in the index's own unit: no conversion of every row
+    floors = values - values % _ticks(check_metrics_period(period), index.unit)
+    return floors if index.unit == "ns" else floors * _ticks("1" + index.unit, "ns")
+
+
+@functools.cache
+def _ticks(length: str, unit: str) -> int:
+    """How many ticks of `unit` make `length` ('1h', '1us', ...)."""
+    return pd.Timedelta(length) // pd.Timedelta(1, unit=unit)
+
+
+def _period_breaks(index: pd.DatetimeIndex, period: str) -> np.ndarray | None:
+    """The rows that start a new non-empty period, found by bisecting the period bounds
+    into the rows: for sorted UTC or naive times spanning few periods (None otherwise)."""
+    if not (index.tz is None or str(index.tz) == "UTC"):
+        return None
     values = index.asi8
-    floors = values - values % (step // tick)
-    return floors * tick.value if tick.value != 1 else floors
+    # sorted, and so without NaT (the smallest int64) when the first row is not NaT
+    if values[0] == _NAT or not (values[1:] >= values[:-1]).all():
+        return None
+    step = _ticks(check_metrics_period(period), index.unit)
+    first = int(values[0]) - int(values[0]) % step
+    bounds = (int(values[-1]) - first) // step  # period starts after the first row's
+    if bounds > len(values) // 8:
+        return None
+    starts = np.searchsorted(values, first + step * np.arange(1, bounds + 1, dtype=np.int64))
+    starts = starts[starts < len(values)]
+    return starts[np.append(True, starts[1:] != starts[:-1])] if starts.size else starts
 
 
 def period_ids(index: pd.Index, period: str) -> np.ndarray:
@@ -47,8 +72,12 @@ def period_ids(index: pd.Index, period: str) -> np.ndarray:
     n = len(index)
     if period == "row" or not isinstance(index, pd.DatetimeIndex) or n == 0:
         return np.arange(n, dtype=np.int64)
-    starts = period_floor(index, period)
     ids = np.zeros(n, dtype=np.int64)
+    breaks = _period_breaks(index, period)
+    if breaks is not None:
+        ids[breaks] = 1
+        return np.cumsum(ids, out=ids)
+    starts = period_floor(index, period)
     ids[1:] = np.cumsum(starts[1:] != starts[:-1])
     return ids
 
@@ -57,6 +86,9 @@ def count_periods(index: pd.Index, period: str) -> int:
     """Non-empty periods among these rows."""
     if period == "row" or not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
         return len(index)
+    breaks = _period_breaks(index, period)
+    if breaks is not None:
+        return len(breaks) + 1
     starts = period_floor(index, period)
     return int(np.count_nonzero(starts[1:] != starts[:-1])) + 1
 
@@ -66,7 +98,7 @@ def periods_per_year(index: pd.Index, period: str = "row") -> float:
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return 1.0
     ticks = index.asi8  # the span in ns, without converting every row
-    span_ns = int(ticks[-1] - ticks[0]) * pd.Timedelta(1, unit=index.unit).value
+    span_ns = int(ticks[-1] - ticks[0]) * _ticks("1" + index.unit, "ns")
     years = float(span_ns) / 1e9 / _YEAR_SECONDS
     if years <= 0:
         return 1.0
