@@ -17,7 +17,6 @@ from vantageadapt.rules.indicator_kernels import (
     wilder_rsi_nb,
 )
 from vantageadapt.rules.indicator_store import IndicatorStore, content_key, default_store
-from vantageadapt.rules.indicators_many import rolling_means
 
 CustomIndicator = Callable[[pd.DataFrame, int], np.ndarray]
 
@@ -169,27 +168,19 @@ class IndicatorCache:
         return self._stored(name, window)[: self.rows]
 
     def prefetch(self, wanted: Iterable[tuple[str, int]]) -> None:
-        """Store the rolling extremes (`high_N`, `low_N`) and means (`ma_N`, `volume_ma_N`)
-        among `wanted` (name, window) pairs not stored yet, every window of a kind in one
-        pass; the rest are left to `get`."""
+        """Store the rolling extremes (`high_N`, `low_N`) among `wanted` (name, window) pairs
+        not stored yet, every window of a kind in one pass; the rest are left to `get`."""
         wanted = set(wanted)
-        for name, column, many in (
-            ("high", "price", lambda v, w: previous_extremes(v, w, True)),
-            ("low", "price", lambda v, w: previous_extremes(v, w, False)),
-            ("ma", "price", rolling_means),
-            ("volume_ma", "volume", rolling_means),
-        ):
+        for name, want_max in (("high", True), ("low", False)):
             if name in self.custom:
                 continue
-            windows = sorted(
-                {w for n, w in wanted if n == name and (self.key, n, w) not in self.store}
-            )
-            if len(windows) < 2 or column not in self.frame.columns:
+            windows = sorted({w for n, w in wanted if n == name and not self.stored(n, w)})
+            if len(windows) < 2:
                 continue
             step = max(2, PREFETCH_BYTES // (8 * max(len(self.frame), 1)))
             for part in range(0, len(windows), step):
                 chosen = windows[part : part + step]
-                rows = many(self._whole_column(column), np.asarray(chosen, dtype=np.int64))
+                rows = previous_extremes(self._whole_price(), chosen, want_max)
                 for window, row in zip(chosen, rows, strict=True):
                     self.store.get((self.key, name, window), row.copy)
 
