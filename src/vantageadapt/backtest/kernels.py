@@ -21,7 +21,7 @@ from vantageadapt.backtest.lots import (
     sale_nb,
     stop_levels_nb,
 )
-from vantageadapt.backtest.single_lot import single_lot_fits, single_lot_nb
+from vantageadapt.backtest.single_lot import signal_gaps_nb, single_lot_fits, single_lot_nb
 from vantageadapt.backtest.streaming import (
     drawdown_nb,
     finish_window_nb,
@@ -254,13 +254,22 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     no_trades = np.empty(0, dtype=lay.TRADE_DTYPE)
     no_equity = np.empty(0)
     starts = period_starts_nb(market[5])
+    entries, exits, signal_of = signals
+    gaps = np.empty((2, entries.shape[0], entries.shape[1] + 1), dtype=np.uint8)
+    for g in prange(entries.shape[0]):
+        signal_gaps_nb(entries[g], gaps[0, g])
+        signal_gaps_nb(exits[g], gaps[1, g])
     for job in prange(n_sets * n_windows):
         s = job // n_windows
         w = job % n_windows
         window = (windows[w, 0], windows[w, 1])
         signal = _signals_nb(signals, programs, sets, s)
         if single_lot_fits(sets[s], engines[w], signal):
-            single_lot_nb(market, starts, signal, engines[w], sets[s], window, out[w, s])
+            g = signal_of[s]
+            single_lot_nb(
+                market, starts, signal, (gaps[0, g], gaps[1, g]), engines[w], sets[s], window,
+                out[w, s],
+            )  # fmt: skip
         else:
             simulate_nb(
                 market, starts, signal, engines[w], sets[s], window, no_trades, no_equity,

@@ -22,12 +22,35 @@ from vantageadapt.backtest.lots import (
 )
 from vantageadapt.backtest.streaming import drawdown_nb, finish_window_nb, next_period_nb
 
+GAP_CAP = 255  # the largest gap a uint8 holds: a jump that long lands on another gap
+
 
 @njit(cache=True, nogil=True, inline="always")
 def single_lot_fits(params, engine, signals):
     """Whether `single_lot_nb` runs this set: at most one lot, no programs, no AMM fills."""
     programs = signals[3].shape[0] + signals[5].shape[0]
     return max(int(params.max_orders), 1) == 1 and programs == 0 and not engine.amm
+
+
+@njit(cache=True, nogil=True)
+def signal_gaps_nb(flags, gaps):
+    """gaps[t]: the rows from t to the next flagged row (capped at GAP_CAP); gaps[n] = 0."""
+    n = flags.shape[0]
+    gaps[n] = 0
+    gap = 0
+    for t in range(n - 1, -1, -1):
+        gap = 0 if flags[t] else min(gap + 1, GAP_CAP)
+        gaps[t] = gap
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _next_flag_nb(gaps, t):
+    """The first flagged row from t on (the flags' length when none)."""
+    while True:
+        gap = gaps[t]
+        t += gap
+        if gap < GAP_CAP:
+            return t
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -52,10 +75,13 @@ def _track_nb(eq, peak, mdd, floor):
 
 
 @njit(cache=True, nogil=True)
-def single_lot_nb(market, starts, signals, engine, params, window, out):
-    """`simulate_nb` without trade records or equity curve, for a set `single_lot_fits`."""
+def single_lot_nb(market, starts, signals, gaps, engine, params, window, out):
+    """`simulate_nb` without trade records or equity curve, for a set `single_lot_fits`.
+
+    gaps = (entry gaps, exit gaps): `signal_gaps_nb` of the set's entry and exit arrays."""
     price, high, low, _, _, period = market
-    entry, exit_, size_vol = signals[0], signals[1], signals[7]
+    entry, size_vol = signals[0], signals[7]
+    entry_gaps, exit_gaps = gaps
     start, stop = window
     tp, sl = params.take_profit, params.stop_loss
     fees, size_type = engine.fees, engine.size_type
@@ -76,22 +102,22 @@ def single_lot_nb(market, starts, signals, engine, params, window, out):
     cur_period = period[start] if stop > start else 0
     period_eq = cash
     one = np.uint64(1)
-    u_stop = np.uint64(stop)
     t = start
     while t < stop:
         if holding:
             # held rows up to the first that touches a stop or has the exit signal (the
             # only lot is open: no entry can be taken), period by period
             hold_from = t
+            exit_row = _next_flag_nb(exit_gaps, t)
             while True:
                 cur_period, period_eq = next_period_nb(
                     sums, period[t], cur_period, prev_eq, period_eq
                 )
                 end = min(stop, starts[cur_period + 1])
                 u = np.uint64(t)
-                u_end = np.uint64(end)
+                u_end = np.uint64(min(end, exit_row))
                 while u < u_end:
-                    if lows[u] <= lot_sl or highs[u] >= lot_tp or exit_[u]:
+                    if lows[u] <= lot_sl or highs[u] >= lot_tp:
                         break
                     peak, mdd, floor = _track_nb(cash + units * price[u], peak, mdd, floor)
                     u += one
@@ -117,10 +143,7 @@ def single_lot_nb(market, starts, signals, engine, params, window, out):
             lot_tp = np.inf
             lot_sl = -np.inf
         else:
-            u = np.uint64(t)
-            while u < u_stop and not entry[u]:
-                u += one
-            t = np.int64(u)
+            t = min(_next_flag_nb(entry_gaps, t), stop)
             if t == stop:
                 break
         # row t in full, flat so far: an entry, the equity, the period end
