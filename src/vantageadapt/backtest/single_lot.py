@@ -55,7 +55,7 @@ def _next_flag_nb(gaps, t):
 
 @njit(cache=True, nogil=True, inline="always")
 def _floor_nb(peak, mdd):
-    """An equity from which up `peak - eq > mdd * peak` is false.
+    """An equity at and above which `peak - eq > mdd * peak` is false.
 
     The test can only turn false as eq grows (rounding is monotone), so one equity where it is
     false bounds them all; the fallbacks make every row take the exact bookkeeping."""
