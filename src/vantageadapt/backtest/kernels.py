@@ -255,10 +255,17 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     no_equity = np.empty(0)
     starts = period_starts_nb(market[5])
     entries, exits, signal_of = signals
+    fast = np.zeros(entries.shape[0], dtype=np.bool_)  # signals a single-lot job reads
+    for job in range(n_sets * n_windows):
+        s = job // n_windows
+        fast[signal_of[s]] |= single_lot_fits(
+            sets[s], engines[job % n_windows], _signals_nb(signals, programs, sets, s)
+        )
     gaps = np.empty((2, entries.shape[0], entries.shape[1] + 1), dtype=np.uint8)
     for g in prange(entries.shape[0]):
-        signal_gaps_nb(entries[g], gaps[0, g])
-        signal_gaps_nb(exits[g], gaps[1, g])
+        if fast[g]:
+            signal_gaps_nb(entries[g], gaps[0, g])
+            signal_gaps_nb(exits[g], gaps[1, g])
     for job in prange(n_sets * n_windows):
         s = job // n_windows
         w = job % n_windows
