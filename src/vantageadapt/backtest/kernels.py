@@ -11,8 +11,23 @@ from numba import njit, prange
 
 from vantageadapt.backtest import layout as lay
 from vantageadapt.backtest.conditions import run_program_nb
-from vantageadapt.backtest.lots import close_lot_nb, position_terms_nb, record_nb, sale_nb
-from vantageadapt.backtest.streaming import add_period_nb, finish_metrics_nb, period_starts_nb
+from vantageadapt.backtest.lots import (
+    cap_order_nb,
+    close_lot_nb,
+    order_notional_nb,
+    pay_order_nb,
+    position_terms_nb,
+    record_nb,
+    sale_nb,
+    stop_levels_nb,
+)
+from vantageadapt.backtest.single_lot import signal_gaps_nb, single_lot_fits, single_lot_nb
+from vantageadapt.backtest.streaming import (
+    drawdown_nb,
+    finish_window_nb,
+    next_period_nb,
+    period_starts_nb,
+)
 
 
 @njit(cache=True, nogil=True)
@@ -32,12 +47,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
     price, high, low, x_pool, y_pool, period = market
     entry, exit_, leaves, e_ops, e_args, x_ops, x_args, size_vol = signals
     start, stop = window
-    tp, sl, order_size, target_vol = (
-        params.take_profit,
-        params.stop_loss,
-        params.order_size,
-        params.target_vol,
-    )
+    tp, sl = params.take_profit, params.stop_loss
     fees, slippage, size_type = engine.fees, engine.slippage, engine.size_type
     stop_level, amm, pool_fee = engine.stop_level, engine.amm, engine.pool_fee
     record = equity_out.shape[0] > 0
@@ -89,10 +99,10 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
             hold_from = t
             can_open = n_open < m
             while True:
-                if period[t] != cur_period:  # a period ends before row t (its events)
-                    add_period_nb(sums, prev_eq, period_eq)
-                    period_eq = prev_eq
-                    cur_period = period[t]
+                # a period ends before row t (its events)
+                cur_period, period_eq = next_period_nb(
+                    sums, period[t], cur_period, prev_eq, period_eq
+                )
                 end = min(stop, starts[cur_period + 1])
                 u = np.uint64(t)
                 u_end = np.uint64(end)
@@ -101,9 +111,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                     if touched or exit_[u] or (can_open and entry[u]):
                         break
                     eq = cash + units_open * price[u]
-                    peak_eq = max(peak_eq, eq)
-                    if peak_eq - eq > mdd * peak_eq:
-                        mdd = (peak_eq - eq) / peak_eq
+                    peak_eq, mdd = drawdown_nb(peak_eq, mdd, eq)
                     prev_eq = eq
                     if record:
                         equity_out[np.int64(u) - start] = eq
@@ -184,31 +192,20 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                 go = run_program_nb(e_ops, e_args, leaves, t, dd, held, pnl, stack)
             if go:
                 fill = p * (1.0 + slippage)
-                if size_type == lay.SIZE_AMOUNT:
-                    if amm:
-                        want = order_size * (1.0 + slippage)
-                        notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
-                    else:
-                        notional = order_size * fill
+                if amm and size_type == lay.SIZE_AMOUNT:
+                    want = params.order_size * (1.0 + slippage)
+                    notional = (x * y / (y - want) - x) / (1.0 - pool_fee) if want < y else cash
                 else:
-                    frac = order_size
-                    if size_type == lay.SIZE_VOLATILITY:
-                        vol = size_vol[t]
-                        if vol > target_vol and target_vol > 0.0:
-                            frac = order_size * target_vol / vol
-                    notional = frac * (cash + units_open * p)
-                spend_all = notional * (1.0 + fees) > cash
-                if spend_all:
-                    notional = cash / (1.0 + fees)
+                    equity = cash + units_open * p
+                    notional = order_notional_nb(size_type, params, size_vol, t, fill, equity)
+                notional, spend_all = cap_order_nb(notional, cash, fees)
                 if notional > 1e-12:
                     if amm:
                         units = (y - x * y / (x + notional * (1.0 - pool_fee))) / (1.0 + slippage)
                         fill = notional / units
                     else:
                         units = notional / fill
-                    fee = notional * fees
-                    # a lot capped by cash spends all of it: no rounding dust for a next lot
-                    cash = 0.0 if spend_all else max(cash - (notional + fee), 0.0)
+                    fee, cash = pay_order_nb(notional, spend_all, cash, fees)
                     lots[n_open, lay.LOT_UNITS] = units
                     lots[n_open, lay.LOT_COST] = notional + fee
                     lots[n_open, lay.LOT_NOTIONAL] = notional
@@ -216,23 +213,18 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
                     lots[n_open, lay.LOT_FILL] = fill
                     lots[n_open, lay.LOT_ROW] = t
                     lots[n_open, lay.LOT_PEAK] = p
-                    lots[n_open, lay.LOT_TP] = fill * (1.0 + tp) if tp > 0.0 else np.inf
-                    lots[n_open, lay.LOT_SL] = fill * (1.0 - sl) if sl > 0.0 else -np.inf
+                    lots[n_open, lay.LOT_TP], lots[n_open, lay.LOT_SL] = stop_levels_nb(
+                        fill, tp, sl
+                    )
                     n_open += 1
                     units_open += units
                     low_tp = min(low_tp, lots[n_open - 1, lay.LOT_TP])
                     top_sl = max(top_sl, lots[n_open - 1, lay.LOT_SL])
         eq = cash + units_open * p
         exposed += n_open > 0
-        if period[t] != cur_period:
-            # the previous period ended at the last row before t (skipped rows were flat);
-            # periods skipped whole returned 0 and add nothing to the sums
-            add_period_nb(sums, prev_eq, period_eq)
-            period_eq = prev_eq
-            cur_period = period[t]
-        peak_eq = max(peak_eq, eq)
-        if peak_eq - eq > mdd * peak_eq:
-            mdd = (peak_eq - eq) / peak_eq
+        # the previous period ended at the last row before t (skipped rows were flat)
+        cur_period, period_eq = next_period_nb(sums, period[t], cur_period, prev_eq, period_eq)
+        peak_eq, mdd = drawdown_nb(peak_eq, mdd, eq)
         prev_eq = eq
         if record:
             equity_out[t - start] = eq
@@ -242,14 +234,7 @@ def simulate_nb(market, starts, signals, engine, params, window, trades, equity_
             pnl = lots[i, lay.LOT_UNITS] * last - lots[i, lay.LOT_COST]
             record_nb(trades[n_rec], lots, i, stop - 1, last, lots[i, lay.LOT_FEE], pnl, lay.OPEN)
             n_rec += 1
-    n_periods = 0
-    if stop > start:
-        add_period_nb(sums, prev_eq, period_eq)
-        n_periods = period[stop - 1] - period[start] + 1
-    finish_metrics_nb(
-        out, stop - start, n_periods, prev_eq, engine.init_cash, sums, mdd, exposed, stats,
-        engine.ann,
-    )  # fmt: skip
+    finish_window_nb(out, period, window, prev_eq, period_eq, sums, mdd, exposed, stats, engine)
     return max(n_rec, 0)
 
 
@@ -269,14 +254,34 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     no_trades = np.empty(0, dtype=lay.TRADE_DTYPE)
     no_equity = np.empty(0)
     starts = period_starts_nb(market[5])
+    entries, exits, signal_of = signals
+    fast = np.zeros(entries.shape[0], dtype=np.bool_)  # signals a single-lot job reads
+    for job in range(n_sets * n_windows):
+        s = job // n_windows
+        fast[signal_of[s]] |= single_lot_fits(
+            sets[s], engines[job % n_windows], _signals_nb(signals, programs, sets, s)
+        )
+    gaps = np.empty((2, entries.shape[0], entries.shape[1] + 1), dtype=np.uint8)
+    for g in prange(entries.shape[0]):
+        if fast[g]:
+            signal_gaps_nb(entries[g], gaps[0, g])
+            signal_gaps_nb(exits[g], gaps[1, g])
     for job in prange(n_sets * n_windows):
         s = job // n_windows
         w = job % n_windows
         window = (windows[w, 0], windows[w, 1])
-        simulate_nb(
-            market, starts, _signals_nb(signals, programs, sets, s), engines[w], sets[s], window,
-            no_trades, no_equity, out[w, s],
-        )  # fmt: skip
+        signal = _signals_nb(signals, programs, sets, s)
+        if single_lot_fits(sets[s], engines[w], signal):
+            g = signal_of[s]
+            single_lot_nb(
+                market, starts, signal, (gaps[0, g], gaps[1, g]), engines[w], sets[s], window,
+                out[w, s],
+            )  # fmt: skip
+        else:
+            simulate_nb(
+                market, starts, signal, engines[w], sets[s], window, no_trades, no_equity,
+                out[w, s],
+            )  # fmt: skip
     return out
 
 

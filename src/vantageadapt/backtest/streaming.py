@@ -70,3 +70,37 @@ def add_period_nb(sums, eq, period_eq):
     sums[1] += r * r
     d = min(r, 0.0)
     sums[2] += d * d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def next_period_nb(sums, row_period, cur_period, prev_eq, period_eq):
+    """(period, its starting equity) for a row in period row_period after the row whose
+    equity was prev_eq: a later period closes the current one (its return into sums)."""
+    if row_period != cur_period:
+        # periods skipped whole returned 0 and add nothing to the sums
+        add_period_nb(sums, prev_eq, period_eq)
+        return row_period, prev_eq
+    return cur_period, period_eq
+
+
+@njit(cache=True, nogil=True, inline="always")
+def drawdown_nb(peak, mdd, eq):
+    """The equity peak and the deepest drawdown from it after a row with equity eq."""
+    peak = max(peak, eq)
+    if peak - eq > mdd * peak:
+        mdd = (peak - eq) / peak
+    return peak, mdd
+
+
+@njit(cache=True, nogil=True)
+def finish_window_nb(out, period, window, final_eq, period_eq, sums, mdd, exposed, stats, engine):
+    """The metrics row of a window once its last row is streamed (its last period closed)."""
+    start, stop = window
+    n_periods = 0
+    if stop > start:
+        add_period_nb(sums, final_eq, period_eq)
+        n_periods = period[stop - 1] - period[start] + 1
+    finish_metrics_nb(
+        out, stop - start, n_periods, final_eq, engine.init_cash, sums, mdd, exposed, stats,
+        engine.ann,
+    )  # fmt: skip
