@@ -25,10 +25,10 @@ KEY_COLUMNS = ("price", "volume", "open", "high", "low", "sol_pool", "coin_pool"
 class StoreStats:
     """Counters of a store (or the difference between two readings of them)."""
 
-    hits: int = 0
-    misses: int = 0
-    evictions: int = 0
-    nbytes: int = 0
+    hits: int
+    misses: int
+    evictions: int
+    nbytes: int
 
     def since(self, before: StoreStats) -> StoreStats:
         """What happened after `before` was read (bytes held now)."""
