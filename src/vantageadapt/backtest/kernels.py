@@ -255,12 +255,13 @@ def grid_nb(market, signals, programs, engines, sets, windows):
     no_equity = np.empty(0)
     starts = period_starts_nb(market[5])
     entries, exits, signal_of = signals
+    single = np.empty(n_sets * n_windows, dtype=np.bool_)  # jobs `single_lot_nb` runs
     fast = np.zeros(entries.shape[0], dtype=np.bool_)  # signals a single-lot job reads
     for job in range(n_sets * n_windows):
         s = job // n_windows
-        fast[signal_of[s]] |= single_lot_fits(
-            sets[s], engines[job % n_windows], _signals_nb(signals, programs, sets, s)
-        )
+        signal = _signals_nb(signals, programs, sets, s)
+        single[job] = single_lot_fits(sets[s], engines[job % n_windows], signal)
+        fast[signal_of[s]] |= single[job]
     gaps = np.empty((2, entries.shape[0], entries.shape[1] + 1), dtype=np.uint8)
     for g in prange(entries.shape[0]):
         if fast[g]:
@@ -271,7 +272,7 @@ def grid_nb(market, signals, programs, engines, sets, windows):
         w = job % n_windows
         window = (windows[w, 0], windows[w, 1])
         signal = _signals_nb(signals, programs, sets, s)
-        if single_lot_fits(sets[s], engines[w], signal):
+        if single[job]:
             g = signal_of[s]
             single_lot_nb(
                 market, starts, signal, (gaps[0, g], gaps[1, g]), engines[w], sets[s], window,
