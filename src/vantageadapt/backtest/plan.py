@@ -12,7 +12,12 @@ from vantageadapt.errors import RuleError
 from vantageadapt.models import Conditions
 from vantageadapt.rules import CompiledRules, IndicatorCache, check_rules
 from vantageadapt.rules.checks import condition_parameters, has_position_terms
-from vantageadapt.rules.compiler import build_condition, compile_checked, condition_key
+from vantageadapt.rules.compiler import (
+    build_condition,
+    compile_checked,
+    condition_array,
+    condition_key,
+)
 from vantageadapt.rules.parser import names_in, parse_condition
 from vantageadapt.rules.terms import find_term
 from vantageadapt.rules.threads import worker_threads
@@ -148,8 +153,6 @@ class AssetSignals:
         if not jobs:
             return np.zeros((0, self.rows), dtype=bool)
         if whole.custom:  # the compiler decides which of them the store may keep
-            from vantageadapt.rules.compiler import condition_array
-
             arrays = [condition_array(c, params, whole) for c, params, _ in jobs]
             return np.stack([a[: self.rows] for a in arrays])
         keys = [condition_key(whole, c, params, reads) for c, params, reads in jobs]
