@@ -40,8 +40,12 @@ def period_ends(index: pd.DatetimeIndex, period: str) -> np.ndarray:
     """Positions of the last row of each non-empty period (every row for 'row')."""
     if period == "row":
         return np.arange(len(index))
-    keys = period_floor(index, period)
-    return np.flatnonzero(np.append(keys[1:] != keys[:-1], True))
+    return _last_rows(period_floor(index, period))
+
+
+def _last_rows(floors: np.ndarray) -> np.ndarray:
+    """Positions of the rows whose period start differs from the next row's (and the last)."""
+    return np.flatnonzero(np.append(floors[1:] != floors[:-1], True))
 
 
 def period_returns(equity: np.ndarray, ends: np.ndarray, init_cash: float) -> np.ndarray:
@@ -122,7 +126,7 @@ def _period_grid(frames, windows, period):
     ends, keys = {}, {}
     for s, (a, b) in windows.items():
         floors = period_floor(frames[s].index[a:b], period)
-        ends[s] = np.flatnonzero(np.append(floors[1:] != floors[:-1], True))
+        ends[s] = _last_rows(floors)
         keys[s] = floors[ends[s]]
     grid = np.unique(np.concatenate(list(keys.values())))
     return grid, {s: (ends[s], np.searchsorted(grid, keys[s])) for s in windows}
