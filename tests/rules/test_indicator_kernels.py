@@ -83,6 +83,43 @@ def test_extremes_of_many_windows_equal_each_window_alone(values, windows, want_
                 values, window))  # fmt: skip
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.one_of(
+        prices,
+        volumes,
+        st.lists(st.sampled_from([1.0, 2.0, np.nan]), max_size=40).map(np.asarray),
+    ),
+    st.lists(st.integers(-1, 50), min_size=1, max_size=8),
+)
+def test_means_of_many_windows_equal_each_window_alone(values, windows):
+    many = indicators.rolling_means(values, windows)
+    assert many.shape == (len(windows), len(values))
+    for row, window in zip(many, windows, strict=True):
+        alone = indicators.rolling_mean(values, window)
+        np.testing.assert_array_equal(row.view(np.int64), alone.view(np.int64))
+
+
+def test_prefetch_batches_moving_averages_of_each_column():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"price": 100 + np.cumsum(rng.normal(size=400)), "volume": rng.lognormal(size=400)}
+    )
+    store = IndicatorStore()
+    cache = indicators.IndicatorCache(frame, store=store)
+    wanted = [("ma", 5), ("ma", 40), ("volume_ma", 5), ("volume_ma", 9), ("ema", 5), ("ema", 9)]
+    cache.prefetch(wanted)
+    assert store.stats().misses == 4  # the moving averages; the EMAs are left to `get`
+    for name, window in wanted[:4]:
+        fresh = indicators.IndicatorCache(frame, store=IndicatorStore())
+        np.testing.assert_array_equal(cache.get(name, window), fresh.get(name, window))
+    assert store.stats().hits == 4
+    # a frame without volume: the volume averages are left to `get`, which names the column
+    bare = indicators.IndicatorCache(frame[["price"]], store=IndicatorStore())
+    bare.prefetch([("volume_ma", 5), ("volume_ma", 9)])
+    assert bare.store.stats().misses == 0
+
+
 def test_prefetched_extremes_are_the_ones_get_computes():
     frame = pd.DataFrame({"price": 100 + np.cumsum(np.random.default_rng(3).normal(size=500))})
     store = IndicatorStore()

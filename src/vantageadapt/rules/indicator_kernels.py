@@ -9,7 +9,7 @@ gives that value (variance 0) exactly.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
@@ -89,6 +89,15 @@ def rolling_moments_nb(values: np.ndarray, window: int, ddof: int, want_std: boo
             out[t] = 0.0
         else:
             out[t] = np.sqrt(max(m2, 0.0) / (count - ddof))
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def rolling_means_nb(values: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """`rolling_moments_nb` means of each window, one row each, the windows side by side."""
+    out = np.empty((windows.shape[0], values.shape[0]))
+    for j in prange(windows.shape[0]):
+        out[j] = rolling_moments_nb(values, windows[j], 0, False)
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from vantageadapt.rules.indicator_kernels import (
     ema_nb,
     previous_extreme_nb,
     previous_extremes_nb,
+    rolling_means_nb,
     rolling_moments_nb,
     wilder_atr_nb,
     wilder_rsi_nb,
@@ -28,6 +30,11 @@ def _floats(values: np.ndarray) -> np.ndarray:
 def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
     """Mean of the `window` rows ending at t."""
     return rolling_moments_nb(_floats(values), window, 0, False)
+
+
+def rolling_means(values: np.ndarray, windows: Sequence[int]) -> np.ndarray:
+    """`rolling_mean` of each window, one row each, computed side by side."""
+    return rolling_means_nb(_floats(values), np.asarray(windows, dtype=np.int64))
 
 
 def rolling_std(values: np.ndarray, window: int) -> np.ndarray:
@@ -109,6 +116,14 @@ WINDOWED: dict[str, int] = {
     "ma": 1,
 }
 MACD_TERMS = ("macd", "macd_signal", "macd_hist")
+# Indicators computed for many windows in one call: name -> (the column they read, the
+# batch function); each row is bit for bit the one-window function's array.
+BATCHED: dict[str, tuple[str, Callable[[np.ndarray, Sequence[int]], np.ndarray]]] = {
+    "high": ("price", partial(previous_extremes, want_max=True)),
+    "low": ("price", partial(previous_extremes, want_max=False)),
+    "ma": ("price", rolling_means),
+    "volume_ma": ("volume", rolling_means),
+}
 PREFETCH_BYTES = 64 * 2**20  # rows computed at once by `IndicatorCache.prefetch`
 BB_WIDTH = 2.0
 
@@ -168,19 +183,20 @@ class IndicatorCache:
         return self._stored(name, window)[: self.rows]
 
     def prefetch(self, wanted: Iterable[tuple[str, int]]) -> None:
-        """Store the rolling extremes (`high_N`, `low_N`) among `wanted` (name, window) pairs
-        not stored yet, every window of a kind in one pass; the rest are left to `get`."""
+        """Store the indicators among `wanted` (name, window) pairs that are computed for
+        many windows at once (`BATCHED`) and not stored yet, every window of a name in one
+        call; the rest are left to `get`."""
         wanted = set(wanted)
-        for name, want_max in (("high", True), ("low", False)):
-            if name in self.custom:
-                continue
+        for name, (column, compute) in BATCHED.items():
+            if name in self.custom or column not in self.frame.columns:
+                continue  # `get` computes (or reports) these one at a time
             windows = sorted({w for n, w in wanted if n == name and not self.stored(n, w)})
             if len(windows) < 2:
                 continue
             step = max(2, PREFETCH_BYTES // (8 * max(len(self.frame), 1)))
             for part in range(0, len(windows), step):
                 chosen = windows[part : part + step]
-                rows = previous_extremes(self._whole_price(), chosen, want_max)
+                rows = compute(self._whole_column(column), chosen)
                 for window, row in zip(chosen, rows, strict=True):
                     self.store.get((self.key, name, window), row.copy)
 
