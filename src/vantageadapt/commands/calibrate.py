@@ -111,19 +111,16 @@ def _calibrate(settings, nulls: int, run_id: str | None, jobs: int, given: dict)
     # Null versions are made from the trades as loaded; each null run bars them as the run did.
     frames = load_trade_data(section.path, trust_pickle=section.trust_pickle)
     null_runs = _run_with_bar(settings, frames, nulls, jobs or auto_jobs(nulls, frames))
-    found, fdr, pv = summarize(null_runs, real)
     record = CalibrationRecord(
         id=new_id(),
         run_id=run_id,
         theme=settings.theme,
         data_fingerprint=data_fingerprint(frames),
         nulls=nulls,
-        discoveries=found,
-        false_discovery_rate=fdr,
         real_score=real,
-        p_value=pv,
         null_runs=null_runs,
         settings=settings.model_dump(mode="json"),
+        **summarize(null_runs, real)._asdict(),
     )
     asyncio.run(_save(url, record))
     report = None

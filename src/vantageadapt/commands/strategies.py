@@ -139,11 +139,7 @@ def register(app: typer.Typer) -> None:
         show_records(_strategy(db, strategy_id), as_json, _print_strategy)
 
     @group.command("export")
-    def export(
-        strategy_id: StrategyIdArgument,
-        out: OutOption = None,
-        db: DbOption = None,
-    ) -> None:
+    def export(strategy_id: StrategyIdArgument, out: OutOption = None, db: DbOption = None) -> None:
         """Print the strategy's rules JSON, runnable with `vantage backtest --rules FILE`."""
         text = json.dumps(_strategy(db, strategy_id).rules_json(), indent=2)
         emit(text + "\n", out)

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vantageadapt.errors import BudgetExceeded, ConfigError
 from vantageadapt.results import SIGNIFICANT, RunFailed, RunResult
@@ -196,10 +196,16 @@ def p_value(real: float, null_scores: list[float | None]) -> float:
     return reached / len(null_scores)
 
 
-def summarize(
-    null_runs: list[dict[str, Any]], real: float | None
-) -> tuple[int, float, float | None]:
-    """(false discoveries, false-discovery rate, p-value or None)."""
+class NullSummary(NamedTuple):
+    """What the null runs add up to, named as a `CalibrationRecord`'s fields."""
+
+    discoveries: int
+    false_discovery_rate: float
+    p_value: float | None
+
+
+def summarize(null_runs: list[dict[str, Any]], real: float | None) -> NullSummary:
+    """False discoveries, their rate, and the real score's p-value (None without one)."""
     found = sum(1 for r in null_runs if r["discovery"])
     pv = None if real is None else p_value(real, [r["test_score"] for r in null_runs])
-    return found, found / len(null_runs), pv
+    return NullSummary(found, found / len(null_runs), pv)
