@@ -1,5 +1,6 @@
 """What the speed benchmarks share: the minimal numba loops they compare against, the
-best-of-N timer and the throughput / ceiling / vectorbt figures they print."""
+clock that times every side in turns and the throughput / ceiling / vectorbt figures they
+print."""
 
 import argparse
 import json
@@ -13,26 +14,19 @@ from numba import njit, prange
 REPEATS = 3
 
 
-def best_seconds(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    """The fastest of `repeats` timed calls of `run` (warm-ups are the caller's, untimed)."""
-    best = float("inf")
-    for _ in range(max(repeats, 1)):
-        began = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
 class SpeedClock:
     """Times ours, the ceiling and vectorbt the same way, then prints their figures.
 
-    Every side is the best of `repeats` runs after its JIT warm-up (the caller's, untimed), so
-    a slow run on a shared machine hurts no side's figure more than another's. Peak memory is
-    read right after ours, before the others run.
+    Each side runs once untimed when it is handed over (ours first: its result is read then,
+    and the peak memory right after it, before the others run). `race` then times the sides
+    in turns, one run of each per round for `repeats` rounds, and keeps each side's fastest
+    run: a burst of load on a shared machine falls on every side alike, not on whichever side
+    was being timed when it came.
     """
 
     def __init__(self, repeats: int = REPEATS) -> None:
         self.repeats = repeats
+        self.runs: dict[str, Callable[[], object]] = {}
         self.seconds: dict[str, float] = {}
         self.jit_seconds = 0.0
         self.peak_mb = 0.0
@@ -46,18 +40,32 @@ class SpeedClock:
         self.jit_seconds = time.perf_counter() - began
 
     def ours(self, run: Callable[[], object]) -> None:
-        """Time our run; read the peak memory."""
-        self.seconds["ours"] = best_seconds(run, self.repeats)
+        """Run ours once (untimed), read the peak memory, and enter it in the race."""
+        self.enter("ours", run)
         self.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def ceiling(self, run: Callable[[], object]) -> None:
-        """Time the minimal loop on the same bar-sets as ours."""
-        self.seconds["ceiling"] = best_seconds(run, self.repeats)
+        """Enter the minimal loop on the same bar-sets as ours."""
+        self.enter("ceiling", run)
 
     def vectorbt(self, run: Callable[[], object], sets: int, bar_sets: float) -> None:
-        """Time vectorbt on `sets` of the sets, `bar_sets` in all."""
-        self.seconds["vectorbt"] = best_seconds(run, self.repeats)
+        """Enter vectorbt on `sets` of the sets, `bar_sets` in all."""
+        self.enter("vectorbt", run)
         self.vectorbt_sets, self.vectorbt_bar_sets = sets, bar_sets
+
+    def enter(self, side: str, run: Callable[[], object]) -> None:
+        """Run `side` once (untimed) and enter it in the race (its time: `seconds[side]`)."""
+        run()
+        self.runs[side] = run
+
+    def race(self) -> None:
+        """Time the entered sides in turns; each side's seconds are its fastest run."""
+        self.seconds = dict.fromkeys(self.runs, float("inf"))
+        for _ in range(max(self.repeats, 1)):
+            for side, run in self.runs.items():
+                began = time.perf_counter()
+                run()
+                self.seconds[side] = min(self.seconds[side], time.perf_counter() - began)
 
     def figures(self, bar_sets: float) -> dict[str, float]:
         """Throughputs (bar-sets per second) of ours and of the ceiling on our `bar_sets`,

@@ -9,9 +9,9 @@ compares like with like. `engine_throughput` is plain `evaluate_grid` over every
 history for the same sets (so `engine_ratio` shows the optimizer's own overhead);
 `vectorbt_throughput` is vectorbt's from_signals on the first sets, per bar-set.
 
-Each side is timed as the best of `--repeats` runs (3) after its JIT warm-up; the search and
-the engine start each run with an empty indicator store, as the ceiling computes its moving
-averages in each run.
+Each side runs once after its JIT warm-up, then the sides are timed in turns for `--repeats`
+rounds (3), each side's fastest run counted; the search and the engine start each run with an
+empty indicator store, as the ceiling computes its moving averages in each run.
 """
 
 from __future__ import annotations
@@ -149,8 +149,8 @@ def measure(
     grid: list | None = None,
     repeats: int = ceiling.REPEATS,
 ) -> dict:
-    """Run the search, the engine, the ceiling and vectorbt on the same data, each timed as
-    the best of `repeats` runs after its JIT warm-up; the figures as a dict.
+    """Run the search, the engine, the ceiling and vectorbt on the same data, timed in turns
+    for `repeats` rounds (`ceiling.SpeedClock`); the figures as a dict.
 
     `grid` replaces the 1,000 parameter sets (tests use a few)."""
     frames = make_frames(assets, rows)
@@ -187,12 +187,14 @@ def measure(
         for frame in frames.values():
             evaluate_grid(frame, RULES.conditions, sets, config, store=store)
 
-    engine = assets * rows * len(sets) / ceiling.best_seconds(engine_run, repeats)
     best = {name: result.best_parameters[name] for name in ("w", "take_profit", "stop_loss")}
     clock.ceiling(ceiling_run(frames, windows, finals, sets, best))
     n_vbt = min(vectorbt_sets, len(sets))
     clock.vectorbt(vectorbt_run(next(iter(frames.values())), n_vbt), n_vbt, rows * n_vbt)
+    clock.enter("engine", engine_run)
+    clock.race()
     figures = clock.figures(bar_sets)
+    engine = assets * rows * len(sets) / clock.seconds["engine"]
     return {
         "assets": assets,
         "rows": rows,

@@ -13,9 +13,9 @@ The search runs with the engine settings the run would settle on this data (`eng
 fills on the sample's pool reserves, 10 units of quote cash); the ceiling and vectorbt fill at
 the price with the same cash and fees (fills are a small share of the rows either way).
 
-Each side is timed as the best of `--repeats` runs (3) after its JIT warm-up; every run of the
-search starts with an empty indicator store and every run of the ceiling computes its
-indicators again.
+Each side runs once after its JIT warm-up, then the sides are timed in turns for `--repeats`
+rounds (3), each side's fastest run counted; every run of the search starts with an empty
+indicator store and every run of the ceiling computes its indicators again.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def measure(
     trials: int | None = None,
     repeats: int = ceiling.REPEATS,
 ) -> dict:
-    """Run the search, the ceiling and vectorbt on the same data, each timed as the best of
-    `repeats` runs after its JIT warm-up; the figures as a dict.
+    """Run the search, the ceiling and vectorbt on the same data, timed in turns for `repeats`
+    rounds (`ceiling.SpeedClock`); the figures as a dict.
 
     `trials` replaces the default budget (tests use a tiny one)."""
     frames = load_frames(assets, rows)
@@ -188,6 +188,7 @@ def measure(
     n_vbt = min(vectorbt_sets, len(sets))
     clock.vectorbt(vectorbt_run(frames, windows, sets[:n_vbt], config.fees, cash), n_vbt,
                    searched * n_vbt)  # fmt: skip
+    clock.race()
     return {
         "assets": assets,
         "rows": rows,

@@ -62,19 +62,6 @@ def test_search_benchmark_runs_with_the_runs_engine_settings():
     assert figures["trials"] == 6
 
 
-def test_best_seconds_keeps_the_fastest_of_the_repeats():
-    ceiling = _load("ceiling")
-    waits = iter([0.03, 0.0, 0.02])
-    calls = []
-
-    def run() -> None:
-        calls.append(1)
-        time.sleep(next(waits))
-
-    assert ceiling.best_seconds(run, 3) < 0.015
-    assert len(calls) == 3
-
-
 def test_speed_clock_divides_our_bar_sets_by_each_sides_best_seconds():
     ceiling = _load("ceiling")
     clock = ceiling.SpeedClock(repeats=2)
@@ -88,16 +75,24 @@ def test_speed_clock_divides_our_bar_sets_by_each_sides_best_seconds():
     assert figures["repeats"] == 2 and figures["vectorbt_sets"] == 5
 
 
-def test_speed_clock_times_every_side_the_same_number_of_times():
+def test_speed_clock_times_the_sides_in_turns_and_keeps_each_ones_fastest_run():
     ceiling = _load("ceiling")
     clock = ceiling.SpeedClock(repeats=3)
-    calls = {"ours": 0, "ceiling": 0, "vectorbt": 0}
+    order = []
+    waits = {"ours": iter([0.0, 0.03, 0.0, 0.02]), "ceiling": iter([0.0, 0.02, 0.03, 0.01])}
 
-    def counted(side: str):
-        return lambda: calls.__setitem__(side, calls[side] + 1)
+    def side(name: str):
+        def run() -> None:
+            order.append(name)
+            time.sleep(next(waits[name]) if name in waits else 0.0)
 
-    clock.ours(counted("ours"))
-    clock.ceiling(counted("ceiling"))
-    clock.vectorbt(counted("vectorbt"), 1, 10)
-    assert calls == {"ours": 3, "ceiling": 3, "vectorbt": 3}
+        return run
+
+    clock.ours(side("ours"))
+    clock.ceiling(side("ceiling"))
+    clock.vectorbt(side("vectorbt"), 1, 10)
+    assert order == ["ours", "ceiling", "vectorbt"]  # each once, untimed, when handed over
     assert clock.peak_mb > 0
+    clock.race()
+    assert order[3:] == ["ours", "ceiling", "vectorbt"] * 3
+    assert clock.seconds["ours"] < 0.015 and 0.01 <= clock.seconds["ceiling"] < 0.02
