@@ -16,7 +16,7 @@ from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 DEFAULT_BLOCKS = 16
 FLAT = 1e-6  # a std below this share of the column's largest |return| counts as none
@@ -55,16 +55,16 @@ def _at_least_one(x):
     return 1.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _ranks_nb(is_sums, is_squares, sums, squares, n, shift, scale):
     """Per split (row of the in-sample sums), the in-sample winner's out-of-sample rank
     w = rank / (N + 1): Sharpes within TIE of the best are ties (the first one wins), the
-    rank is the average among out-of-sample ties, 1 = worst."""
+    rank is the average among out-of-sample ties, 1 = worst. The splits run in parallel."""
     splits, trials = is_sums.shape
     out = np.empty(splits)
-    is_sharpe = np.empty(trials)
-    oos_sharpe = np.empty(trials)
-    for i in range(splits):
+    for i in prange(splits):
+        is_sharpe = np.empty(trials)
+        oos_sharpe = np.empty(trials)
         top = -np.inf
         for j in range(trials):
             a = _sharpe_nb(is_sums[i, j], is_squares[i, j], n, shift[j], scale[j])

@@ -162,12 +162,19 @@ class _Compiler:
         return any(text == name or text.startswith(name + "_") for name in names)
 
     def _bool(self, value: np.ndarray | float) -> np.ndarray:
-        return np.broadcast_to(np.asarray(value, dtype=bool), (self.cache.rows,))
+        return self._rows(value, bool)
+
+    def _rows(self, value: np.ndarray | float, dtype: type) -> np.ndarray:
+        """`value` as one `dtype` value per row (a scalar repeated, without copying)."""
+        rows = self.cache.rows
+        if isinstance(value, np.ndarray) and value.dtype == dtype and value.shape == (rows,):
+            return value  # the usual case: a stored array as it is
+        return np.broadcast_to(np.asarray(value, dtype=dtype), (rows,))
 
     def _compare(self, op: str, left: Node, right: Node, condition: str) -> np.ndarray:
         rows = self.cache.rows
-        a = np.broadcast_to(np.asarray(self.static(left, condition), dtype=np.float64), (rows,))
-        b = np.broadcast_to(np.asarray(self.static(right, condition), dtype=np.float64), (rows,))
+        a = self._rows(self.static(left, condition), np.float64)
+        b = self._rows(self.static(right, condition), np.float64)
         with np.errstate(invalid="ignore"):
             if op in (">", "crosses_above"):
                 now = a > b
