@@ -3,8 +3,9 @@
 Hand-built rows hit each branch (stops exactly at their level, an exit and an entry on one
 row, a lot opened on the last row, period ends inside a hold, empty and one-row windows,
 stops off, level stops, each sizing, cash too small for a lot, gaps longer than a uint8
-holds); hypothesis covers random rows and sets; `grid_nb` must give every job the metrics
-`simulate_nb` gives, whichever path it takes.
+holds, troughs revisited to the ulp); hypothesis covers random rows and sets, and the skip
+rule itself (a row between the floor and the peak changes nothing); `grid_nb` must give every
+job the metrics `simulate_nb` gives, whichever path it takes.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from vantageadapt.backtest import layout as lay
 from vantageadapt.backtest.kernels import grid_nb, simulate_nb
 from vantageadapt.backtest.single_lot import (
     GAP_CAP,
+    _floor_nb,
+    _track_nb,
     signal_gaps_nb,
     single_lot_fits,
     single_lot_nb,
 )
-from vantageadapt.backtest.streaming import period_starts_nb
+from vantageadapt.backtest.streaming import drawdown_nb, period_starts_nb
 
 EMPTY = np.empty(0)
 NO_TRADES = np.empty(0, dtype=lay.TRADE_DTYPE)
@@ -133,6 +136,40 @@ def test_stops_at_zero_mean_none_and_the_drawdown_deepens_and_recovers_in_a_hold
     price = [100.0, 120.0, 90.0, 60.0, 130.0, 50.0, 140.0, 140.0]
     m = same(price, flags(8, 0), flags(8), engine(), one_set(0.0, 0.0))
     assert m[TRADES] == 0 and m[MDD] == pytest.approx(80.0 / 130.0, rel=1e-9)
+
+
+def test_troughs_and_peaks_revisited_exactly_and_one_ulp_either_side():
+    down, up = np.nextafter(90.0, 0.0), np.nextafter(90.0, 200.0)
+    # the deepest trough (one ulp under 90, revisited) is the last: nothing later masks it
+    price = [100.0, 95.0, 90.0, 93.0, 90.0, up, 90.0, 92.0, down, 92.0, down, 96.0, 100.0,
+             101.0, 101.0, np.nextafter(101.0, 200.0), 95.0, 99.0, 101.0]  # fmt: skip
+    n = len(price)
+    for fees, cash in ((0.0, 100.0), (0.0, 1e4), (0.001, 1e4), (0.001, 3.0)):  # 100: 1 unit
+        for order_size in (1.0, 0.4):
+            for period in (None, np.arange(n) // 3):
+                m = same(price, flags(n, 0), flags(n), engine(fees=fees, init_cash=cash),
+                         one_set(order_size=order_size), period=period)  # fmt: skip
+                assert m[MDD] > 0.0 and m[EXPOSURE] == 1.0
+
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats(1e-3, 1e6), st.sampled_from([0.0, 1e-9, 0.1, 0.5, 0.999]), finite,
+       st.lists(finite, min_size=1, max_size=6))  # fmt: skip
+def test_rows_between_the_floor_and_the_peak_change_nothing(peak, mdd, first, later):
+    # rows tracked with the skip rule give drawdown_nb's peak and drawdown on every row; then a
+    # row at the floor, one ulp above it, the peak, or in between would change nothing
+    floor, want = _floor_nb(peak, mdd), (peak, mdd)
+    for eq in [first, *later]:
+        want = drawdown_nb(*want, eq)
+        peak, mdd, floor = _track_nb(eq, peak, mdd, floor)
+        assert (peak, mdd) == want
+        mid = floor + (peak - floor) * 0.37
+        for e in (floor, np.nextafter(floor, np.inf), mid, peak):
+            if floor <= e <= peak:
+                assert drawdown_nb(peak, mdd, e) == (peak, mdd), (peak, mdd, floor, e)
 
 
 @pytest.mark.parametrize("size", ["fraction", "amount", "volatility"])

@@ -67,10 +67,14 @@ def _floor_nb(peak, mdd):
 
 @njit(cache=True, nogil=True, inline="always")
 def _track_nb(eq, peak, mdd, floor):
-    """`drawdown_nb` for a row with equity eq, skipped where it would change nothing."""
+    """`drawdown_nb` for a row with equity eq, skipped where it would change nothing.
+
+    A new low's own equity is the next floor when the test is false there already (the usual
+    case): the next row's test then waits on no arithmetic. Else `_floor_nb` gives it."""
     if eq > peak or eq < floor:
+        low = eq < floor
         peak, mdd = drawdown_nb(peak, mdd, eq)
-        floor = _floor_nb(peak, mdd)
+        floor = eq if low and not peak - eq > mdd * peak else _floor_nb(peak, mdd)
     return peak, mdd, floor
 
 
