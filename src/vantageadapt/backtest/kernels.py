@@ -29,6 +29,10 @@ from vantageadapt.backtest.streaming import (
     period_starts_nb,
 )
 
+# numba's cache checks only this file's stamp: the machine code it keeps for these kernels
+# holds the helpers above compiled in, so a change to them alone runs the old code until the
+# cached kernels are removed (backtest/__pycache__/kernels.*.nb[ic]) or this file changes.
+
 
 @njit(cache=True, nogil=True)
 def simulate_nb(market, starts, signals, engine, params, window, trades, equity_out, out):
