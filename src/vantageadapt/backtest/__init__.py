@@ -3,6 +3,7 @@
 from vantageadapt.backtest.config import EngineConfig
 from vantageadapt.backtest.engine import BacktestResult, backtest_assets, run_backtest
 from vantageadapt.backtest.grid import equity_curves, evaluate_grid, evaluate_windows
+from vantageadapt.backtest.jit_cache import drop_stale
 from vantageadapt.backtest.layout import PROFIT_FACTOR_CAP, TRADE_DTYPE
 from vantageadapt.backtest.metrics import aggregate_metrics, metrics_from_row
 from vantageadapt.backtest.periods import (
@@ -11,6 +12,10 @@ from vantageadapt.backtest.periods import (
     period_returns,
     periods_per_year,
 )
+
+# numba reads a kernel's cache at its first call, which comes after this: a cache compiled
+# from other sources than these is removed first.
+drop_stale()
 
 __all__ = [
     "METRICS_PERIODS",

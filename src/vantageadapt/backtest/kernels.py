@@ -29,9 +29,9 @@ from vantageadapt.backtest.streaming import (
     period_starts_nb,
 )
 
-# numba's cache checks only this file's stamp: the machine code it keeps for these kernels
-# holds the helpers above compiled in, so a change to them alone runs the old code until the
-# cached kernels are removed (backtest/__pycache__/kernels.*.nb[ic]) or this file changes.
+# numba's cache checks only this file's stamp, but these kernels hold the helpers above
+# compiled in: `jit_cache.drop_stale` (run as the package loads) removes them when any source
+# they read changed.
 
 
 @njit(cache=True, nogil=True)
