@@ -17,6 +17,7 @@ from itertools import combinations
 
 import numpy as np
 from numba import njit, prange
+from threadpoolctl import ThreadpoolController
 
 DEFAULT_BLOCKS = 16
 FLAT = 1e-6  # a std below this share of the column's largest |return| counts as none
@@ -104,6 +105,12 @@ def _splits(s: int) -> np.ndarray:
     return choose
 
 
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """The process's BLAS thread pools (found once)."""
+    return ThreadpoolController()
+
+
 def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     """CSCV logit of the in-sample winner's out-of-sample rank, one per split."""
     m = np.asarray(matrix, dtype=np.float64)
@@ -120,8 +127,12 @@ def logits(matrix: np.ndarray, blocks: int = DEFAULT_BLOCKS) -> np.ndarray:
     sums, squares = parts.sum(axis=1), ((parts - shift) ** 2).sum(axis=1)
     choose = _splits(s)
     half = size * s // 2
-    # The in-sample sums by BLAS (as before: its sums are the figures'), the rest per split.
-    is_sums, is_squares = choose @ sums, choose @ squares
+    # The in-sample sums by BLAS, on one thread: the products are small, OpenBLAS's idle
+    # threads spin for a while after use and take a core from the kernels that run next, and
+    # its threaded products differ in the last bits with the number of cores. The rest per
+    # split.
+    with _blas().limit(limits=1, user_api="blas"):
+        is_sums, is_squares = choose @ sums, choose @ squares
     totals, total_squares = sums.sum(axis=0), squares.sum(axis=0)
     w = _ranks_nb(is_sums, is_squares, totals, total_squares, half, shift, scale)
     return np.log(w / (1.0 - w))
