@@ -19,6 +19,7 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
 
 $(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/uv
+	bash scripts/system-deps.sh run  # the sandbox's bubblewrap and seccomp, numba's libgomp
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m compileall -q src
