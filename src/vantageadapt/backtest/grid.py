@@ -172,9 +172,10 @@ class _Batch:
             chunk.append(g)
             held += compiled.leaves.nbytes + size_vol.nbytes
             if held >= CHUNK_BYTES or g == len(programs) - 1:
-                every = len(chunk) == len(programs)
-                members = np.arange(len(set_group)) if every else np.isin(set_group, chunk)
-                members = members if every else np.flatnonzero(members)
+                if len(chunk) == len(programs):
+                    members = np.arange(len(set_group))
+                else:
+                    members = np.flatnonzero(np.isin(set_group, chunk))
                 stacked, local = _stack_programs([programs[i] for i in chunk], chunk)
                 groups = np.array([local[int(k)] for k in set_group[members]], dtype=np.int64)
                 sets = layout.sets[members]

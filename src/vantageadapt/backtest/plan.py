@@ -28,9 +28,10 @@ _ALL = ""  # key of every parameter any condition reads, in the reads (no condit
 class SetLayout:
     """What a batch of parameter sets needs on any asset, worked out once for all of them:
     the kernel's set records and sizing windows, the distinct static condition arrays
-    (`jobs`: condition, a set reading it, the parameter names it reads), the rows of them each
-    set's entry ANDs and exit ORs, and the position-term program group each set reads
-    (`groups`: the first set of each, its sizing window)."""
+    (`jobs`: condition, a set reading it, the parameter names it reads), each set's distinct
+    signal (`signal_of`) and the rows of them each signal's entry ANDs and exit ORs
+    (`first_rows`), and the position-term program group each set reads (`groups`: the first
+    set of each, its sizing window)."""
 
     def __init__(
         self,
@@ -41,7 +42,7 @@ class SetLayout:
     ) -> None:
         # Structure once; each condition's values are checked as it resolves (on first use).
         check_rules(conditions.entry, conditions.exit, param_sets[0], custom=custom)
-        self.param_sets, self.custom = param_sets, custom
+        self.custom = custom
         self.vol = config.size_type == "volatility"
         self.sets, vol_windows = set_table(param_sets, config)
         self.static_entry = [c for c in conditions.entry if not has_position_terms(c)]
@@ -59,10 +60,9 @@ class SetLayout:
         n = len(rows)
         entry = np.array([r[0] for r in rows], np.int64).reshape(n, len(self.static_entry))
         exit_ = np.array([r[1] for r in rows], np.int64).reshape(n, len(self.static_exit))
-        self.entry_rows, self.exit_rows = entry[which], exit_[which]
         self.set_group = np.array([r[2] for r in rows], dtype=np.int64)[which]
-        self.signal_of = which  # each set's distinct signal (its first set's position)
-        self.first_rows = np.concatenate([entry, exit_], axis=1)
+        self.signal_of = which  # each set's distinct signal
+        self.first_rows = np.concatenate([entry, exit_], axis=1)  # per signal: entry, exit rows
 
     def indicators(self, job: int) -> list[tuple[str, int]]:
         """The (name, window) built-in indicators condition array `job` reads (worked out
