@@ -45,7 +45,7 @@ def _ticks(length: str, unit: str) -> int:
     return pd.Timedelta(length) // pd.Timedelta(1, unit=unit)
 
 
-def _period_breaks(index: pd.DatetimeIndex, period: str) -> np.ndarray | None:
+def _bisected_breaks(index: pd.DatetimeIndex, period: str) -> np.ndarray | None:
     """The rows that start a new non-empty period, found by bisecting the period bounds
     into the rows: for sorted UTC or naive times spanning few periods (None otherwise)."""
     if not (index.tz is None or str(index.tz) == "UTC"):
@@ -64,33 +64,37 @@ def _period_breaks(index: pd.DatetimeIndex, period: str) -> np.ndarray | None:
     return starts[np.append(True, starts[1:] != starts[:-1])] if starts.size else starts
 
 
+def _period_breaks(index: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """The rows (after the first) that start a new non-empty period."""
+    breaks = _bisected_breaks(index, period)
+    if breaks is not None:
+        return breaks
+    starts = period_floor(index, period)
+    return np.flatnonzero(starts[1:] != starts[:-1]) + 1
+
+
+def _own_periods(index: pd.Index, period: str) -> bool:
+    """Whether every row is its own period: `row`, an index without times, or no rows."""
+    return period == "row" or not isinstance(index, pd.DatetimeIndex) or len(index) == 0
+
+
 def period_ids(index: pd.Index, period: str) -> np.ndarray:
     """Per row, the number of its non-empty period (0, 1, 2, ...; non-decreasing in time).
 
     `row` (or an index without times) makes every row its own period.
     """
-    n = len(index)
-    if period == "row" or not isinstance(index, pd.DatetimeIndex) or n == 0:
-        return np.arange(n, dtype=np.int64)
-    ids = np.zeros(n, dtype=np.int64)
-    breaks = _period_breaks(index, period)
-    if breaks is not None:
-        ids[breaks] = 1
-        return np.cumsum(ids, out=ids)
-    starts = period_floor(index, period)
-    ids[1:] = np.cumsum(starts[1:] != starts[:-1])
-    return ids
+    if _own_periods(index, period):
+        return np.arange(len(index), dtype=np.int64)
+    ids = np.zeros(len(index), dtype=np.int64)
+    ids[_period_breaks(index, period)] = 1
+    return np.cumsum(ids, out=ids)
 
 
 def count_periods(index: pd.Index, period: str) -> int:
     """Non-empty periods among these rows."""
-    if period == "row" or not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
+    if _own_periods(index, period):
         return len(index)
-    breaks = _period_breaks(index, period)
-    if breaks is not None:
-        return len(breaks) + 1
-    starts = period_floor(index, period)
-    return int(np.count_nonzero(starts[1:] != starts[:-1])) + 1
+    return len(_period_breaks(index, period)) + 1
 
 
 def periods_per_year(index: pd.Index, period: str = "row") -> float:
